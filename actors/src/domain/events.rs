@@ -1,0 +1,256 @@
+//! The event catalogue: every fact Krawall records, serialised as `{type, data}` (see docs/events.md).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::scenario::ScenarioSpec;
+use super::target::{SealedAuth, TargetSpec};
+
+/// A domain event. The variant name is the stored `event_type`; the fields are the payload.
+/// Names are stable: renaming or removing a field needs an upcaster (docs/events.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum DomainEvent {
+    TargetCreated(TargetSnapshot),
+    TargetUpdated(TargetSnapshot),
+    TargetDeleted(Deleted),
+    ScenarioCreated(ScenarioSnapshot),
+    ScenarioUpdated(ScenarioSnapshot),
+    ScenarioDeleted(Deleted),
+    SessionQueued(SessionQueued),
+    SessionStarted(SessionStarted),
+    MessageSent(MessageSent),
+    ResponseReceived(ResponseReceived),
+    MessageFailed(MessageFailed),
+    ErrorInjected(ErrorInjected),
+    SessionCompleted(SessionCompleted),
+    SessionFailed(SessionFailed),
+    SessionCancelled(SessionCancelled),
+    SessionDeleted(Deleted),
+}
+
+/// Full state of a target after a create or update (credentials sealed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetSnapshot {
+    pub target_id: Uuid,
+    #[serde(flatten)]
+    pub spec: TargetSpec,
+    pub auth: SealedAuth,
+}
+
+/// Full state of a scenario after a create or update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioSnapshot {
+    pub scenario_id: Uuid,
+    #[serde(flatten)]
+    pub spec: ScenarioSpec,
+}
+
+/// A resource was deleted; its stream is closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deleted {
+    pub id: Uuid,
+}
+
+/// A session was accepted; the plan is frozen here so later edits to target or scenario don't change it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionQueued {
+    pub session_id: Uuid,
+    pub target: TargetSnapshot,
+    pub scenario: ScenarioSnapshot,
+    /// Session this one restarts, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarted_from: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStarted {
+    pub session_id: Uuid,
+    /// Node (process) that runs the session.
+    pub node_id: String,
+}
+
+/// Identifies one exchange inside a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeRef {
+    pub session_id: Uuid,
+    /// 0-based over the whole session.
+    pub message_index: u32,
+    pub repetition_index: u32,
+    /// Retry attempt for this exchange, 0 for the first try.
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSent {
+    #[serde(flatten)]
+    pub exchange: ExchangeRef,
+    pub content: String,
+}
+
+/// Token counts normalised from the provider's usage shape, or estimated when it sent none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenCounts {
+    pub input: u64,
+    pub output: u64,
+    pub estimated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseReceived {
+    #[serde(flatten)]
+    pub exchange: ExchangeRef,
+    pub content: String,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub tokens: TokenCounts,
+    pub raw_size: u64,
+}
+
+/// Why an exchange failed; a metrics label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Timeout,
+    HttpStatus,
+    Connect,
+    Protocol,
+    RateLimited,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::HttpStatus => "http_status",
+            Self::Connect => "connect",
+            Self::Protocol => "protocol",
+            Self::RateLimited => "rate_limited",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageFailed {
+    #[serde(flatten)]
+    pub exchange: ExchangeRef,
+    pub kind: ErrorKind,
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    /// What the error policy decided: `skip`, `retry` or `abort`.
+    pub action: String,
+}
+
+/// Krawall deliberately sent a faulty request (a scenario's `inject` on a message step).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorInjected {
+    #[serde(flatten)]
+    pub exchange: ExchangeRef,
+    pub fault: String,
+}
+
+/// Totals over a finished session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    pub message_count: u64,
+    pub error_count: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub avg_latency_ms: f64,
+    pub p50_latency_ms: u64,
+    pub p95_latency_ms: u64,
+    pub max_latency_ms: u64,
+    pub errors_by_kind: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCompleted {
+    pub session_id: Uuid,
+    pub summary: SessionSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionFailed {
+    pub session_id: Uuid,
+    /// Machine-readable reason: `aborted`, `interrupted`, `connect`, `invalid_plan`, …
+    pub reason: String,
+    pub error: String,
+    pub summary: SessionSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCancelled {
+    pub session_id: Uuid,
+    pub summary: SessionSummary,
+}
+
+impl DomainEvent {
+    /// The stored `event_type`: the variant name.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::TargetCreated(_) => "TargetCreated",
+            Self::TargetUpdated(_) => "TargetUpdated",
+            Self::TargetDeleted(_) => "TargetDeleted",
+            Self::ScenarioCreated(_) => "ScenarioCreated",
+            Self::ScenarioUpdated(_) => "ScenarioUpdated",
+            Self::ScenarioDeleted(_) => "ScenarioDeleted",
+            Self::SessionQueued(_) => "SessionQueued",
+            Self::SessionStarted(_) => "SessionStarted",
+            Self::MessageSent(_) => "MessageSent",
+            Self::ResponseReceived(_) => "ResponseReceived",
+            Self::MessageFailed(_) => "MessageFailed",
+            Self::ErrorInjected(_) => "ErrorInjected",
+            Self::SessionCompleted(_) => "SessionCompleted",
+            Self::SessionFailed(_) => "SessionFailed",
+            Self::SessionCancelled(_) => "SessionCancelled",
+            Self::SessionDeleted(_) => "SessionDeleted",
+        }
+    }
+
+    /// Splits into the stored `(event_type, payload)` pair.
+    pub fn to_parts(&self) -> Result<(String, Value), serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        let data = value.get_mut("data").map(Value::take).unwrap_or(Value::Null);
+        Ok((self.event_type().to_string(), data))
+    }
+
+    /// Rebuilds an event from its stored `(event_type, payload)` pair.
+    pub fn from_parts(event_type: &str, payload: &Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({ "type": event_type, "data": payload }))
+    }
+}
+
+/// Stream id of a target.
+pub fn target_stream(id: Uuid) -> String {
+    format!("target-{id}")
+}
+
+/// Stream id of a scenario.
+pub fn scenario_stream(id: Uuid) -> String {
+    format!("scenario-{id}")
+}
+
+/// Stream id of a session.
+pub fn session_stream(id: Uuid) -> String {
+    format!("session-{id}")
+}

@@ -1,0 +1,11 @@
+//! Pure domain: events, specs and decide/evolve aggregates. No I/O, no actix, no sqlx.
+
+pub mod condition;
+pub mod events;
+pub mod lifecycle;
+pub mod scenario;
+pub mod scenario_input;
+pub mod session;
+pub mod target;
+pub mod template;
+pub mod validation;

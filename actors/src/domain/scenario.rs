@@ -1,0 +1,272 @@
+//! Scenario: the canonical conversation plan (steps, repetitions, policies) and its validation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::condition::Condition;
+use super::validation::{FieldError, Validator};
+
+/// A scenario as stored in events and returned by the API (canonical schema, camelCase).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default = "default_category")]
+    pub category: String,
+    pub flow_config: Vec<Step>,
+    #[serde(default = "one")]
+    pub repetitions: u32,
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    #[serde(default)]
+    pub delay_between_ms: u64,
+    /// Custom template variables; they win over built-in ones.
+    #[serde(default)]
+    pub message_templates: BTreeMap<String, String>,
+    #[serde(default)]
+    pub verbosity_level: Verbosity,
+    #[serde(default)]
+    pub error_handling: ErrorHandling,
+    /// Per-message timeout; the request is aborted when it passes.
+    #[serde(default = "default_timeout")]
+    pub message_timeout_ms: u64,
+    /// Variables extracted from each reply: name → JSONPath over the reply JSON.
+    #[serde(default)]
+    pub variable_extractors: BTreeMap<String, String>,
+}
+
+fn default_category() -> String {
+    "custom".to_string()
+}
+fn one() -> u32 {
+    1
+}
+fn default_timeout() -> u64 {
+    30_000
+}
+
+/// One step of a flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(flatten)]
+    pub kind: StepKind,
+}
+
+/// The four step types. Anything else is rejected at validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "config", rename_all = "lowercase")]
+pub enum StepKind {
+    Message(MessageStep),
+    Delay(DelayStep),
+    Loop(LoopStep),
+    Conditional(ConditionalStep),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageStep {
+    pub content: String,
+    /// Deliberate fault for this request: `malformed_json`, `empty_body` or `oversized`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inject: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelayStep {
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoopStep {
+    pub iterations: u32,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionalStep {
+    pub condition: Condition,
+    #[serde(default)]
+    pub then_steps: Vec<Step>,
+    #[serde(default)]
+    pub else_steps: Vec<Step>,
+}
+
+/// Suffix appended to every message to make replies longer (or shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    Minimal,
+    Basic,
+    #[default]
+    Normal,
+    Verbose,
+    Extreme,
+}
+
+impl Verbosity {
+    /// The text appended to a message (empty for `normal`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Minimal => " Answer in one short sentence.",
+            Self::Basic => " Answer clearly and concisely.",
+            Self::Normal => "",
+            Self::Verbose => " Please provide a detailed response with examples and explanations.",
+            Self::Extreme => {
+                " Please provide an extremely detailed, comprehensive response with code samples, \
+                 examples, edge cases and step-by-step explanations. Be as verbose as possible."
+            }
+        }
+    }
+}
+
+/// What to do when an exchange fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorAction {
+    #[default]
+    Skip,
+    Abort,
+    Retry,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryConfig {
+    pub max_retries: u32,
+    pub delay_ms: u64,
+    pub backoff_multiplier: f64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            delay_ms: 1000,
+            backoff_multiplier: 1.5,
+            max_delay_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCodeRule {
+    pub codes: Vec<u16>,
+    pub action: ErrorAction,
+}
+
+/// Error policy: the first status-code rule containing the status wins, else `onError`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorHandling {
+    #[serde(default)]
+    pub on_error: ErrorAction,
+    #[serde(default)]
+    pub retry_config: RetryConfig,
+    #[serde(default)]
+    pub status_code_rules: Vec<StatusCodeRule>,
+}
+
+impl ErrorHandling {
+    /// The action for a failure with this HTTP status (if any).
+    pub fn action_for(&self, status: Option<u16>) -> ErrorAction {
+        status
+            .and_then(|s| self.status_code_rules.iter().find(|r| r.codes.contains(&s)))
+            .map_or(self.on_error, |r| r.action)
+    }
+
+    /// Backoff before retry `attempt` (1-based), honouring a server's `Retry-After` when longer.
+    pub fn retry_delay_ms(&self, attempt: u32, retry_after_ms: Option<u64>) -> u64 {
+        let c = &self.retry_config;
+        let exp = c.backoff_multiplier.powi(attempt.saturating_sub(1) as i32);
+        let backoff = ((c.delay_ms as f64) * exp).min(c.max_delay_ms as f64) as u64;
+        retry_after_ms.map_or(backoff, |ra| ra.max(backoff).min(c.max_delay_ms.max(ra)))
+    }
+}
+
+/// Checks ranges and nested steps of a parsed scenario; errors name the field and the rule.
+pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
+    let mut v = Validator::default();
+    v.length("name", &spec.name, 1, 200);
+    v.range("repetitions", spec.repetitions.into(), 1, 1000);
+    v.range("concurrency", spec.concurrency.into(), 1, 100);
+    v.range("delayBetweenMs", spec.delay_between_ms as i64, 0, 300_000);
+    v.range("messageTimeoutMs", spec.message_timeout_ms as i64, 100, 600_000);
+    if spec.flow_config.is_empty() {
+        v.push("flowConfig", "must contain at least one step");
+    }
+    validate_steps(&mut v, "flowConfig", &spec.flow_config, 0);
+    let r = &spec.error_handling.retry_config;
+    v.range("errorHandling.retryConfig.maxRetries", r.max_retries.into(), 0, 100);
+    v.range("errorHandling.retryConfig.delayMs", r.delay_ms as i64, 0, 60_000);
+    if !(1.0..=10.0).contains(&r.backoff_multiplier) {
+        v.push("errorHandling.retryConfig.backoffMultiplier", "must be between 1 and 10");
+    }
+    v.range("errorHandling.retryConfig.maxDelayMs", r.max_delay_ms as i64, 0, 300_000);
+    for (i, rule) in spec.error_handling.status_code_rules.iter().enumerate() {
+        if rule.codes.is_empty() || rule.codes.iter().any(|c| !(100..=599).contains(c)) {
+            v.push(format!("errorHandling.statusCodeRules[{i}].codes"), "must be 1+ codes in 100..=599");
+        }
+    }
+    v.finish()
+}
+
+const MAX_DEPTH: usize = 8;
+
+fn validate_steps(v: &mut Validator, path: &str, steps: &[Step], depth: usize) {
+    if depth > MAX_DEPTH {
+        v.push(path, format!("steps may nest at most {MAX_DEPTH} levels"));
+        return;
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let here = format!("{path}[{i}].config");
+        match &step.kind {
+            StepKind::Message(m) => {
+                if let Some(f) = &m.inject {
+                    if !INJECTABLE_FAULTS.contains(&f.as_str()) {
+                        v.push(format!("{here}.inject"), format!("must be one of {INJECTABLE_FAULTS:?}"));
+                    }
+                }
+            }
+            StepKind::Delay(d) => v.range(&format!("{here}.durationMs"), d.duration_ms as i64, 0, 300_000),
+            StepKind::Loop(l) => {
+                v.range(&format!("{here}.iterations"), l.iterations.into(), 1, 1000);
+                if l.steps.is_empty() {
+                    v.push(format!("{here}.steps"), "must contain at least one step");
+                }
+                validate_steps(v, &format!("{here}.steps"), &l.steps, depth + 1);
+            }
+            StepKind::Conditional(c) => {
+                validate_steps(v, &format!("{here}.thenSteps"), &c.then_steps, depth + 1);
+                validate_steps(v, &format!("{here}.elseSteps"), &c.else_steps, depth + 1);
+            }
+        }
+    }
+}
+
+/// Faults a message step may inject.
+pub const INJECTABLE_FAULTS: &[&str] = &["malformed_json", "empty_body", "oversized"];
+
+/// Number of messages one repetition sends when every conditional takes its longer branch.
+pub fn max_messages_per_repetition(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.kind {
+            StepKind::Message(_) => 1,
+            StepKind::Delay(_) => 0,
+            StepKind::Loop(l) => u64::from(l.iterations) * max_messages_per_repetition(&l.steps),
+            StepKind::Conditional(c) => {
+                max_messages_per_repetition(&c.then_steps).max(max_messages_per_repetition(&c.else_steps))
+            }
+        })
+        .sum()
+}

@@ -1,0 +1,2 @@
+//! Krawall binary entry point.
+fn main() {}
