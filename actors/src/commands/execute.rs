@@ -1,0 +1,139 @@
+//! Session commands: execute (freeze the plan, append `SessionQueued`, hand it to the dispatcher),
+//! restart, cancel and delete.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::domain::events::{ScenarioSnapshot, SessionQueued, TargetSnapshot, scenario_stream, session_stream, target_stream};
+use crate::domain::lifecycle::Lifecycle;
+use crate::domain::scenario::{MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario};
+use crate::domain::session::{SessionCommand, SessionState, decide};
+use crate::runtime::{CancelOutcome, CancelSession, EnqueueSession, SessionLog, SessionLogError};
+
+use super::catalog::{fold_scenario, fold_target, invalid};
+use super::stream::{append, load};
+use super::{CommandError, Commands};
+
+/// Per-run overrides of scenario settings (upstream's `executionConfig`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExecutionOverrides {
+    pub repetitions: Option<u32>,
+    pub concurrency: Option<u32>,
+    pub delay_between_ms: Option<u64>,
+    pub message_templates: Option<BTreeMap<String, String>>,
+    pub verbosity_level: Option<Verbosity>,
+    pub message_timeout_ms: Option<u64>,
+    /// Run these messages instead of a scenario's flow.
+    pub custom_messages: Option<Vec<String>>,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ExecuteRequest {
+    pub target_id: Uuid,
+    pub scenario_id: Option<Uuid>,
+    pub overrides: ExecutionOverrides,
+}
+
+fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpec {
+    if let Some(messages) = o.custom_messages {
+        spec.flow_config = messages
+            .into_iter()
+            .map(|content| Step { id: None, kind: StepKind::Message(MessageStep { content, inject: None }) })
+            .collect();
+    }
+    spec.repetitions = o.repetitions.unwrap_or(spec.repetitions);
+    spec.concurrency = o.concurrency.unwrap_or(spec.concurrency);
+    spec.delay_between_ms = o.delay_between_ms.unwrap_or(spec.delay_between_ms);
+    spec.verbosity_level = o.verbosity_level.unwrap_or(spec.verbosity_level);
+    spec.message_timeout_ms = o.message_timeout_ms.unwrap_or(spec.message_timeout_ms);
+    if let Some(templates) = o.message_templates {
+        spec.message_templates.extend(templates);
+    }
+    spec
+}
+
+fn ad_hoc_scenario() -> ScenarioSpec {
+    ScenarioSpec {
+        name: "ad-hoc".into(),
+        description: None,
+        category: "custom".into(),
+        flow_config: Vec::new(),
+        repetitions: 1,
+        concurrency: 1,
+        delay_between_ms: 0,
+        message_templates: BTreeMap::new(),
+        verbosity_level: Verbosity::Normal,
+        error_handling: Default::default(),
+        message_timeout_ms: 30_000,
+        variable_extractors: BTreeMap::new(),
+    }
+}
+
+impl Commands {
+    async fn active_target(&self, id: Uuid) -> Result<TargetSnapshot, CommandError> {
+        let (events, _) = load(&self.store, &target_stream(id)).await?;
+        match fold_target(&events) {
+            (Lifecycle::Active, Some(t)) => Ok(t),
+            _ => Err(CommandError::NotFound("target")),
+        }
+    }
+
+    async fn active_scenario(&self, id: Uuid) -> Result<ScenarioSnapshot, CommandError> {
+        let (events, _) = load(&self.store, &scenario_stream(id)).await?;
+        match fold_scenario(&events) {
+            (Lifecycle::Active, Some(s)) => Ok(s),
+            _ => Err(CommandError::NotFound("scenario")),
+        }
+    }
+
+    /// Freezes target + scenario into a plan and queues it; returns the session id and position.
+    pub async fn execute(&self, req: ExecuteRequest) -> Result<(Uuid, i64), CommandError> {
+        let target = self.active_target(req.target_id).await?;
+        let base = match req.scenario_id {
+            Some(id) => self.active_scenario(id).await?,
+            None if req.overrides.custom_messages.is_some() => ScenarioSnapshot { scenario_id: Uuid::nil(), spec: ad_hoc_scenario() },
+            None => return Err(invalid("scenarioId", "is required unless customMessages is given")),
+        };
+        let spec = apply_overrides(base.spec, req.overrides);
+        validate_scenario(&spec).map_err(CommandError::Invalid)?;
+        let scenario = ScenarioSnapshot { scenario_id: base.scenario_id, spec };
+        self.queue(SessionQueued { session_id: Uuid::now_v7(), target, scenario, restarted_from: None }).await
+    }
+
+    async fn queue(&self, plan: SessionQueued) -> Result<(Uuid, i64), CommandError> {
+        let id = plan.session_id;
+        let events = decide(&SessionState::default(), id, SessionCommand::Queue(Box::new(plan))).map_err(SessionLogError::from)?;
+        let position = append(&self.store, &session_stream(id), 0, &events).await?;
+        self.dispatcher.send(EnqueueSession(id)).await.map_err(|_| CommandError::Dispatcher)?;
+        Ok((id, position))
+    }
+
+    /// Runs a finished session's frozen plan again as a new session.
+    pub async fn restart(&self, id: Uuid) -> Result<(Uuid, i64), CommandError> {
+        let log = SessionLog::load(&self.store, self.appender.clone(), id).await?;
+        let status = log.state.status.filter(|_| !log.state.deleted).ok_or(CommandError::NotFound("session"))?;
+        if !status.is_terminal() {
+            return Err(CommandError::Refused(format!("session is {}; only finished sessions can be restarted", status.as_str())));
+        }
+        let mut plan = log.state.plan.as_deref().cloned().ok_or(CommandError::NotFound("session"))?;
+        plan.restarted_from = Some(id);
+        plan.session_id = Uuid::now_v7();
+        self.queue(plan).await
+    }
+
+    /// Cancels a queued or running session.
+    pub async fn cancel(&self, id: Uuid) -> Result<CancelOutcome, CommandError> {
+        let outcome = self.dispatcher.send(CancelSession(id)).await.map_err(|_| CommandError::Dispatcher)?;
+        Ok(outcome?)
+    }
+
+    /// Deletes a finished session from the read models (its events stay for audit).
+    pub async fn delete_session(&self, id: Uuid) -> Result<i64, CommandError> {
+        let mut log = SessionLog::load(&self.store, self.appender.clone(), id).await?;
+        Ok(log.execute(SessionCommand::Delete).await?)
+    }
+}

@@ -1,0 +1,18 @@
+//! Running sessions: the per-session actor, the node-wide dispatcher and the flow interpreter.
+
+mod dispatcher;
+mod exchange;
+mod lane;
+mod recovery;
+mod runner;
+mod session_actor;
+mod session_log;
+mod summary;
+
+pub use dispatcher::{
+    CancelOutcome, CancelSession, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus, QueryNodeStatus,
+};
+pub use runner::{RunOutcome, SessionRun};
+pub use session_actor::SessionActor;
+pub use session_log::{SessionLog, SessionLogError};
+pub use summary::SummaryBuilder;

@@ -1,0 +1,104 @@
+//! Session messages read model (`session_messages`): one row per exchange attempt with its metrics.
+
+use actors::domain::events::{DomainEvent, ExchangeRef};
+use actors::store::RecordedEvent;
+use sqlx::AnyConnection;
+
+use crate::projection::{Projection, ProjectionError};
+
+/// Writes `session_messages`.
+pub struct SessionMessagesProjection;
+
+const KEY: &str = "session_id = $1 AND message_index = $2 AND attempt = $3";
+
+fn key(e: &ExchangeRef) -> (String, i64, i64) {
+    (e.session_id.to_string(), i64::from(e.message_index), i64::from(e.attempt))
+}
+
+async fn upsert_sent(conn: &mut AnyConnection, meta: &RecordedEvent, e: &ExchangeRef, request: &str, injected: Option<&str>) -> Result<(), ProjectionError> {
+    let (session, index, attempt) = key(e);
+    sqlx::query(
+        "INSERT INTO session_messages (session_id, message_index, attempt, repetition_index, request, outcome,
+             injected, sent_at_ms)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
+         ON CONFLICT (session_id, message_index, attempt) DO UPDATE SET
+             request = CASE WHEN excluded.request = '' THEN session_messages.request ELSE excluded.request END,
+             injected = COALESCE(excluded.injected, session_messages.injected),
+             sent_at_ms = excluded.sent_at_ms",
+    )
+    .bind(session)
+    .bind(index)
+    .bind(attempt)
+    .bind(i64::from(e.repetition_index))
+    .bind(request.to_string())
+    .bind(injected.map(str::to_string))
+    .bind(meta.recorded_at_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Projection for SessionMessagesProjection {
+    fn name(&self) -> &'static str {
+        "session_messages"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["session_messages"]
+    }
+
+    async fn apply(&self, conn: &mut AnyConnection, meta: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+        match event {
+            DomainEvent::ErrorInjected(i) => upsert_sent(conn, meta, &i.exchange, "", Some(&i.fault)).await?,
+            DomainEvent::MessageSent(s) => upsert_sent(conn, meta, &s.exchange, &s.content, None).await?,
+            DomainEvent::ResponseReceived(r) => {
+                let (session, index, attempt) = key(&r.exchange);
+                let sql = format!(
+                    "UPDATE session_messages SET outcome = 'ok', response = $4, http_status = $5, latency_ms = $6,
+                         tokens_in = $7, tokens_out = $8, tokens_estimated = $9, raw_size = $10, received_at_ms = $11
+                     WHERE {KEY}"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(session)
+                    .bind(index)
+                    .bind(attempt)
+                    .bind(r.content.clone())
+                    .bind(r.status.map(i64::from))
+                    .bind(r.latency_ms as i64)
+                    .bind(r.tokens.input as i64)
+                    .bind(r.tokens.output as i64)
+                    .bind(i64::from(r.tokens.estimated))
+                    .bind(r.raw_size as i64)
+                    .bind(meta.recorded_at_ms)
+                    .execute(conn)
+                    .await?;
+            }
+            DomainEvent::MessageFailed(f) => {
+                let (session, index, attempt) = key(&f.exchange);
+                let sql = format!(
+                    "UPDATE session_messages SET outcome = 'error', error_kind = $4, error = $5, http_status = $6,
+                         latency_ms = $7, action = $8, received_at_ms = $9
+                     WHERE {KEY}"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(session)
+                    .bind(index)
+                    .bind(attempt)
+                    .bind(f.kind.as_str())
+                    .bind(f.error.clone())
+                    .bind(f.status.map(i64::from))
+                    .bind(f.latency_ms as i64)
+                    .bind(f.action.clone())
+                    .bind(meta.recorded_at_ms)
+                    .execute(conn)
+                    .await?;
+            }
+            DomainEvent::SessionDeleted(d) => {
+                sqlx::query("DELETE FROM session_messages WHERE session_id = $1").bind(d.id.to_string()).execute(conn).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! Queries over the `sessions` and `session_messages` read models.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{AnyPool, Row, any::AnyRow};
+
+use super::time::{iso, iso_opt};
+
+/// A session row as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: String,
+    pub target_id: String,
+    pub target_name: String,
+    pub scenario_id: Option<String>,
+    pub scenario_name: String,
+    pub status: String,
+    pub queued_at: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub message_count: i64,
+    pub error_count: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub avg_latency_ms: f64,
+    pub summary_metrics: Option<Value>,
+    pub failure_reason: Option<String>,
+    pub error: Option<String>,
+    pub restarted_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_config: Option<Value>,
+}
+
+/// One exchange attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub message_index: i64,
+    pub attempt: i64,
+    pub repetition_index: i64,
+    pub request: String,
+    pub response: Option<String>,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub latency_ms: Option<i64>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    pub tokens_estimated: Option<bool>,
+    pub raw_size: Option<i64>,
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    pub action: Option<String>,
+    pub injected: Option<String>,
+    pub sent_at: String,
+    pub received_at: Option<String>,
+}
+
+/// Filters and page of `GET /api/sessions`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub status: Option<String>,
+    pub target_id: Option<String>,
+    pub scenario_id: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of sessions plus the total matching the filters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionPage {
+    pub sessions: Vec<SessionView>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> {
+    let parse = |col: &str| -> Result<Option<Value>, sqlx::Error> {
+        let text: Option<String> = row.try_get(col)?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    };
+    let replies: i64 = row.try_get::<i64, _>("message_count")? - row.try_get::<i64, _>("error_count")?;
+    let latency: i64 = row.try_get("latency_total_ms")?;
+    Ok(SessionView {
+        id: row.try_get("id")?,
+        target_id: row.try_get("target_id")?,
+        target_name: row.try_get("target_name")?,
+        scenario_id: row.try_get("scenario_id")?,
+        scenario_name: row.try_get("scenario_name")?,
+        status: row.try_get("status")?,
+        queued_at: iso(row.try_get("queued_at_ms")?),
+        started_at: iso_opt(row.try_get("started_at_ms")?),
+        completed_at: iso_opt(row.try_get("completed_at_ms")?),
+        message_count: row.try_get("message_count")?,
+        error_count: row.try_get("error_count")?,
+        tokens_in: row.try_get("tokens_in")?,
+        tokens_out: row.try_get("tokens_out")?,
+        avg_latency_ms: if replies > 0 { latency as f64 / replies as f64 } else { 0.0 },
+        summary_metrics: parse("summary")?,
+        failure_reason: row.try_get("failure_reason")?,
+        error: row.try_get("error")?,
+        restarted_from: row.try_get("restarted_from")?,
+        execution_config: if with_config { parse("execution_config")? } else { None },
+    })
+}
+
+const FILTER: &str = "($1 = '' OR status = $1) AND ($2 = '' OR target_id = $2) AND ($3 = '' OR scenario_id = $3)";
+
+/// Sessions newest first, filtered and paged.
+pub async fn list_sessions(pool: &AnyPool, f: &SessionFilter) -> Result<SessionPage, sqlx::Error> {
+    let binds = [f.status.clone(), f.target_id.clone(), f.scenario_id.clone()].map(Option::unwrap_or_default);
+    let list_sql = format!("SELECT * FROM sessions WHERE {FILTER} ORDER BY queued_at_ms DESC, id DESC LIMIT $4 OFFSET $5");
+    let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql));
+    for b in &binds {
+        list = list.bind(b.clone());
+    }
+    let rows = list.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
+    let count_sql = format!("SELECT COUNT(*) FROM sessions WHERE {FILTER}");
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+    for b in &binds {
+        count = count.bind(b.clone());
+    }
+    let total: i64 = count.fetch_one(pool).await?;
+    let sessions = rows.iter().map(|r| session(r, false)).collect::<Result<_, _>>()?;
+    Ok(SessionPage { sessions, total, limit: f.limit, offset: f.offset })
+}
+
+pub async fn get_session(pool: &AnyPool, id: &str) -> Result<Option<SessionView>, sqlx::Error> {
+    let row = sqlx::query("SELECT * FROM sessions WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?;
+    row.as_ref().map(|r| session(r, true)).transpose()
+}
+
+fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
+    let estimated: Option<i64> = row.try_get("tokens_estimated")?;
+    Ok(MessageView {
+        message_index: row.try_get("message_index")?,
+        attempt: row.try_get("attempt")?,
+        repetition_index: row.try_get("repetition_index")?,
+        request: row.try_get("request")?,
+        response: row.try_get("response")?,
+        outcome: row.try_get("outcome")?,
+        http_status: row.try_get("http_status")?,
+        latency_ms: row.try_get("latency_ms")?,
+        tokens_in: row.try_get("tokens_in")?,
+        tokens_out: row.try_get("tokens_out")?,
+        tokens_estimated: estimated.map(|e| e != 0),
+        raw_size: row.try_get("raw_size")?,
+        error_kind: row.try_get("error_kind")?,
+        error: row.try_get("error")?,
+        action: row.try_get("action")?,
+        injected: row.try_get("injected")?,
+        sent_at: iso(row.try_get("sent_at_ms")?),
+        received_at: iso_opt(row.try_get("received_at_ms")?),
+    })
+}
+
+/// Exchange rows of a session with `message_index > after`, in order.
+pub async fn list_messages(pool: &AnyPool, session_id: &str, after: i64, limit: i64) -> Result<Vec<MessageView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM session_messages WHERE session_id = $1 AND message_index > $2
+         ORDER BY message_index, attempt LIMIT $3",
+    )
+    .bind(session_id.to_string())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(message).collect()
+}

@@ -1,0 +1,149 @@
+//! Runs projections: catch up from the lowest checkpoint, then tail the store's live
+//! subscription; each batch's read-model changes and checkpoints commit in one transaction.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use ::actors::domain::events::DomainEvent;
+use ::actors::store::{EventStore, RecordedEvent};
+use futures_util::StreamExt;
+use sqlx::Row;
+use tokio::sync::watch;
+
+use crate::catalog::{ScenariosProjection, TargetsProjection};
+use crate::messages::SessionMessagesProjection;
+use crate::projection::{Projection, ProjectionError};
+use crate::sessions::SessionsProjection;
+
+/// Every read model Krawall maintains.
+pub fn all_projections() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(TargetsProjection), Arc::new(ScenariosProjection), Arc::new(SessionsProjection), Arc::new(SessionMessagesProjection)]
+}
+
+async fn checkpoints(store: &EventStore) -> Result<HashMap<String, i64>, ProjectionError> {
+    let rows = sqlx::query("SELECT name, position FROM projection_checkpoints").fetch_all(store.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get::<String, _>("name")?, r.try_get::<i64, _>("position")?))).collect()
+}
+
+/// Applies a batch of events to every projection that has not seen them, in one transaction.
+async fn apply_batch(store: &EventStore, projections: &[Arc<dyn Projection>], done: &mut HashMap<String, i64>, batch: &[RecordedEvent]) -> Result<(), ProjectionError> {
+    let Some(last) = batch.last().map(|e| e.position) else { return Ok(()) };
+    let mut tx = store.pool().begin().await?;
+    for recorded in batch {
+        let event = DomainEvent::from_parts(&recorded.event_type, &recorded.payload)
+            .map_err(|source| ProjectionError::Decode { position: recorded.position, source })?;
+        for p in projections {
+            if recorded.position > done.get(p.name()).copied().unwrap_or(0) {
+                p.apply(&mut tx, recorded, &event).await?;
+            }
+        }
+    }
+    for p in projections {
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+        )
+        .bind(p.name())
+        .bind(last)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    for p in projections {
+        done.insert(p.name().to_string(), last);
+    }
+    Ok(())
+}
+
+/// Brings every projection up to the store's current head (used by rebuild and tests).
+pub async fn catch_up(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<i64, ProjectionError> {
+    let mut done = checkpoints(store).await?;
+    let mut from = projections.iter().map(|p| done.get(p.name()).copied().unwrap_or(0)).min().unwrap_or(0);
+    loop {
+        let batch = store.read_all(from, 500).await?;
+        let Some(last) = batch.last().map(|e| e.position) else { return Ok(from) };
+        apply_batch(store, projections, &mut done, &batch).await?;
+        from = last;
+    }
+}
+
+/// Empties every read model and its checkpoint, then replays the whole log.
+pub async fn rebuild(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<i64, ProjectionError> {
+    let mut tx = store.pool().begin().await?;
+    for p in projections {
+        for table in p.tables() {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1").bind(p.name()).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    catch_up(store, projections).await
+}
+
+/// Lets readers wait until the read models include a given position (read-your-writes).
+#[derive(Clone, Debug)]
+pub struct ProjectionHandle {
+    position: watch::Receiver<i64>,
+}
+
+impl ProjectionHandle {
+    /// Position of the last event applied to every read model.
+    pub fn position(&self) -> i64 {
+        *self.position.borrow()
+    }
+
+    /// Waits until the read models include `position`; false on timeout.
+    pub async fn wait_for(&self, position: i64, timeout: Duration) -> bool {
+        let mut rx = self.position.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position)).await.is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// The actor that keeps the read models live.
+pub struct ProjectionActor {
+    store: EventStore,
+    projections: Vec<Arc<dyn Projection>>,
+    position: Arc<watch::Sender<i64>>,
+}
+
+impl ProjectionActor {
+    pub fn new(store: EventStore) -> (Self, ProjectionHandle) {
+        let (tx, rx) = watch::channel(0);
+        (Self { store, projections: all_projections(), position: Arc::new(tx) }, ProjectionHandle { position: rx })
+    }
+}
+
+async fn run_live(store: EventStore, projections: Vec<Arc<dyn Projection>>, position: Arc<watch::Sender<i64>>) -> Result<(), ProjectionError> {
+    let from = catch_up(&store, &projections).await?;
+    position.send_replace(from);
+    let mut done = checkpoints(&store).await?;
+    let mut stream = std::pin::pin!(store.subscribe(from).ready_chunks(512));
+    while let Some(chunk) = stream.next().await {
+        let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
+        apply_batch(&store, &projections, &mut done, &batch).await?;
+        if let Some(last) = batch.last() {
+            position.send_replace(last.position);
+        }
+    }
+    Ok(())
+}
+
+impl Actor for ProjectionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let (store, projections, position) = (self.store.clone(), self.projections.clone(), self.position.clone());
+        let fut = async move {
+            loop {
+                match run_live(store.clone(), projections.clone(), position.clone()).await {
+                    Ok(()) => tracing::warn!("projection subscription ended; restarting"),
+                    Err(e) => tracing::error!(error = %e, "projection failed; retrying in 1 s"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        };
+        ctx.spawn(fut.into_actor(self));
+    }
+}
