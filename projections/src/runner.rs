@@ -9,7 +9,7 @@ use actix::prelude::*;
 use ::actors::domain::events::DomainEvent;
 use ::actors::store::{EventStore, RecordedEvent};
 use futures_util::StreamExt;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
 
 use crate::catalog::{ScenariosProjection, TargetsProjection};
@@ -22,15 +22,37 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
     vec![Arc::new(TargetsProjection), Arc::new(ScenariosProjection), Arc::new(SessionsProjection), Arc::new(SessionMessagesProjection)]
 }
 
-async fn checkpoints(store: &EventStore) -> Result<HashMap<String, i64>, ProjectionError> {
+async fn checkpoints(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<HashMap<String, i64>, ProjectionError> {
+    for p in projections {
+        sqlx::query("INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(p.name())
+            .execute(store.pool())
+            .await?;
+    }
     let rows = sqlx::query("SELECT name, position FROM projection_checkpoints").fetch_all(store.pool()).await?;
     rows.iter().map(|r| Ok((r.try_get::<String, _>("name")?, r.try_get::<i64, _>("position")?))).collect()
 }
 
+/// Locks the checkpoint rows (another node may run the same projections on this database) and
+/// re-reads them, so no event is applied twice.
+async fn lock_checkpoints(conn: &mut AnyConnection, projections: &[Arc<dyn Projection>]) -> Result<HashMap<String, i64>, ProjectionError> {
+    let mut done = HashMap::new();
+    for p in projections {
+        sqlx::query("UPDATE projection_checkpoints SET position = position WHERE name = $1").bind(p.name()).execute(&mut *conn).await?;
+        let position: i64 = sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
+            .bind(p.name())
+            .fetch_one(&mut *conn)
+            .await?;
+        done.insert(p.name().to_string(), position);
+    }
+    Ok(done)
+}
+
 /// Applies a batch of events to every projection that has not seen them, in one transaction.
-async fn apply_batch(store: &EventStore, projections: &[Arc<dyn Projection>], done: &mut HashMap<String, i64>, batch: &[RecordedEvent]) -> Result<(), ProjectionError> {
+async fn apply_batch(store: &EventStore, projections: &[Arc<dyn Projection>], batch: &[RecordedEvent]) -> Result<(), ProjectionError> {
     let Some(last) = batch.last().map(|e| e.position) else { return Ok(()) };
     let mut tx = store.pool().begin().await?;
+    let done = lock_checkpoints(&mut tx, projections).await?;
     for recorded in batch {
         let event = DomainEvent::from_parts(&recorded.event_type, &recorded.payload)
             .map_err(|source| ProjectionError::Decode { position: recorded.position, source })?;
@@ -41,30 +63,24 @@ async fn apply_batch(store: &EventStore, projections: &[Arc<dyn Projection>], do
         }
     }
     for p in projections {
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        )
-        .bind(p.name())
-        .bind(last)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE projection_checkpoints SET position = $2 WHERE name = $1 AND position < $2")
+            .bind(p.name())
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
-    for p in projections {
-        done.insert(p.name().to_string(), last);
-    }
     Ok(())
 }
 
 /// Brings every projection up to the store's current head (used by rebuild and tests).
 pub async fn catch_up(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<i64, ProjectionError> {
-    let mut done = checkpoints(store).await?;
+    let done = checkpoints(store, projections).await?;
     let mut from = projections.iter().map(|p| done.get(p.name()).copied().unwrap_or(0)).min().unwrap_or(0);
     loop {
         let batch = store.read_all(from, 500).await?;
         let Some(last) = batch.last().map(|e| e.position) else { return Ok(from) };
-        apply_batch(store, projections, &mut done, &batch).await?;
+        apply_batch(store, projections, &batch).await?;
         from = last;
     }
 }
@@ -118,11 +134,10 @@ impl ProjectionActor {
 async fn run_live(store: EventStore, projections: Vec<Arc<dyn Projection>>, position: Arc<watch::Sender<i64>>) -> Result<(), ProjectionError> {
     let from = catch_up(&store, &projections).await?;
     position.send_replace(from);
-    let mut done = checkpoints(&store).await?;
     let mut stream = std::pin::pin!(store.subscribe(from).ready_chunks(512));
     while let Some(chunk) = stream.next().await {
         let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
-        apply_batch(&store, &projections, &mut done, &batch).await?;
+        apply_batch(&store, &projections, &batch).await?;
         if let Some(last) = batch.last() {
             position.send_replace(last.position);
         }

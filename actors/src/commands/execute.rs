@@ -18,7 +18,7 @@ use super::{CommandError, Commands};
 
 /// Per-run overrides of scenario settings (upstream's `executionConfig`).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecutionOverrides {
     pub repetitions: Option<u32>,
     pub concurrency: Option<u32>,

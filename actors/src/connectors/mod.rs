@@ -1,7 +1,16 @@
 //! Outbound connectors to chatbot targets: the `Connector` trait, its value types and the registry.
 
+pub mod auth;
+pub mod http;
+mod http_config;
+mod path_syntax;
+pub mod paths;
+pub mod registry;
 mod types;
+pub mod usage;
 
+pub use http::HttpConnector;
+pub use registry::build_connector;
 pub use types::{ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection};
 
 /// A client for one conversation with a target. Built per conversation (lane) by [`build`];

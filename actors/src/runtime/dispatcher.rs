@@ -25,6 +25,8 @@ pub struct DispatcherSettings {
     pub max_concurrent: usize,
     /// Arbiter threads to spread session actors over (0 = the caller's arbiter only).
     pub arbiters: usize,
+    /// Recover sessions a previous process left unfinished (off for `krawall run` next to a server).
+    pub recover: bool,
 }
 
 /// Queue a session whose `SessionQueued` event is stored.
@@ -133,6 +135,9 @@ impl Actor for Dispatcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if !self.settings.recover {
+            return;
+        }
         let (store, appender) = (self.store.clone(), self.appender.clone());
         let recover = async move {
             let unfinished = unfinished_sessions(&store).await.map_err(|e| e.to_string())?;

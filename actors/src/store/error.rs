@@ -1,0 +1,34 @@
+//! Typed errors of the event-store port.
+
+use super::ExpectedVersion;
+
+/// An append failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The stream is not at the expected version (detected by the unique `(stream_id, version)` index).
+    #[error("stream {stream_id} is at version {actual}, expected {expected:?}")]
+    Conflict {
+        stream_id: String,
+        expected: ExpectedVersion,
+        actual: i64,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The backend failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored event is not valid JSON")]
+    Json(#[from] serde_json::Error),
+    #[error("event writer stopped")]
+    WriterStopped,
+    #[error("unsupported database URL {0:?}: use sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    #[error("stored event id is not a UUID")]
+    EventId(#[from] uuid::Error),
+}

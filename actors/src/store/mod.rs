@@ -1,0 +1,18 @@
+//! The event-store port: append with an expected version, read a stream, read all, subscribe.
+//!
+//! One concrete [`EventStore`] serves SQLite and PostgreSQL through `sqlx::AnyPool`;
+//! [`BatchedAppender`] group-commits appends from many concurrent writers.
+
+mod append;
+mod batching;
+mod error;
+mod plan;
+mod sql;
+mod subscribe;
+pub mod testing;
+mod types;
+
+pub use batching::BatchedAppender;
+pub use error::{AppendError, StoreError};
+pub use sql::{Backend, EventStore};
+pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};

@@ -1,0 +1,167 @@
+//! Subscriptions: catch up from a position in pages, then tail the log as appends commit.
+//!
+//! Wake-ups come from the in-process head watch (bumped after every commit), on PostgreSQL
+//! also from a `LISTEN krawall_events` connection (so other processes' appends are seen live),
+//! and from a periodic re-check in case a notification is lost. Reads always continue from
+//! the last delivered position, and appends commit in position order, so a subscriber sees
+//! every event exactly once and in order.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::Stream;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::append::NOTIFY_CHANNEL;
+use super::sql::{Backend, EventStore, bump};
+use super::{RecordedEvent, StoreError};
+
+/// Events fetched per read while catching up.
+const PAGE: i64 = 500;
+/// How long a new subscription waits for the PostgreSQL listener before reading anyway.
+const LISTENER_READY_TIMEOUT: Duration = Duration::from_secs(3);
+/// Pause before the listener reconnects after an error.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+struct Subscription {
+    store: EventStore,
+    last: i64,
+    buffer: VecDeque<RecordedEvent>,
+    head: Option<watch::Receiver<i64>>,
+    failed: bool,
+}
+
+pub(super) fn subscribe(
+    store: EventStore,
+    after_position: i64,
+) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+    let sub = Subscription {
+        store,
+        last: after_position,
+        buffer: VecDeque::new(),
+        head: None,
+        failed: false,
+    };
+    futures_util::stream::unfold(sub, |mut sub| async move {
+        let item = sub.next().await;
+        Some((item, sub))
+    })
+}
+
+impl Subscription {
+    async fn next(&mut self) -> Result<RecordedEvent, StoreError> {
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
+                self.last = event.position;
+                return Ok(event);
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads the next page, or waits for a wake-up (or the poll interval) when there is none.
+    async fn fill(&mut self) -> Result<(), StoreError> {
+        if self.head.is_none() {
+            self.head = Some(self.start().await);
+        }
+        if self.failed {
+            tokio::time::sleep(self.store.poll_interval).await;
+            self.failed = false;
+        }
+        let Some(head) = self.head.as_mut() else {
+            return Ok(());
+        };
+        // Mark the current head as seen *before* reading, so a commit that lands after the
+        // read still wakes us.
+        head.borrow_and_update();
+        let page = match self.store.read_all(self.last, PAGE).await {
+            Ok(page) => page,
+            Err(e) => {
+                self.failed = true;
+                return Err(e);
+            }
+        };
+        if page.is_empty() {
+            tokio::select! {
+                changed = head.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep(self.store.poll_interval).await;
+                    }
+                }
+                () = tokio::time::sleep(self.store.poll_interval) => {}
+            }
+        }
+        self.buffer.extend(page);
+        Ok(())
+    }
+
+    /// Subscribes to the head watch and, on PostgreSQL, makes sure the listener is running.
+    async fn start(&self) -> watch::Receiver<i64> {
+        let inner = &self.store.inner;
+        let head = inner.head.subscribe();
+        if inner.backend == Backend::Postgres {
+            if !inner.listener_started.swap(true, Ordering::AcqRel) {
+                tokio::spawn(listen(
+                    inner.url.clone(),
+                    inner.head.clone(),
+                    inner.listening.clone(),
+                    inner.listener_stop.clone(),
+                ));
+            }
+            let mut ready = inner.listening.subscribe();
+            // Best effort: the periodic re-check covers a listener that is not up yet.
+            let _ = tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|up| *up)).await;
+        }
+        head
+    }
+}
+
+/// Keeps one `LISTEN` connection per store open until the store is dropped.
+async fn listen(
+    url: String,
+    head: watch::Sender<i64>,
+    listening: watch::Sender<bool>,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            result = listen_until_error(&url, &head, &listening) => {
+                listening.send_replace(false);
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "event notification listener failed; reconnecting");
+                }
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(RECONNECT_DELAY) => {}
+        }
+    }
+}
+
+async fn listen_until_error(
+    url: &str,
+    head: &watch::Sender<i64>,
+    listening: &watch::Sender<bool>,
+) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    listening.send_replace(true);
+    loop {
+        // `try_recv` returns `None` after a reconnect: notifications may have been lost,
+        // so wake everyone to re-check.
+        let position = match listener.try_recv().await? {
+            Some(notification) => notification.payload().parse::<i64>().unwrap_or(i64::MAX),
+            None => i64::MAX,
+        };
+        if position == i64::MAX {
+            head.send_modify(|_| {});
+        } else {
+            bump(head, position);
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! Event-store contract: one set of generic tests, each run on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL runs are skipped (with a `SKIPPED` line) when no server is reachable, unless
+//! `KRAWALL_REQUIRE_POSTGRES=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlite_url};
+use actors::store::{
+    AppendError, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent,
+    RecordedEvent, StoreError,
+};
+use futures_util::{Stream, StreamExt};
+use serde_json::json;
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn event(n: i64) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "TestHappened".to_owned(),
+        payload: json!({ "n": n, "text": "grüße ✓" }),
+        metadata: json!({ "source": "contract" }),
+    }
+}
+
+fn request(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
+    AppendRequest {
+        stream_id: stream.to_owned(),
+        expected,
+        events,
+    }
+}
+
+async fn append_one(store: &EventStore, stream: &str, expected: ExpectedVersion) -> AppendOutcome {
+    store
+        .append(request(stream, expected, vec![event(0)]))
+        .await
+        .unwrap()
+}
+
+fn assert_conflict(result: Result<AppendOutcome, AppendError>, stream: &str, actual_version: i64) {
+    match result {
+        Err(AppendError::Conflict {
+            stream_id, actual, ..
+        }) => {
+            assert_eq!(stream_id, stream);
+            assert_eq!(actual, actual_version);
+        }
+        other => panic!("expected a conflict at version {actual_version}, got {other:?}"),
+    }
+}
+
+/// Positions strictly increasing by exactly one, starting after `after`.
+fn assert_contiguous(events: &[RecordedEvent], after: i64) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(
+            e.position,
+            after + 1 + i as i64,
+            "gap or duplicate at index {i}"
+        );
+    }
+}
+
+async fn take<S>(stream: &mut S, n: usize) -> Vec<RecordedEvent>
+where
+    S: Stream<Item = Result<RecordedEvent, StoreError>> + Unpin,
+{
+    let mut out = Vec::with_capacity(n);
+    tokio::time::timeout(WAIT, async {
+        while out.len() < n {
+            out.push(stream.next().await.unwrap().unwrap());
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("subscription delivered {} of {n} events", out.len()));
+    out
+}
+
+async fn expected_version_contract(store: EventStore) {
+    assert_eq!(store.head_position().await.unwrap(), 0);
+    let first = store
+        .append(request(
+            "s",
+            ExpectedVersion::NoStream,
+            vec![event(1), event(2)],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(first.stream_version, 2);
+    assert_eq!(first.last_position, 2);
+
+    let again = store
+        .append(request("s", ExpectedVersion::NoStream, vec![event(3)]))
+        .await;
+    assert_conflict(again, "s", 2);
+    assert_eq!(
+        append_one(&store, "s", ExpectedVersion::Exact(2))
+            .await
+            .stream_version,
+        3
+    );
+    let stale = store
+        .append(request("s", ExpectedVersion::Exact(1), vec![event(4)]))
+        .await;
+    assert_conflict(stale, "s", 3);
+    match store
+        .append(request("s", ExpectedVersion::Exact(9), vec![event(5)]))
+        .await
+    {
+        Err(AppendError::Conflict { expected, .. }) => {
+            assert_eq!(expected, ExpectedVersion::Exact(9))
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        append_one(&store, "s", ExpectedVersion::Any)
+            .await
+            .stream_version,
+        4
+    );
+    assert_eq!(
+        append_one(&store, "t", ExpectedVersion::Exact(0))
+            .await
+            .stream_version,
+        1
+    );
+    assert_eq!(
+        append_one(&store, "u", ExpectedVersion::Any)
+            .await
+            .stream_version,
+        1
+    );
+    // Conflicting appends wrote nothing.
+    assert_eq!(store.read_stream("s").await.unwrap().len(), 4);
+    assert_eq!(store.head_position().await.unwrap(), 6);
+}
+
+async fn concurrent_writers_contract(store: EventStore) {
+    append_one(&store, "race", ExpectedVersion::NoStream).await;
+    let writers: Vec<_> = (0..8)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append(request("race", ExpectedVersion::Exact(1), vec![event(n)]))
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for writer in writers {
+        match writer.await.unwrap() {
+            Ok(outcome) => {
+                won += 1;
+                assert_eq!(outcome.stream_version, 2);
+            }
+            result => assert_conflict(result, "race", 2),
+        }
+    }
+    assert_eq!(
+        won, 1,
+        "exactly one writer with the same expected version wins"
+    );
+    assert_eq!(store.read_stream("race").await.unwrap().len(), 2);
+}
+
+async fn read_stream_contract(store: EventStore) {
+    let events = vec![event(1), event(2), event(3)];
+    store
+        .append(request(
+            "r",
+            ExpectedVersion::NoStream,
+            events[..2].to_vec(),
+        ))
+        .await
+        .unwrap();
+    append_one(&store, "other", ExpectedVersion::NoStream).await;
+    store
+        .append(request(
+            "r",
+            ExpectedVersion::Exact(2),
+            events[2..].to_vec(),
+        ))
+        .await
+        .unwrap();
+    let read = store.read_stream("r").await.unwrap();
+    let versions: Vec<i64> = read.iter().map(|e| e.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    for (stored, sent) in read.iter().zip(&events) {
+        assert_eq!(stored.event_id, sent.event_id);
+        assert_eq!(stored.event_type, sent.event_type);
+        assert_eq!(stored.payload, sent.payload);
+        assert_eq!(stored.metadata, sent.metadata);
+        assert_eq!(stored.stream_id, "r");
+        let now = chrono::Utc::now().timestamp_millis();
+        assert!((now - 60_000..=now).contains(&stored.recorded_at_ms));
+    }
+    assert_eq!(
+        read[2].position, 4,
+        "the other stream's event sits at position 3"
+    );
+    assert!(store.read_stream("missing").await.unwrap().is_empty());
+}
+
+async fn read_all_contract(store: EventStore) {
+    let order = ["a", "b", "a", "c", "b"];
+    let mut ids = Vec::new();
+    for stream in order {
+        let e = event(0);
+        ids.push(e.event_id);
+        store
+            .append(request(stream, ExpectedVersion::Any, vec![e]))
+            .await
+            .unwrap();
+    }
+    let all = store.read_all(0, 100).await.unwrap();
+    assert_contiguous(&all, 0);
+    let streams: Vec<&str> = all.iter().map(|e| e.stream_id.as_str()).collect();
+    assert_eq!(streams, order);
+    assert_eq!(all.iter().map(|e| e.event_id).collect::<Vec<_>>(), ids);
+    let page = store.read_all(2, 2).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), [3, 4]);
+    assert!(store.read_all(5, 10).await.unwrap().is_empty());
+    assert_eq!(store.head_position().await.unwrap(), 5);
+}
+
+async fn idempotency_contract(store: EventStore) {
+    let (e1, e2) = (event(1), event(2));
+    let req = request("i", ExpectedVersion::NoStream, vec![e1.clone(), e2.clone()]);
+    let first = store.append(req.clone()).await.unwrap();
+    let retried = store.append(req).await.unwrap();
+    assert_eq!(
+        retried, first,
+        "a retried append reports the stored outcome"
+    );
+    // All events stored already: Ok whatever the expected version.
+    let single = store
+        .append(request("i", ExpectedVersion::Exact(7), vec![e1.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(single.stream_version, 1);
+    assert_eq!(single.last_position, 1);
+    // A partly stored request appends only the new event.
+    let mixed = store
+        .append(request("i", ExpectedVersion::Exact(2), vec![e2, event(3)]))
+        .await
+        .unwrap();
+    assert_eq!(mixed.stream_version, 3);
+    // The same id twice in one batch is stored once.
+    let e4 = event(4);
+    let batch = vec![
+        request("j", ExpectedVersion::NoStream, vec![e4.clone()]),
+        request("j", ExpectedVersion::NoStream, vec![e4]),
+    ];
+    let results = store.append_batch(batch).await.unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), results[1].as_ref().unwrap());
+    assert_eq!(store.read_stream("i").await.unwrap().len(), 3);
+    assert_eq!(store.read_stream("j").await.unwrap().len(), 1);
+    assert_eq!(store.head_position().await.unwrap(), 4);
+}
+
+async fn batch_contract(store: EventStore) {
+    append_one(&store, "b", ExpectedVersion::NoStream).await;
+    let batch = vec![
+        request("a", ExpectedVersion::NoStream, vec![event(1)]),
+        request("b", ExpectedVersion::Exact(5), vec![event(2)]),
+        request("c", ExpectedVersion::Any, vec![event(3), event(4)]),
+        request("a", ExpectedVersion::Exact(1), vec![event(5)]),
+        request("a", ExpectedVersion::Exact(1), vec![event(6)]),
+    ];
+    let results = store.append_batch(batch).await.unwrap();
+    assert_eq!(results.len(), 5);
+    let ok = |i: usize| *results[i].as_ref().unwrap();
+    assert_eq!(
+        ok(0),
+        AppendOutcome {
+            stream_version: 1,
+            last_position: 2
+        }
+    );
+    assert!(matches!(
+        &results[1],
+        Err(AppendError::Conflict { actual: 1, .. })
+    ));
+    assert_eq!(
+        ok(2),
+        AppendOutcome {
+            stream_version: 2,
+            last_position: 4
+        }
+    );
+    assert_eq!(
+        ok(3),
+        AppendOutcome {
+            stream_version: 2,
+            last_position: 5
+        }
+    );
+    assert!(matches!(
+        &results[4],
+        Err(AppendError::Conflict { actual: 2, .. })
+    ));
+    assert_eq!(store.read_stream("b").await.unwrap().len(), 1);
+    assert_contiguous(&store.read_all(0, 100).await.unwrap(), 0);
+    assert!(store.append_batch(Vec::new()).await.unwrap().is_empty());
+}
+
+async fn subscription_contract(store: EventStore) {
+    const EXISTING: usize = 30;
+    const WRITERS: usize = 4;
+    const PER_WRITER: usize = 15;
+    for n in 0..EXISTING {
+        append_one(&store, &format!("old-{}", n % 3), ExpectedVersion::Any).await;
+    }
+    let mut subscription = Box::pin(store.subscribe(0));
+    let caught_up = take(&mut subscription, EXISTING).await;
+    assert_contiguous(&caught_up, 0);
+
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in 0..PER_WRITER {
+                    let expected = ExpectedVersion::Exact(n as i64);
+                    append_one(&store, &format!("live-{w}"), expected).await;
+                }
+            })
+        })
+        .collect();
+    let live = take(&mut subscription, WRITERS * PER_WRITER).await;
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert_contiguous(&live, EXISTING as i64);
+    let ids: HashSet<Uuid> = caught_up.iter().chain(&live).map(|e| e.event_id).collect();
+    assert_eq!(ids.len(), EXISTING + WRITERS * PER_WRITER, "no duplicates");
+    let extra = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
+    assert!(extra.is_err(), "nothing beyond the appended events");
+
+    let mut from_middle = Box::pin(store.subscribe(10));
+    assert_eq!(take(&mut from_middle, 1).await[0].position, 11);
+}
+
+async fn batched_appender_contract(store: EventStore) {
+    const STREAMS: usize = 40;
+    const PER_STREAM: usize = 25;
+    let appender = store.batching(64);
+    let tasks: Vec<_> = (0..STREAMS)
+        .map(|s| {
+            let appender = appender.clone();
+            tokio::spawn(async move {
+                for n in 0..PER_STREAM {
+                    let expected = ExpectedVersion::Exact(n as i64);
+                    let req = request(&format!("session-{s}"), expected, vec![event(n as i64)]);
+                    let outcome = appender.append(req).await.unwrap();
+                    assert_eq!(outcome.stream_version, n as i64 + 1);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let total = STREAMS * PER_STREAM;
+    assert_eq!(store.head_position().await.unwrap(), total as i64);
+    assert_contiguous(&store.read_all(0, total as i64 + 10).await.unwrap(), 0);
+    let stream = store.read_stream("session-7").await.unwrap();
+    assert_eq!(stream.len(), PER_STREAM);
+    assert_conflict(
+        appender
+            .append(request(
+                "session-7",
+                ExpectedVersion::NoStream,
+                vec![event(0)],
+            ))
+            .await,
+        "session-7",
+        PER_STREAM as i64,
+    );
+}
+
+/// A writer that bypasses the store's lock: the unique index catches it, the affected
+/// request gets a typed conflict and the rest of the batch is still stored.
+async fn unique_index_backstop_contract(store: EventStore) {
+    let mut foreign = store.pool().begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata, \
+         recorded_at_ms) VALUES ('x', 1, $1, 'Foreign', '{}', '{}', 0)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .execute(&mut *foreign)
+    .await
+    .unwrap();
+    let writer = store.clone();
+    let batch = tokio::spawn(async move {
+        let reqs = vec![
+            request("x", ExpectedVersion::NoStream, vec![event(1)]),
+            request("y", ExpectedVersion::NoStream, vec![event(2)]),
+        ];
+        writer.append_batch(reqs).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    foreign.commit().await.unwrap();
+    let results = batch.await.unwrap().unwrap();
+    assert_conflict(results.into_iter().next().unwrap(), "x", 1);
+    assert_eq!(store.read_stream("x").await.unwrap().len(), 1);
+    assert_eq!(store.read_stream("y").await.unwrap().len(), 1);
+}
+
+/// A subscriber on one store instance sees appends made through a second instance (a
+/// separate pool, as another process would have).
+async fn cross_instance_contract(url: &str, poll: Duration) {
+    let reader = EventStore::connect(url)
+        .await
+        .unwrap()
+        .with_poll_interval(poll);
+    let writer = EventStore::connect(url).await.unwrap();
+    for _ in 0..3 {
+        append_one(&reader, "here", ExpectedVersion::Any).await;
+    }
+    let mut subscription = Box::pin(reader.subscribe(0));
+    assert_contiguous(&take(&mut subscription, 3).await, 0);
+    for _ in 0..5 {
+        append_one(&writer, "there", ExpectedVersion::Any).await;
+    }
+    let live = tokio::time::timeout(Duration::from_secs(10), take(&mut subscription, 5))
+        .await
+        .expect("appends from the other instance arrive well before the poll interval");
+    assert_contiguous(&live, 3);
+}
+
+async fn sqlite_store(dir: &tempfile::TempDir) -> EventStore {
+    EventStore::connect(&fresh_sqlite_url(dir.path()))
+        .await
+        .unwrap()
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(super::sqlite_store(&dir).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(url) = actors::store::testing::fresh_postgres_url().await else {
+                    return;
+                };
+                let store = actors::store::EventStore::connect(&url).await.unwrap();
+                super::$name(store.clone()).await;
+                store.pool().close().await;
+                super::drop_test_database(&url).await.unwrap();
+            }
+        }
+    )*};
+}
+
+contract!(
+    expected_version_contract,
+    concurrent_writers_contract,
+    read_stream_contract,
+    read_all_contract,
+    idempotency_contract,
+    batch_contract,
+    subscription_contract,
+    batched_appender_contract,
+    unique_index_backstop_contract,
+);
+
+mod cross_instance_contract {
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        // No notifications across SQLite processes: the periodic re-check delivers.
+        let dir = tempfile::tempdir().unwrap();
+        let url = super::fresh_sqlite_url(dir.path());
+        super::cross_instance_contract(&url, Duration::from_millis(200)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(url) = super::fresh_postgres_url().await else {
+            return;
+        };
+        // A 60 s poll interval: only LISTEN/NOTIFY can deliver within the 10 s deadline.
+        super::cross_instance_contract(&url, Duration::from_secs(60)).await;
+        super::drop_test_database(&url).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn rejects_unsupported_urls() {
+    match EventStore::connect("mysql://user:secret@host/db").await {
+        Err(StoreError::UnsupportedUrl(shown)) => assert!(!shown.contains("secret")),
+        other => panic!("expected UnsupportedUrl, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data() {
+    let store = EventStore::connect("sqlite::memory:").await.unwrap();
+    append_one(&store, "m", ExpectedVersion::NoStream).await;
+    let mut subscription = Box::pin(store.subscribe(0));
+    assert_eq!(take(&mut subscription, 1).await[0].stream_id, "m");
+    assert_eq!(store.read_stream("m").await.unwrap().len(), 1);
+}
+
+/// Group-commit throughput; run with
+/// `cargo test -p actors --test store_contract throughput -- --ignored --nocapture`.
+async fn throughput(store: EventStore, label: &str) {
+    const SESSIONS: usize = 500;
+    const PER_SESSION: usize = 40;
+    let appender = store.batching(512);
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..SESSIONS)
+        .map(|s| {
+            let appender = appender.clone();
+            tokio::spawn(async move {
+                for n in 0..PER_SESSION {
+                    let expected = ExpectedVersion::Exact(n as i64);
+                    let req = request(&format!("bench-{s}"), expected, vec![event(n as i64)]);
+                    appender.append(req).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let total = SESSIONS * PER_SESSION;
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    eprintln!(
+        "{label}: {total} events in {:?} ({rate:.0} events/s)",
+        started.elapsed()
+    );
+    assert_eq!(store.head_position().await.unwrap(), total as i64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn throughput_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    throughput(sqlite_store(&dir).await, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn throughput_postgres() {
+    let Some(url) = fresh_postgres_url().await else {
+        return;
+    };
+    let store = EventStore::connect(&url).await.unwrap();
+    throughput(store.clone(), "postgres").await;
+    store.pool().close().await;
+    drop_test_database(&url).await.unwrap();
+}

@@ -1,0 +1,121 @@
+//! Command-line interface: `serve`, `mock`, `run`, `projections rebuild`, `bench`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "krawall", version, about = "Stress-test chatbot endpoints with realistic, expensive conversations")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the node keeps its data (shared by every subcommand that opens the store).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded database and the key file.
+    #[arg(long, env = "KRAWALL_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL overriding the embedded SQLite (e.g. postgres://user@host/db).
+    #[arg(long, env = "KRAWALL_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// AES-256-GCM key as 64 hex chars (default: a key file in the data dir, created 0600).
+    #[arg(long, env = "KRAWALL_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (embedded SQLite unless --database-url is given).
+    Serve {
+        #[arg(long, env = "KRAWALL_BIND", default_value = "127.0.0.1:3000")]
+        bind: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Also start the mock chatbot and seed a demo target and scenarios.
+        #[arg(long)]
+        demo: bool,
+        /// Where the demo mock listens.
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        mock_bind: String,
+        /// Sessions running at once on this node.
+        #[arg(long, env = "KRAWALL_MAX_CONCURRENT_SESSIONS", default_value_t = 1000)]
+        max_concurrent_sessions: usize,
+    },
+    /// Run the mock chatbot (OpenAI-compatible /v1/chat/completions and /chat).
+    Mock {
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        bind: String,
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 0)]
+        jitter_ms: u64,
+        /// Fraction of requests answered with HTTP 500 (0..1).
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
+        #[arg(long, default_value = "default")]
+        persona: String,
+    },
+    /// Run one session in-process and print a summary; exits non-zero unless it completed.
+    Run(RunArgs),
+    /// Manage read models.
+    Projections {
+        #[command(subcommand)]
+        action: ProjectionsAction,
+    },
+    /// Measure event appends/s and conversations/s against the in-process mock.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A scenario YAML/JSON file, or the id of a stored scenario.
+    pub scenario: String,
+    /// A stored target id, or an http(s) URL of an OpenAI-compatible chat endpoint.
+    #[arg(long)]
+    pub target: String,
+    /// For a URL target: where the message goes in the request body.
+    #[arg(long, default_value = "messages.0.content")]
+    pub message_path: String,
+    /// For a URL target: where the reply text is in the response.
+    #[arg(long, default_value = "choices.0.message.content")]
+    pub response_path: String,
+    /// For a URL target: bearer token (or set KRAWALL_TARGET_TOKEN).
+    #[arg(long, env = "KRAWALL_TARGET_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[arg(long)]
+    pub repetitions: Option<u32>,
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+    /// Fail (exit 2) when more than this percentage of messages failed.
+    #[arg(long)]
+    pub max_error_rate: Option<f64>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsAction {
+    /// Empty every read model and replay the whole event log.
+    Rebuild {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Also benchmark this PostgreSQL database (a scratch database is created inside it).
+    #[arg(long, env = "KRAWALL_BENCH_DATABASE_URL")]
+    pub postgres_url: Option<String>,
+    /// Events appended per backend.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: usize,
+    /// Concurrent conversation counts to measure.
+    #[arg(long, value_delimiter = ',', default_value = "50,1000")]
+    pub conversations: Vec<u32>,
+    /// Messages per conversation.
+    #[arg(long, default_value_t = 10)]
+    pub messages: u32,
+}

@@ -1,0 +1,52 @@
+//! Settings of a Krawall node, from CLI flags and `KRAWALL_*` environment variables.
+
+use std::path::PathBuf;
+
+/// Everything needed to build a node. Loaded once in `main`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `HOST:PORT` the HTTP server binds (port 0 picks a free one).
+    pub bind: String,
+    /// Where the embedded database and the key file live.
+    pub data_dir: PathBuf,
+    /// Overrides the embedded SQLite database (`postgres://…` for teams).
+    pub database_url: Option<String>,
+    /// 64 hex chars; when absent the key file `<data_dir>/secret.key` is used (created 0600).
+    pub encryption_key: Option<String>,
+    /// Sessions running at once on this node.
+    pub max_concurrent_sessions: usize,
+    /// Arbiter threads for session actors.
+    pub session_arbiters: usize,
+    /// HTTP worker threads.
+    pub http_workers: usize,
+    /// Resume or fail sessions a previous process left unfinished.
+    pub recover_sessions: bool,
+}
+
+impl Settings {
+    /// Defaults for a data dir: embedded database, one arbiter per core.
+    pub fn new(data_dir: PathBuf) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            bind: "127.0.0.1:3000".into(),
+            data_dir,
+            database_url: None,
+            encryption_key: None,
+            max_concurrent_sessions: 1000,
+            session_arbiters: cores,
+            http_workers: cores,
+            recover_sessions: true,
+        }
+    }
+
+    /// The event-store URL: the override, or a SQLite file under the data dir.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("krawall.db").display()))
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+}

@@ -1,0 +1,16 @@
+//! Krawall application crate: HTTP API, CLI subcommands, the mock chatbot and the composition
+//! root that wires the write side (`actors`) and the read side (`projections`).
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod mock;
+pub mod routes;
+pub mod run_cmd;
+pub mod startup;
+
+/// Installs the process-wide rustls crypto provider; call first in `main` and in test setup.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

@@ -1,0 +1,11 @@
+//! In-process mock chatbot (HTTP) for tests and demos: OpenAI-shaped and simple chat routes,
+//! personas with per-session behaviour, and latency/error knobs.
+
+mod personas;
+mod routes;
+mod server;
+mod sessions;
+
+pub use personas::{Outcome, Persona};
+pub use server::{MockServer, MockSettings, start_mock};
+pub use sessions::{MAX_SESSIONS, SessionView};

@@ -1,0 +1,31 @@
+//! `GET /api/health`: database reachability, event-log and read-model positions, node work.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use actors::runtime::QueryNodeStatus;
+use serde_json::json;
+
+use super::state::AppState;
+
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let head = state.store.head_position().await;
+    let node = state.commands.dispatcher().send(QueryNodeStatus).await.ok();
+    let projected = state.projections.position();
+    let (status, code) = match &head {
+        Ok(_) if node.is_some() => ("healthy", StatusCode::OK),
+        _ => ("unhealthy", StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let head = head.ok();
+    HttpResponse::build(code).json(json!({
+        "success": code == StatusCode::OK,
+        "data": {
+            "status": status,
+            "database": if head.is_some() { "ok" } else { "unreachable" },
+            "backend": format!("{:?}", state.store.backend()).to_lowercase(),
+            "eventLogHead": head,
+            "readModelPosition": projected,
+            "readModelLag": head.map(|h| h - projected),
+            "node": node,
+        }
+    }))
+}

@@ -1,0 +1,38 @@
+//! HTTP API routes (upstream-compatible JSON envelope) and their wiring.
+
+mod envelope;
+mod health;
+mod scenarios;
+mod sessions;
+mod state;
+mod targets;
+
+pub use envelope::ApiError;
+pub use state::AppState;
+
+use actix_web::web;
+
+/// Registers every `/api` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .route("/health", web::get().to(health::health))
+            .route("/targets", web::get().to(targets::list_targets))
+            .route("/targets", web::post().to(targets::create_target))
+            .route("/targets/{id}", web::get().to(targets::get_target))
+            .route("/targets/{id}", web::put().to(targets::update_target))
+            .route("/targets/{id}", web::delete().to(targets::delete_target))
+            .route("/scenarios", web::get().to(scenarios::list_scenarios))
+            .route("/scenarios", web::post().to(scenarios::create_scenario))
+            .route("/scenarios/{id}", web::get().to(scenarios::get_scenario))
+            .route("/scenarios/{id}", web::put().to(scenarios::update_scenario))
+            .route("/scenarios/{id}", web::delete().to(scenarios::delete_scenario))
+            .route("/execute", web::post().to(sessions::execute))
+            .route("/sessions", web::get().to(sessions::list_sessions))
+            .route("/sessions/{id}", web::get().to(sessions::get_session))
+            .route("/sessions/{id}", web::patch().to(sessions::patch_session))
+            .route("/sessions/{id}", web::delete().to(sessions::delete_session))
+            .route("/sessions/{id}/messages", web::get().to(sessions::list_messages))
+            .route("/sessions/{id}/events", web::get().to(sessions::list_events)),
+    );
+}

@@ -1,0 +1,135 @@
+//! `krawall run`: one session in-process against a stored target or a URL, printed as a summary
+//! table; the exit code says whether it completed (for CI).
+
+use std::time::Duration;
+
+use actors::commands::{ExecuteRequest, ExecutionOverrides};
+use actors::domain::events::{DomainEvent, session_stream};
+use actors::domain::scenario_input::parse_scenario;
+use actors::domain::target::{AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec};
+use anyhow::{Context, bail};
+use futures_util::StreamExt;
+use projections::queries::{self, SessionView};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::cli::RunArgs;
+use crate::config::Settings;
+use crate::startup::Core;
+
+/// Runs the session; returns the process exit code.
+pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let mut settings = Settings::new(args.store.data_dir.clone());
+    settings.database_url = args.store.database_url.clone();
+    settings.encryption_key = args.store.encryption_key.clone();
+    settings.recover_sessions = false;
+    settings.session_arbiters = 0;
+    let core = Core::start(&settings).await?;
+    let target_id = resolve_target(&core, &args).await?;
+    let scenario_id = resolve_scenario(&core, &args.scenario).await?;
+    let overrides = ExecutionOverrides { repetitions: args.repetitions, concurrency: args.concurrency, ..Default::default() };
+    let request = ExecuteRequest { target_id, scenario_id: Some(scenario_id), overrides };
+    let (session_id, position) = core.commands.execute(request).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    eprintln!("session {session_id} queued");
+    let end = follow(&core, session_id, position - 1).await?;
+    core.projections.wait_for(end, Duration::from_secs(30)).await;
+    let view = queries::get_session(core.store.pool(), &session_id.to_string()).await?.context("session row missing")?;
+    print_summary(&view);
+    Ok(exit_code(&view, args.max_error_rate))
+}
+
+async fn resolve_target(core: &Core, args: &RunArgs) -> anyhow::Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(&args.target) {
+        return Ok(id);
+    }
+    if !args.target.starts_with("http://") && !args.target.starts_with("https://") {
+        bail!("--target must be a target id or an http(s) URL, got {:?}", args.target);
+    }
+    let (auth_type, auth) = match &args.token {
+        Some(token) => (AuthType::BearerToken, json!({ "token": token })),
+        None => (AuthType::None, json!({})),
+    };
+    let spec = TargetSpec {
+        name: format!("cli: {}", args.target),
+        description: Some("created by `krawall run`".into()),
+        connector_type: ConnectorType::HttpRest,
+        endpoint: args.target.clone(),
+        auth_type,
+        request_template: RequestTemplate {
+            message_path: args.message_path.clone(),
+            structure: Some(json!({ "model": "gpt-4o-mini", "messages": [{ "role": "user", "content": "{{message}}" }] })),
+        },
+        response_template: ResponseTemplate { response_path: args.response_path.clone(), token_usage_path: None, error_path: Some("error.message".into()) },
+        protocol_config: None,
+    };
+    let (id, _) = core.commands.create_target(spec, auth).await.map_err(|e| anyhow::anyhow!("target rejected: {e:?}"))?;
+    Ok(id)
+}
+
+async fn resolve_scenario(core: &Core, scenario: &str) -> anyhow::Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(scenario) {
+        return Ok(id);
+    }
+    let text = std::fs::read_to_string(scenario).with_context(|| format!("cannot read scenario file {scenario}"))?;
+    let raw: serde_json::Value = serde_yaml::from_str(&text).with_context(|| format!("{scenario} is not valid YAML/JSON"))?;
+    let spec = parse_scenario(&raw).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{scenario} is not a valid scenario:\n  {}", lines.join("\n  "))
+    })?;
+    let (id, _) = core.commands.create_scenario(spec).await.map_err(|e| anyhow::anyhow!("scenario rejected: {e:?}"))?;
+    Ok(id)
+}
+
+/// Prints each exchange as it happens; returns the position of the session's terminal event.
+async fn follow(core: &Core, session_id: Uuid, from: i64) -> anyhow::Result<i64> {
+    let stream_id = session_stream(session_id);
+    let mut events = std::pin::pin!(core.store.subscribe(from));
+    while let Some(recorded) = events.next().await {
+        let recorded = recorded?;
+        if recorded.stream_id != stream_id {
+            continue;
+        }
+        match DomainEvent::from_parts(&recorded.event_type, &recorded.payload)? {
+            DomainEvent::ResponseReceived(r) => eprintln!("  #{:<4} ok    {:>6} ms  {:>5} tok", r.exchange.message_index, r.latency_ms, r.tokens.input + r.tokens.output),
+            DomainEvent::MessageFailed(f) => eprintln!("  #{:<4} {:<5} {:>6} ms  {}", f.exchange.message_index, f.kind.as_str(), f.latency_ms, f.error),
+            DomainEvent::SessionCompleted(_) | DomainEvent::SessionFailed(_) | DomainEvent::SessionCancelled(_) => return Ok(recorded.position),
+            _ => {}
+        }
+    }
+    bail!("event subscription ended before the session finished")
+}
+
+fn print_summary(v: &SessionView) {
+    let rows = [
+        ("session", v.id.clone()),
+        ("target", v.target_name.clone()),
+        ("scenario", v.scenario_name.clone()),
+        ("status", v.status.clone()),
+        ("messages", v.message_count.to_string()),
+        ("errors", v.error_count.to_string()),
+        ("tokens in / out", format!("{} / {}", v.tokens_in, v.tokens_out)),
+        ("avg latency", format!("{:.1} ms", v.avg_latency_ms)),
+    ];
+    println!("{:-<60}", "");
+    for (k, val) in rows {
+        println!("{k:<18}{val}");
+    }
+    if let Some(m) = &v.summary_metrics {
+        println!("{:<18}p50 {} ms, p95 {} ms, max {} ms", "latency", m["p50LatencyMs"], m["p95LatencyMs"], m["maxLatencyMs"]);
+    }
+    if let Some(reason) = &v.failure_reason {
+        println!("{:<18}{reason}: {}", "failure", v.error.clone().unwrap_or_default());
+    }
+    println!("{:-<60}", "");
+}
+
+fn exit_code(v: &SessionView, max_error_rate: Option<f64>) -> i32 {
+    if v.status != "COMPLETED" {
+        return 1;
+    }
+    let rate = if v.message_count > 0 { 100.0 * v.error_count as f64 / v.message_count as f64 } else { 0.0 };
+    match max_error_rate {
+        Some(max) if rate > max => 2,
+        _ => 0,
+    }
+}

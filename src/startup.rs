@@ -1,0 +1,101 @@
+//! Composition root: builds a node as a value (store, secrets, projections, dispatcher, commands,
+//! HTTP server) so `main`, `krawall run` and the tests all start exactly the same thing.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix::{Actor, Addr};
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use actors::commands::Commands;
+use actors::runtime::{Dispatcher, DispatcherSettings};
+use actors::secrets::SecretBox;
+use actors::store::EventStore;
+use anyhow::Context;
+use projections::{ProjectionActor, ProjectionHandle};
+
+use crate::config::Settings;
+use crate::routes::{self, AppState};
+
+/// The running write and read sides, without HTTP.
+#[derive(Clone)]
+pub struct Core {
+    pub store: EventStore,
+    pub commands: Commands,
+    pub projections: ProjectionHandle,
+    pub dispatcher: Addr<Dispatcher>,
+}
+
+impl Core {
+    /// Connects the store (migrating it), loads the key and starts the projection and dispatcher actors.
+    /// Must run inside an actix `System`.
+    pub async fn start(settings: &Settings) -> anyhow::Result<Core> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+        let store = EventStore::connect(&settings.database_url()).await.context("cannot open the event store")?;
+        let secrets = match &settings.encryption_key {
+            Some(hex) => SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid")?,
+            None => SecretBox::load_or_create(&settings.key_file()).context("cannot load the key file")?,
+        };
+        let appender = store.batching(512);
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(1024)
+            .build()
+            .context("cannot build the HTTP client")?;
+        let (projection, handle) = ProjectionActor::new(store.clone());
+        projection.start();
+        let dispatcher_settings = DispatcherSettings {
+            node_id: format!("{}-{}", hostname(), std::process::id()),
+            max_concurrent: settings.max_concurrent_sessions,
+            arbiters: settings.session_arbiters,
+            recover: settings.recover_sessions,
+        };
+        let dispatcher = Dispatcher::new(dispatcher_settings, store.clone(), appender.clone(), secrets.clone(), http).start();
+        let commands = Commands::new(store.clone(), appender, secrets, dispatcher.clone());
+        Ok(Core { store, commands, projections: handle, dispatcher })
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "node".into())
+}
+
+/// A built node with its HTTP server bound (port 0 in tests).
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub core: Core,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let core = Core::start(settings).await?;
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            commands: core.commands.clone(),
+            store: core.store.clone(),
+            read: core.store.pool().clone(),
+            projections: core.projections.clone(),
+        };
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::PayloadConfig::new(2 * 1024 * 1024))
+                .configure(routes::configure)
+        })
+        .workers(settings.http_workers.max(1))
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, core })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
