@@ -22,7 +22,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -37,9 +42,24 @@ async fn bench_appends(label: &str, url: &str, events: usize) -> anyhow::Result<
         tokio::spawn(async move {
             let stream_id = format!("bench-{}", Uuid::now_v7());
             for version in 0..per_writer as i64 {
-                let event = NewEvent { event_id: Uuid::now_v7(), event_type: "BenchEvent".into(), payload: json!({"n": version, "text": "x".repeat(200)}), metadata: json!({}) };
-                let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
-                appender.append(AppendRequest { stream_id: stream_id.clone(), expected, events: vec![event] }).await?;
+                let event = NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event_type: "BenchEvent".into(),
+                    payload: json!({"n": version, "text": "x".repeat(200)}),
+                    metadata: json!({}),
+                };
+                let expected = if version == 0 {
+                    ExpectedVersion::NoStream
+                } else {
+                    ExpectedVersion::Exact(version)
+                };
+                appender
+                    .append(AppendRequest {
+                        stream_id: stream_id.clone(),
+                        expected,
+                        events: vec![event],
+                    })
+                    .await?;
             }
             Ok::<_, actors::store::AppendError>(())
         })
@@ -49,7 +69,11 @@ async fn bench_appends(label: &str, url: &str, events: usize) -> anyhow::Result<
     }
     let secs = started.elapsed().as_secs_f64();
     let total = writers * per_writer;
-    println!("appends  {label:<9} {total:>8} events, {writers} concurrent writers, 1 event/append: {:>9.0} events/s, CPU {:.1} µs/event", total as f64 / secs, (cpu_seconds() - cpu) * 1e6 / total as f64);
+    println!(
+        "appends  {label:<9} {total:>8} events, {writers} concurrent writers, 1 event/append: {:>9.0} events/s, CPU {:.1} µs/event",
+        total as f64 / secs,
+        (cpu_seconds() - cpu) * 1e6 / total as f64
+    );
     Ok(())
 }
 
@@ -59,20 +83,33 @@ async fn bench_conversations(conversations: u32, messages: u32) -> anyhow::Resul
     settings.recover_sessions = false;
     settings.max_concurrent_sessions = conversations as usize;
     let core = Core::start(&settings).await?;
-    let mock = start_mock(std::net::TcpListener::bind("127.0.0.1:0")?, MockSettings::default()).await?;
+    let mock = start_mock(
+        std::net::TcpListener::bind("127.0.0.1:0")?,
+        MockSettings::default(),
+    )
+    .await?;
     let target = serde_json::from_value(json!({
         "name": "bench", "connectorType": "HTTP_REST", "endpoint": format!("{}/v1/chat/completions", mock.url()), "authType": "NONE",
         "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": ""}]}},
         "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage"}}))?;
     let err = |e: actors::commands::CommandError| anyhow::anyhow!("{e:?}");
-    let (target_id, _) = core.commands.create_target(target, json!({})).await.map_err(err)?;
+    let (target_id, _) = core
+        .commands
+        .create_target(target, json!({}))
+        .await
+        .map_err(err)?;
     let steps: Vec<_> = (0..messages).map(|i| json!({"type": "message", "config": {"content": format!("Question {i}: {{{{lastResponse}}}}")}})).collect();
-    let spec = parse_scenario(&json!({"name": "bench", "flowConfig": steps})).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let spec = parse_scenario(&json!({"name": "bench", "flowConfig": steps}))
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let (scenario_id, _) = core.commands.create_scenario(spec).await.map_err(err)?;
     let from = core.store.head_position().await?;
     let (started, cpu) = (Instant::now(), cpu_seconds());
     for _ in 0..conversations {
-        let req = ExecuteRequest { target_id, scenario_id: Some(scenario_id), overrides: ExecutionOverrides::default() };
+        let req = ExecuteRequest {
+            target_id,
+            scenario_id: Some(scenario_id),
+            overrides: ExecutionOverrides::default(),
+        };
         core.commands.execute(req).await.map_err(err)?;
     }
     let mut events = std::pin::pin!(core.store.subscribe(from));
@@ -89,7 +126,9 @@ async fn bench_conversations(conversations: u32, messages: u32) -> anyhow::Resul
     let total = f64::from(conversations * messages);
     println!(
         "sessions {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed in {secs:.2} s = {:.1} conv/s, {:.0} msg/s, CPU {:.0} µs/msg (incl. in-process mock + SQLite)",
-        f64::from(conversations) / secs, total / secs, (cpu_seconds() - cpu) * 1e6 / total
+        f64::from(conversations) / secs,
+        total / secs,
+        (cpu_seconds() - cpu) * 1e6 / total
     );
     mock.stop().await;
     let _ = std::fs::remove_dir_all(dir);
@@ -104,9 +143,17 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 
 /// Runs every benchmark and prints one line per figure.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    println!("machine: {} cores; figures vary run to run", std::thread::available_parallelism().map_or(0, usize::from));
+    println!(
+        "machine: {} cores; figures vary run to run",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
     let dir = tempfile_dir()?;
-    bench_appends("sqlite", &format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()), args.events).await?;
+    bench_appends(
+        "sqlite",
+        &format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        args.events,
+    )
+    .await?;
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(base) = &args.postgres_url {
         let url = scratch_postgres(base).await?;
@@ -120,9 +167,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 async fn scratch_postgres(base: &str) -> anyhow::Result<String> {
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(base).await.context("cannot reach the PostgreSQL server")?;
+    let pool = sqlx::AnyPool::connect(base)
+        .await
+        .context("cannot reach the PostgreSQL server")?;
     let name = format!("krawall_bench_{}", Uuid::now_v7().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
-    let (prefix, _) = base.rsplit_once('/').context("database URL has no database name")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await?;
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .context("database URL has no database name")?;
     Ok(format!("{prefix}/{name}"))
 }

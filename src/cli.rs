@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "krawall", version, about = "Stress-test chatbot endpoints with realistic, expensive conversations")]
+#[command(
+    name = "krawall",
+    version,
+    about = "Stress-test chatbot endpoints with realistic, expensive conversations"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

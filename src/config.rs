@@ -41,9 +41,12 @@ impl Settings {
 
     /// The event-store URL: the override, or a SQLite file under the data dir.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("krawall.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("krawall.db").display()
+            )
+        })
     }
 
     pub fn key_file(&self) -> PathBuf {

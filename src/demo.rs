@@ -55,23 +55,40 @@ fn demo_scenarios() -> Vec<Value> {
 pub async fn seed(core: &Core, mock_url: &str) -> anyhow::Result<()> {
     let pool = core.store.pool();
     let spec = demo_target(mock_url)?;
-    let existing = queries::list_targets(pool, None).await?.into_iter().find(|t| t.name == DEMO_TARGET);
+    let existing = queries::list_targets(pool, None)
+        .await?
+        .into_iter()
+        .find(|t| t.name == DEMO_TARGET);
     let err = |e: actors::commands::CommandError| anyhow::anyhow!("{e:?}");
     match existing {
         Some(t) => {
             let id = t.id.parse().context("stored target id is not a uuid")?;
-            core.commands.update_target(id, spec, None).await.map_err(err)?;
+            core.commands
+                .update_target(id, spec, None)
+                .await
+                .map_err(err)?;
         }
         None => {
-            core.commands.create_target(spec, json!({})).await.map_err(err)?;
+            core.commands
+                .create_target(spec, json!({}))
+                .await
+                .map_err(err)?;
         }
     }
-    let names: Vec<String> = queries::list_scenarios(pool, None).await?.into_iter().filter_map(|s| s.spec["name"].as_str().map(str::to_string)).collect();
+    let names: Vec<String> = queries::list_scenarios(pool, None)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.spec["name"].as_str().map(str::to_string))
+        .collect();
     for raw in demo_scenarios() {
-        if names.iter().any(|n| Some(n.as_str()) == raw["name"].as_str()) {
+        if names
+            .iter()
+            .any(|n| Some(n.as_str()) == raw["name"].as_str())
+        {
             continue;
         }
-        let spec = parse_scenario(&raw).map_err(|e| anyhow::anyhow!("demo scenario invalid: {e:?}"))?;
+        let spec =
+            parse_scenario(&raw).map_err(|e| anyhow::anyhow!("demo scenario invalid: {e:?}"))?;
         core.commands.create_scenario(spec).await.map_err(err)?;
     }
     Ok(())

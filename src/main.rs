@@ -16,30 +16,64 @@ fn settings_from(store: &StoreArgs) -> Settings {
     settings
 }
 
-async fn serve(bind: String, store: StoreArgs, demo: bool, mock_bind: String, max: usize) -> anyhow::Result<()> {
+async fn serve(
+    bind: String,
+    store: StoreArgs,
+    demo: bool,
+    mock_bind: String,
+    max: usize,
+) -> anyhow::Result<()> {
     let mut settings = settings_from(&store);
     settings.bind = bind;
     settings.max_concurrent_sessions = max;
     let app = Application::build(&settings).await?;
     let mut _mock = None;
     if demo {
-        let listener = TcpListener::bind(&mock_bind).or_else(|_| TcpListener::bind("127.0.0.1:0")).context("cannot bind the mock")?;
-        let mock = start_mock(listener, MockSettings { latency_ms: 150, jitter_ms: 300, ..MockSettings::default() }).await?;
+        let listener = TcpListener::bind(&mock_bind)
+            .or_else(|_| TcpListener::bind("127.0.0.1:0"))
+            .context("cannot bind the mock")?;
+        let mock = start_mock(
+            listener,
+            MockSettings {
+                latency_ms: 150,
+                jitter_ms: 300,
+                ..MockSettings::default()
+            },
+        )
+        .await?;
         krawall::demo::seed(&app.core, &mock.url()).await?;
         tracing::info!(url = %mock.url(), "demo mock chatbot running");
         _mock = Some(mock);
     }
-    tracing::info!("Krawall listening on http://{}", settings.bind.replace(":0", &format!(":{}", app.port())));
+    tracing::info!(
+        "Krawall listening on http://{}",
+        settings.bind.replace(":0", &format!(":{}", app.port()))
+    );
     app.run_until_stopped().await?;
     Ok(())
 }
 
-async fn mock(bind: String, latency_ms: u64, jitter_ms: u64, error_rate: f64, persona: String) -> anyhow::Result<()> {
+async fn mock(
+    bind: String,
+    latency_ms: u64,
+    jitter_ms: u64,
+    error_rate: f64,
+    persona: String,
+) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&error_rate) {
         anyhow::bail!("--error-rate must be between 0 and 1");
     }
     let listener = TcpListener::bind(&bind).with_context(|| format!("cannot bind {bind}"))?;
-    let server = start_mock(listener, MockSettings { latency_ms, jitter_ms, error_rate, default_persona: persona }).await?;
+    let server = start_mock(
+        listener,
+        MockSettings {
+            latency_ms,
+            jitter_ms,
+            error_rate,
+            default_persona: persona,
+        },
+    )
+    .await?;
     tracing::info!(url = %server.url(), "mock chatbot running; Ctrl-C stops it");
     tokio::signal::ctrl_c().await?;
     server.stop().await;
@@ -48,12 +82,28 @@ async fn mock(bind: String, latency_ms: u64, jitter_ms: u64, error_rate: f64, pe
 
 async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve { bind, store, demo, mock_bind, max_concurrent_sessions } => {
-            serve(bind, store, demo, mock_bind, max_concurrent_sessions).await.map(|_| 0)
-        }
-        Command::Mock { bind, latency_ms, jitter_ms, error_rate, persona } => mock(bind, latency_ms, jitter_ms, error_rate, persona).await.map(|_| 0),
+        Command::Serve {
+            bind,
+            store,
+            demo,
+            mock_bind,
+            max_concurrent_sessions,
+        } => serve(bind, store, demo, mock_bind, max_concurrent_sessions)
+            .await
+            .map(|_| 0),
+        Command::Mock {
+            bind,
+            latency_ms,
+            jitter_ms,
+            error_rate,
+            persona,
+        } => mock(bind, latency_ms, jitter_ms, error_rate, persona)
+            .await
+            .map(|_| 0),
         Command::Run(args) => krawall::run_cmd::run(args).await,
-        Command::Projections { action: ProjectionsAction::Rebuild { store } } => {
+        Command::Projections {
+            action: ProjectionsAction::Rebuild { store },
+        } => {
             let settings = settings_from(&store);
             let store = actors::store::EventStore::connect(&settings.database_url()).await?;
             let position = projections::rebuild(&store, &projections::all_projections()).await?;
@@ -67,7 +117,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 fn main() {
     krawall::install_crypto_provider();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

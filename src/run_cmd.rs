@@ -6,7 +6,9 @@ use std::time::Duration;
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
 use actors::domain::events::{DomainEvent, session_stream};
 use actors::domain::scenario_input::parse_scenario;
-use actors::domain::target::{AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec};
+use actors::domain::target::{
+    AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
+};
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use projections::queries::{self, SessionView};
@@ -27,13 +29,29 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let core = Core::start(&settings).await?;
     let target_id = resolve_target(&core, &args).await?;
     let scenario_id = resolve_scenario(&core, &args.scenario).await?;
-    let overrides = ExecutionOverrides { repetitions: args.repetitions, concurrency: args.concurrency, ..Default::default() };
-    let request = ExecuteRequest { target_id, scenario_id: Some(scenario_id), overrides };
-    let (session_id, position) = core.commands.execute(request).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let overrides = ExecutionOverrides {
+        repetitions: args.repetitions,
+        concurrency: args.concurrency,
+        ..Default::default()
+    };
+    let request = ExecuteRequest {
+        target_id,
+        scenario_id: Some(scenario_id),
+        overrides,
+    };
+    let (session_id, position) = core
+        .commands
+        .execute(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     eprintln!("session {session_id} queued");
     let end = follow(&core, session_id, position - 1).await?;
-    core.projections.wait_for(end, Duration::from_secs(30)).await;
-    let view = queries::get_session(core.store.pool(), &session_id.to_string()).await?.context("session row missing")?;
+    core.projections
+        .wait_for(end, Duration::from_secs(30))
+        .await;
+    let view = queries::get_session(core.store.pool(), &session_id.to_string())
+        .await?
+        .context("session row missing")?;
     print_summary(&view);
     Ok(exit_code(&view, args.max_error_rate))
 }
@@ -43,7 +61,10 @@ async fn resolve_target(core: &Core, args: &RunArgs) -> anyhow::Result<Uuid> {
         return Ok(id);
     }
     if !args.target.starts_with("http://") && !args.target.starts_with("https://") {
-        bail!("--target must be a target id or an http(s) URL, got {:?}", args.target);
+        bail!(
+            "--target must be a target id or an http(s) URL, got {:?}",
+            args.target
+        );
     }
     let (auth_type, auth) = match &args.token {
         Some(token) => (AuthType::BearerToken, json!({ "token": token })),
@@ -57,12 +78,22 @@ async fn resolve_target(core: &Core, args: &RunArgs) -> anyhow::Result<Uuid> {
         auth_type,
         request_template: RequestTemplate {
             message_path: args.message_path.clone(),
-            structure: Some(json!({ "model": "gpt-4o-mini", "messages": [{ "role": "user", "content": "{{message}}" }] })),
+            structure: Some(
+                json!({ "model": "gpt-4o-mini", "messages": [{ "role": "user", "content": "{{message}}" }] }),
+            ),
         },
-        response_template: ResponseTemplate { response_path: args.response_path.clone(), token_usage_path: None, error_path: Some("error.message".into()) },
+        response_template: ResponseTemplate {
+            response_path: args.response_path.clone(),
+            token_usage_path: None,
+            error_path: Some("error.message".into()),
+        },
         protocol_config: None,
     };
-    let (id, _) = core.commands.create_target(spec, auth).await.map_err(|e| anyhow::anyhow!("target rejected: {e:?}"))?;
+    let (id, _) = core
+        .commands
+        .create_target(spec, auth)
+        .await
+        .map_err(|e| anyhow::anyhow!("target rejected: {e:?}"))?;
     Ok(id)
 }
 
@@ -70,13 +101,22 @@ async fn resolve_scenario(core: &Core, scenario: &str) -> anyhow::Result<Uuid> {
     if let Ok(id) = Uuid::parse_str(scenario) {
         return Ok(id);
     }
-    let text = std::fs::read_to_string(scenario).with_context(|| format!("cannot read scenario file {scenario}"))?;
-    let raw: serde_json::Value = serde_yaml::from_str(&text).with_context(|| format!("{scenario} is not valid YAML/JSON"))?;
+    let text = std::fs::read_to_string(scenario)
+        .with_context(|| format!("cannot read scenario file {scenario}"))?;
+    let raw: serde_json::Value = serde_yaml::from_str(&text)
+        .with_context(|| format!("{scenario} is not valid YAML/JSON"))?;
     let spec = parse_scenario(&raw).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("{scenario} is not a valid scenario:\n  {}", lines.join("\n  "))
+        anyhow::anyhow!(
+            "{scenario} is not a valid scenario:\n  {}",
+            lines.join("\n  ")
+        )
     })?;
-    let (id, _) = core.commands.create_scenario(spec).await.map_err(|e| anyhow::anyhow!("scenario rejected: {e:?}"))?;
+    let (id, _) = core
+        .commands
+        .create_scenario(spec)
+        .await
+        .map_err(|e| anyhow::anyhow!("scenario rejected: {e:?}"))?;
     Ok(id)
 }
 
@@ -90,9 +130,22 @@ async fn follow(core: &Core, session_id: Uuid, from: i64) -> anyhow::Result<i64>
             continue;
         }
         match DomainEvent::from_parts(&recorded.event_type, &recorded.payload)? {
-            DomainEvent::ResponseReceived(r) => eprintln!("  #{:<4} ok    {:>6} ms  {:>5} tok", r.exchange.message_index, r.latency_ms, r.tokens.input + r.tokens.output),
-            DomainEvent::MessageFailed(f) => eprintln!("  #{:<4} {:<5} {:>6} ms  {}", f.exchange.message_index, f.kind.as_str(), f.latency_ms, f.error),
-            DomainEvent::SessionCompleted(_) | DomainEvent::SessionFailed(_) | DomainEvent::SessionCancelled(_) => return Ok(recorded.position),
+            DomainEvent::ResponseReceived(r) => eprintln!(
+                "  #{:<4} ok    {:>6} ms  {:>5} tok",
+                r.exchange.message_index,
+                r.latency_ms,
+                r.tokens.input + r.tokens.output
+            ),
+            DomainEvent::MessageFailed(f) => eprintln!(
+                "  #{:<4} {:<5} {:>6} ms  {}",
+                f.exchange.message_index,
+                f.kind.as_str(),
+                f.latency_ms,
+                f.error
+            ),
+            DomainEvent::SessionCompleted(_)
+            | DomainEvent::SessionFailed(_)
+            | DomainEvent::SessionCancelled(_) => return Ok(recorded.position),
             _ => {}
         }
     }
@@ -107,7 +160,10 @@ fn print_summary(v: &SessionView) {
         ("status", v.status.clone()),
         ("messages", v.message_count.to_string()),
         ("errors", v.error_count.to_string()),
-        ("tokens in / out", format!("{} / {}", v.tokens_in, v.tokens_out)),
+        (
+            "tokens in / out",
+            format!("{} / {}", v.tokens_in, v.tokens_out),
+        ),
         ("avg latency", format!("{:.1} ms", v.avg_latency_ms)),
     ];
     println!("{:-<60}", "");
@@ -115,10 +171,17 @@ fn print_summary(v: &SessionView) {
         println!("{k:<18}{val}");
     }
     if let Some(m) = &v.summary_metrics {
-        println!("{:<18}p50 {} ms, p95 {} ms, max {} ms", "latency", m["p50LatencyMs"], m["p95LatencyMs"], m["maxLatencyMs"]);
+        println!(
+            "{:<18}p50 {} ms, p95 {} ms, max {} ms",
+            "latency", m["p50LatencyMs"], m["p95LatencyMs"], m["maxLatencyMs"]
+        );
     }
     if let Some(reason) = &v.failure_reason {
-        println!("{:<18}{reason}: {}", "failure", v.error.clone().unwrap_or_default());
+        println!(
+            "{:<18}{reason}: {}",
+            "failure",
+            v.error.clone().unwrap_or_default()
+        );
     }
     println!("{:-<60}", "");
 }
@@ -127,7 +190,11 @@ fn exit_code(v: &SessionView, max_error_rate: Option<f64>) -> i32 {
     if v.status != "COMPLETED" {
         return 1;
     }
-    let rate = if v.message_count > 0 { 100.0 * v.error_count as f64 / v.message_count as f64 } else { 0.0 };
+    let rate = if v.message_count > 0 {
+        100.0 * v.error_count as f64 / v.message_count as f64
+    } else {
+        0.0
+    };
     match max_error_rate {
         Some(max) if rate > max => 2,
         _ => 0,

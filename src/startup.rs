@@ -32,10 +32,15 @@ impl Core {
     pub async fn start(settings: &Settings) -> anyhow::Result<Core> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
-        let store = EventStore::connect(&settings.database_url()).await.context("cannot open the event store")?;
+        let store = EventStore::connect(&settings.database_url())
+            .await
+            .context("cannot open the event store")?;
         let secrets = match &settings.encryption_key {
-            Some(hex) => SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid")?,
-            None => SecretBox::load_or_create(&settings.key_file()).context("cannot load the key file")?,
+            Some(hex) => {
+                SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid")?
+            }
+            None => SecretBox::load_or_create(&settings.key_file())
+                .context("cannot load the key file")?,
         };
         let appender = store.batching(512);
         let http = reqwest::Client::builder()
@@ -51,14 +56,28 @@ impl Core {
             arbiters: settings.session_arbiters,
             recover: settings.recover_sessions,
         };
-        let dispatcher = Dispatcher::new(dispatcher_settings, store.clone(), appender.clone(), secrets.clone(), http).start();
+        let dispatcher = Dispatcher::new(
+            dispatcher_settings,
+            store.clone(),
+            appender.clone(),
+            secrets.clone(),
+            http,
+        )
+        .start();
         let commands = Commands::new(store.clone(), appender, secrets, dispatcher.clone());
-        Ok(Core { store, commands, projections: handle, dispatcher })
+        Ok(Core {
+            store,
+            commands,
+            projections: handle,
+            dispatcher,
+        })
     }
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "node".into())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "node".into())
 }
 
 /// A built node with its HTTP server bound (port 0 in tests).
@@ -71,7 +90,8 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let core = Core::start(settings).await?;
-        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = AppState {
             commands: core.commands.clone(),

@@ -12,7 +12,11 @@ pub struct TargetsProjection;
 /// Writes `scenarios`.
 pub struct ScenariosProjection;
 
-async fn upsert_target(conn: &mut AnyConnection, meta: &RecordedEvent, t: &TargetSnapshot) -> Result<(), ProjectionError> {
+async fn upsert_target(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    t: &TargetSnapshot,
+) -> Result<(), ProjectionError> {
     let s = &t.spec;
     sqlx::query(
         "INSERT INTO targets (id, name, description, connector_type, endpoint, auth_type, auth_masked,
@@ -41,7 +45,11 @@ async fn upsert_target(conn: &mut AnyConnection, meta: &RecordedEvent, t: &Targe
     Ok(())
 }
 
-async fn upsert_scenario(conn: &mut AnyConnection, meta: &RecordedEvent, s: &ScenarioSnapshot) -> Result<(), ProjectionError> {
+async fn upsert_scenario(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    s: &ScenarioSnapshot,
+) -> Result<(), ProjectionError> {
     sqlx::query(
         "INSERT INTO scenarios (id, name, description, category, spec, created_at_ms, updated_at_ms, version)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
@@ -61,7 +69,11 @@ async fn upsert_scenario(conn: &mut AnyConnection, meta: &RecordedEvent, s: &Sce
     Ok(())
 }
 
-async fn delete(conn: &mut AnyConnection, table: &'static str, id: String) -> Result<(), ProjectionError> {
+async fn delete(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: String,
+) -> Result<(), ProjectionError> {
     let sql = match table {
         "targets" => "DELETE FROM targets WHERE id = $1",
         _ => "DELETE FROM scenarios WHERE id = $1",
@@ -80,9 +92,16 @@ impl Projection for TargetsProjection {
         &["targets"]
     }
 
-    async fn apply(&self, conn: &mut AnyConnection, meta: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        meta: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
         match event {
-            DomainEvent::TargetCreated(t) | DomainEvent::TargetUpdated(t) => upsert_target(conn, meta, t).await,
+            DomainEvent::TargetCreated(t) | DomainEvent::TargetUpdated(t) => {
+                upsert_target(conn, meta, t).await
+            }
             DomainEvent::TargetDeleted(d) => delete(conn, "targets", d.id.to_string()).await,
             _ => Ok(()),
         }
@@ -99,9 +118,16 @@ impl Projection for ScenariosProjection {
         &["scenarios"]
     }
 
-    async fn apply(&self, conn: &mut AnyConnection, meta: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        meta: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
         match event {
-            DomainEvent::ScenarioCreated(s) | DomainEvent::ScenarioUpdated(s) => upsert_scenario(conn, meta, s).await,
+            DomainEvent::ScenarioCreated(s) | DomainEvent::ScenarioUpdated(s) => {
+                upsert_scenario(conn, meta, s).await
+            }
             DomainEvent::ScenarioDeleted(d) => delete(conn, "scenarios", d.id.to_string()).await,
             _ => Ok(()),
         }

@@ -12,10 +12,20 @@ pub struct SessionMessagesProjection;
 const KEY: &str = "session_id = $1 AND message_index = $2 AND attempt = $3";
 
 fn key(e: &ExchangeRef) -> (String, i64, i64) {
-    (e.session_id.to_string(), i64::from(e.message_index), i64::from(e.attempt))
+    (
+        e.session_id.to_string(),
+        i64::from(e.message_index),
+        i64::from(e.attempt),
+    )
 }
 
-async fn upsert_sent(conn: &mut AnyConnection, meta: &RecordedEvent, e: &ExchangeRef, request: &str, injected: Option<&str>) -> Result<(), ProjectionError> {
+async fn upsert_sent(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    e: &ExchangeRef,
+    request: &str,
+    injected: Option<&str>,
+) -> Result<(), ProjectionError> {
     let (session, index, attempt) = key(e);
     sqlx::query(
         "INSERT INTO session_messages (session_id, message_index, attempt, repetition_index, request, outcome,
@@ -48,10 +58,19 @@ impl Projection for SessionMessagesProjection {
         &["session_messages"]
     }
 
-    async fn apply(&self, conn: &mut AnyConnection, meta: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        meta: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
         match event {
-            DomainEvent::ErrorInjected(i) => upsert_sent(conn, meta, &i.exchange, "", Some(&i.fault)).await?,
-            DomainEvent::MessageSent(s) => upsert_sent(conn, meta, &s.exchange, &s.content, None).await?,
+            DomainEvent::ErrorInjected(i) => {
+                upsert_sent(conn, meta, &i.exchange, "", Some(&i.fault)).await?
+            }
+            DomainEvent::MessageSent(s) => {
+                upsert_sent(conn, meta, &s.exchange, &s.content, None).await?
+            }
             DomainEvent::ResponseReceived(r) => {
                 let (session, index, attempt) = key(&r.exchange);
                 let sql = format!(
@@ -95,7 +114,10 @@ impl Projection for SessionMessagesProjection {
                     .await?;
             }
             DomainEvent::SessionDeleted(d) => {
-                sqlx::query("DELETE FROM session_messages WHERE session_id = $1").bind(d.id.to_string()).execute(conn).await?;
+                sqlx::query("DELETE FROM session_messages WHERE session_id = $1")
+                    .bind(d.id.to_string())
+                    .execute(conn)
+                    .await?;
             }
             _ => {}
         }

@@ -30,5 +30,10 @@ pub trait Projection: Send + Sync {
     /// Tables this projection (alone) writes; emptied on rebuild.
     fn tables(&self) -> &'static [&'static str];
     /// Applies one event.
-    async fn apply(&self, conn: &mut AnyConnection, meta: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError>;
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        meta: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError>;
 }

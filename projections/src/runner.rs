@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::prelude::*;
 use ::actors::domain::events::DomainEvent;
 use ::actors::store::{EventStore, RecordedEvent};
+use actix::prelude::*;
 use futures_util::StreamExt;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
@@ -19,43 +19,78 @@ use crate::sessions::SessionsProjection;
 
 /// Every read model Krawall maintains.
 pub fn all_projections() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(TargetsProjection), Arc::new(ScenariosProjection), Arc::new(SessionsProjection), Arc::new(SessionMessagesProjection)]
+    vec![
+        Arc::new(TargetsProjection),
+        Arc::new(ScenariosProjection),
+        Arc::new(SessionsProjection),
+        Arc::new(SessionMessagesProjection),
+    ]
 }
 
-async fn checkpoints(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<HashMap<String, i64>, ProjectionError> {
+async fn checkpoints(
+    store: &EventStore,
+    projections: &[Arc<dyn Projection>],
+) -> Result<HashMap<String, i64>, ProjectionError> {
     for p in projections {
         sqlx::query("INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
             .bind(p.name())
             .execute(store.pool())
             .await?;
     }
-    let rows = sqlx::query("SELECT name, position FROM projection_checkpoints").fetch_all(store.pool()).await?;
-    rows.iter().map(|r| Ok((r.try_get::<String, _>("name")?, r.try_get::<i64, _>("position")?))).collect()
+    let rows = sqlx::query("SELECT name, position FROM projection_checkpoints")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("name")?,
+                r.try_get::<i64, _>("position")?,
+            ))
+        })
+        .collect()
 }
 
 /// Locks the checkpoint rows (another node may run the same projections on this database) and
 /// re-reads them, so no event is applied twice.
-async fn lock_checkpoints(conn: &mut AnyConnection, projections: &[Arc<dyn Projection>]) -> Result<HashMap<String, i64>, ProjectionError> {
+async fn lock_checkpoints(
+    conn: &mut AnyConnection,
+    projections: &[Arc<dyn Projection>],
+) -> Result<HashMap<String, i64>, ProjectionError> {
     let mut done = HashMap::new();
     for p in projections {
-        sqlx::query("UPDATE projection_checkpoints SET position = position WHERE name = $1").bind(p.name()).execute(&mut *conn).await?;
-        let position: i64 = sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
+        sqlx::query("UPDATE projection_checkpoints SET position = position WHERE name = $1")
             .bind(p.name())
-            .fetch_one(&mut *conn)
+            .execute(&mut *conn)
             .await?;
+        let position: i64 =
+            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
+                .bind(p.name())
+                .fetch_one(&mut *conn)
+                .await?;
         done.insert(p.name().to_string(), position);
     }
     Ok(done)
 }
 
 /// Applies a batch of events to every projection that has not seen them, in one transaction.
-async fn apply_batch(store: &EventStore, projections: &[Arc<dyn Projection>], batch: &[RecordedEvent]) -> Result<(), ProjectionError> {
-    let Some(last) = batch.last().map(|e| e.position) else { return Ok(()) };
+async fn apply_batch(
+    store: &EventStore,
+    projections: &[Arc<dyn Projection>],
+    batch: &[RecordedEvent],
+) -> Result<(), ProjectionError> {
+    let Some(last) = batch.last().map(|e| e.position) else {
+        return Ok(());
+    };
     let mut tx = store.pool().begin().await?;
     let done = lock_checkpoints(&mut tx, projections).await?;
     for recorded in batch {
-        let event = DomainEvent::from_parts(&recorded.event_type, &recorded.payload)
-            .map_err(|source| ProjectionError::Decode { position: recorded.position, source })?;
+        let event =
+            DomainEvent::from_parts(&recorded.event_type, &recorded.payload).map_err(|source| {
+                ProjectionError::Decode {
+                    position: recorded.position,
+                    source,
+                }
+            })?;
         for p in projections {
             if recorded.position > done.get(p.name()).copied().unwrap_or(0) {
                 p.apply(&mut tx, recorded, &event).await?;
@@ -63,36 +98,55 @@ async fn apply_batch(store: &EventStore, projections: &[Arc<dyn Projection>], ba
         }
     }
     for p in projections {
-        sqlx::query("UPDATE projection_checkpoints SET position = $2 WHERE name = $1 AND position < $2")
-            .bind(p.name())
-            .bind(last)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE projection_checkpoints SET position = $2 WHERE name = $1 AND position < $2",
+        )
+        .bind(p.name())
+        .bind(last)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 /// Brings every projection up to the store's current head (used by rebuild and tests).
-pub async fn catch_up(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<i64, ProjectionError> {
+pub async fn catch_up(
+    store: &EventStore,
+    projections: &[Arc<dyn Projection>],
+) -> Result<i64, ProjectionError> {
     let done = checkpoints(store, projections).await?;
-    let mut from = projections.iter().map(|p| done.get(p.name()).copied().unwrap_or(0)).min().unwrap_or(0);
+    let mut from = projections
+        .iter()
+        .map(|p| done.get(p.name()).copied().unwrap_or(0))
+        .min()
+        .unwrap_or(0);
     loop {
         let batch = store.read_all(from, 500).await?;
-        let Some(last) = batch.last().map(|e| e.position) else { return Ok(from) };
+        let Some(last) = batch.last().map(|e| e.position) else {
+            return Ok(from);
+        };
         apply_batch(store, projections, &batch).await?;
         from = last;
     }
 }
 
 /// Empties every read model and its checkpoint, then replays the whole log.
-pub async fn rebuild(store: &EventStore, projections: &[Arc<dyn Projection>]) -> Result<i64, ProjectionError> {
+pub async fn rebuild(
+    store: &EventStore,
+    projections: &[Arc<dyn Projection>],
+) -> Result<i64, ProjectionError> {
     let mut tx = store.pool().begin().await?;
     for p in projections {
         for table in p.tables() {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1").bind(p.name()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1")
+            .bind(p.name())
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     catch_up(store, projections).await
@@ -113,7 +167,9 @@ impl ProjectionHandle {
     /// Waits until the read models include `position`; false on timeout.
     pub async fn wait_for(&self, position: i64, timeout: Duration) -> bool {
         let mut rx = self.position.clone();
-        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position)).await.is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 }
 
@@ -127,11 +183,22 @@ pub struct ProjectionActor {
 impl ProjectionActor {
     pub fn new(store: EventStore) -> (Self, ProjectionHandle) {
         let (tx, rx) = watch::channel(0);
-        (Self { store, projections: all_projections(), position: Arc::new(tx) }, ProjectionHandle { position: rx })
+        (
+            Self {
+                store,
+                projections: all_projections(),
+                position: Arc::new(tx),
+            },
+            ProjectionHandle { position: rx },
+        )
     }
 }
 
-async fn run_live(store: EventStore, projections: Vec<Arc<dyn Projection>>, position: Arc<watch::Sender<i64>>) -> Result<(), ProjectionError> {
+async fn run_live(
+    store: EventStore,
+    projections: Vec<Arc<dyn Projection>>,
+    position: Arc<watch::Sender<i64>>,
+) -> Result<(), ProjectionError> {
     let from = catch_up(&store, &projections).await?;
     position.send_replace(from);
     let mut stream = std::pin::pin!(store.subscribe(from).ready_chunks(512));
@@ -149,7 +216,11 @@ impl Actor for ProjectionActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let (store, projections, position) = (self.store.clone(), self.projections.clone(), self.position.clone());
+        let (store, projections, position) = (
+            self.store.clone(),
+            self.projections.clone(),
+            self.position.clone(),
+        );
         let fut = async move {
             loop {
                 match run_live(store.clone(), projections.clone(), position.clone()).await {

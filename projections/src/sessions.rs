@@ -9,8 +9,13 @@ use crate::projection::{Projection, ProjectionError};
 /// Writes `sessions`.
 pub struct SessionsProjection;
 
-async fn insert_queued(conn: &mut AnyConnection, meta: &RecordedEvent, q: &SessionQueued) -> Result<(), ProjectionError> {
-    let scenario_id = (!q.scenario.scenario_id.is_nil()).then(|| q.scenario.scenario_id.to_string());
+async fn insert_queued(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    q: &SessionQueued,
+) -> Result<(), ProjectionError> {
+    let scenario_id =
+        (!q.scenario.scenario_id.is_nil()).then(|| q.scenario.scenario_id.to_string());
     sqlx::query(
         "INSERT INTO sessions (id, target_id, target_name, scenario_id, scenario_name, status, queued_at_ms,
              message_count, error_count, tokens_in, tokens_out, latency_total_ms, restarted_from, execution_config)
@@ -30,7 +35,14 @@ async fn insert_queued(conn: &mut AnyConnection, meta: &RecordedEvent, q: &Sessi
     Ok(())
 }
 
-async fn finish(conn: &mut AnyConnection, meta: &RecordedEvent, id: String, status: &str, summary: &SessionSummary, failure: Option<(&str, &str)>) -> Result<(), ProjectionError> {
+async fn finish(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    id: String,
+    status: &str,
+    summary: &SessionSummary,
+    failure: Option<(&str, &str)>,
+) -> Result<(), ProjectionError> {
     sqlx::query(
         "UPDATE sessions SET status = $2, completed_at_ms = $3, summary = $4, failure_reason = $5, error = $6
          WHERE id = $1",
@@ -56,15 +68,22 @@ impl Projection for SessionsProjection {
         &["sessions"]
     }
 
-    async fn apply(&self, conn: &mut AnyConnection, meta: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        meta: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
         match event {
             DomainEvent::SessionQueued(q) => insert_queued(conn, meta, q).await?,
             DomainEvent::SessionStarted(s) => {
-                sqlx::query("UPDATE sessions SET status = 'RUNNING', started_at_ms = $2 WHERE id = $1")
-                    .bind(s.session_id.to_string())
-                    .bind(meta.recorded_at_ms)
-                    .execute(conn)
-                    .await?;
+                sqlx::query(
+                    "UPDATE sessions SET status = 'RUNNING', started_at_ms = $2 WHERE id = $1",
+                )
+                .bind(s.session_id.to_string())
+                .bind(meta.recorded_at_ms)
+                .execute(conn)
+                .await?;
             }
             DomainEvent::ResponseReceived(r) => {
                 sqlx::query(
@@ -84,13 +103,44 @@ impl Projection for SessionsProjection {
                     .execute(conn)
                     .await?;
             }
-            DomainEvent::SessionCompleted(c) => finish(conn, meta, c.session_id.to_string(), "COMPLETED", &c.summary, None).await?,
-            DomainEvent::SessionCancelled(c) => finish(conn, meta, c.session_id.to_string(), "CANCELLED", &c.summary, None).await?,
+            DomainEvent::SessionCompleted(c) => {
+                finish(
+                    conn,
+                    meta,
+                    c.session_id.to_string(),
+                    "COMPLETED",
+                    &c.summary,
+                    None,
+                )
+                .await?
+            }
+            DomainEvent::SessionCancelled(c) => {
+                finish(
+                    conn,
+                    meta,
+                    c.session_id.to_string(),
+                    "CANCELLED",
+                    &c.summary,
+                    None,
+                )
+                .await?
+            }
             DomainEvent::SessionFailed(f) => {
-                finish(conn, meta, f.session_id.to_string(), "FAILED", &f.summary, Some((&f.reason, &f.error))).await?
+                finish(
+                    conn,
+                    meta,
+                    f.session_id.to_string(),
+                    "FAILED",
+                    &f.summary,
+                    Some((&f.reason, &f.error)),
+                )
+                .await?
             }
             DomainEvent::SessionDeleted(d) => {
-                sqlx::query("DELETE FROM sessions WHERE id = $1").bind(d.id.to_string()).execute(conn).await?;
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(d.id.to_string())
+                    .execute(conn)
+                    .await?;
             }
             _ => {}
         }

@@ -28,13 +28,20 @@ pub enum ApiError {
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ApiError {
     /// One field error.
     pub fn field(field: &str, rule: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError { field: field.into(), rule: rule.into() }])
+        Self::Invalid(vec![FieldError {
+            field: field.into(),
+            rule: rule.into(),
+        }])
     }
 }
 
@@ -44,7 +51,9 @@ impl From<CommandError> for ApiError {
             CommandError::Invalid(errors) => Self::Invalid(errors),
             CommandError::NotFound(what) => Self::NotFound(what),
             CommandError::Refused(reason) => Self::Conflict(reason),
-            CommandError::Conflict => Self::Conflict("the resource was changed concurrently; retry".into()),
+            CommandError::Conflict => {
+                Self::Conflict("the resource was changed concurrently; retry".into())
+            }
             other => Self::Unexpected(anyhow::Error::new(other)),
         }
     }
@@ -75,7 +84,8 @@ impl ResponseError for ApiError {
             Self::Invalid(errors) => json!(errors),
             _ => serde_json::Value::Null,
         };
-        HttpResponse::build(self.status_code()).json(json!({ "success": false, "error": self.to_string(), "details": details }))
+        HttpResponse::build(self.status_code())
+            .json(json!({ "success": false, "error": self.to_string(), "details": details }))
     }
 }
 
@@ -90,8 +100,11 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiE
 }
 
 /// Converts a JSON value into `T`, naming the offending field on failure.
-pub fn parse_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| ApiError::field(&e.path().to_string(), e.inner().to_string()))
+pub fn parse_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::field(&e.path().to_string(), e.inner().to_string()))
 }
 
 /// Parses a path segment as a UUID; a malformed id is simply not found.

@@ -26,13 +26,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/scenarios", web::post().to(scenarios::create_scenario))
             .route("/scenarios/{id}", web::get().to(scenarios::get_scenario))
             .route("/scenarios/{id}", web::put().to(scenarios::update_scenario))
-            .route("/scenarios/{id}", web::delete().to(scenarios::delete_scenario))
+            .route(
+                "/scenarios/{id}",
+                web::delete().to(scenarios::delete_scenario),
+            )
             .route("/execute", web::post().to(sessions::execute))
             .route("/sessions", web::get().to(sessions::list_sessions))
             .route("/sessions/{id}", web::get().to(sessions::get_session))
             .route("/sessions/{id}", web::patch().to(sessions::patch_session))
             .route("/sessions/{id}", web::delete().to(sessions::delete_session))
-            .route("/sessions/{id}/messages", web::get().to(sessions::list_messages))
-            .route("/sessions/{id}/events", web::get().to(sessions::list_events)),
+            .route(
+                "/sessions/{id}/messages",
+                web::get().to(sessions::list_messages),
+            )
+            .route(
+                "/sessions/{id}/events",
+                web::get().to(sessions::list_events),
+            ),
     );
 }

@@ -27,13 +27,23 @@ struct ExecuteInput {
     top_level: ExecutionOverrides,
 }
 
-pub async fn execute(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn execute(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let input: ExecuteInput = parse_body(&body)?;
     let overrides = input.execution_config.unwrap_or(input.top_level);
-    let req = ExecuteRequest { target_id: input.target_id, scenario_id: input.scenario_id, overrides };
+    let req = ExecuteRequest {
+        target_id: input.target_id,
+        scenario_id: input.scenario_id,
+        overrides,
+    };
     let (session_id, position) = state.commands.execute(req).await?;
     state.caught_up(position).await?;
-    Ok(ok(StatusCode::ACCEPTED, json!({ "sessionId": session_id, "status": "QUEUED" })))
+    Ok(ok(
+        StatusCode::ACCEPTED,
+        json!({ "sessionId": session_id, "status": "QUEUED" }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,11 +58,17 @@ pub struct ListQuery {
 
 const STATUSES: &[&str] = &["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
-pub async fn list_sessions(state: web::Data<AppState>, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let status = q.status.map(|s| s.to_uppercase());
     if let Some(s) = status.as_deref().filter(|s| !STATUSES.contains(s)) {
-        return Err(ApiError::field("status", format!("must be one of {STATUSES:?}, got {s:?}")));
+        return Err(ApiError::field(
+            "status",
+            format!("must be one of {STATUSES:?}, got {s:?}"),
+        ));
     }
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
@@ -62,13 +78,27 @@ pub async fn list_sessions(state: web::Data<AppState>, q: web::Query<ListQuery>)
     if offset < 0 {
         return Err(ApiError::field("offset", "must not be negative"));
     }
-    let filter = SessionFilter { status, target_id: q.target_id, scenario_id: q.scenario_id, limit, offset };
-    Ok(ok(StatusCode::OK, queries::list_sessions(&state.read, &filter).await?))
+    let filter = SessionFilter {
+        status,
+        target_id: q.target_id,
+        scenario_id: q.scenario_id,
+        limit,
+        offset,
+    };
+    Ok(ok(
+        StatusCode::OK,
+        queries::list_sessions(&state.read, &filter).await?,
+    ))
 }
 
-pub async fn get_session(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_session(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
-    let session = queries::get_session(&state.read, &id.to_string()).await?.ok_or(ApiError::NotFound("session"))?;
+    let session = queries::get_session(&state.read, &id.to_string())
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
     Ok(ok(StatusCode::OK, session))
 }
 
@@ -77,7 +107,11 @@ struct PatchInput {
     action: String,
 }
 
-pub async fn patch_session(state: web::Data<AppState>, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn patch_session(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
     let input: PatchInput = parse_body(&body)?;
     match input.action.as_str() {
@@ -86,18 +120,30 @@ pub async fn patch_session(state: web::Data<AppState>, path: web::Path<String>, 
                 CancelOutcome::Cancelled => "CANCELLED",
                 CancelOutcome::Stopping => "CANCELLING",
             };
-            Ok(ok(StatusCode::OK, json!({ "sessionId": id, "status": status })))
+            Ok(ok(
+                StatusCode::OK,
+                json!({ "sessionId": id, "status": status }),
+            ))
         }
         "restart" => {
             let (new_id, position) = state.commands.restart(id).await?;
             state.caught_up(position).await?;
-            Ok(ok(StatusCode::ACCEPTED, json!({ "sessionId": new_id, "status": "QUEUED", "restartedFrom": id })))
+            Ok(ok(
+                StatusCode::ACCEPTED,
+                json!({ "sessionId": new_id, "status": "QUEUED", "restartedFrom": id }),
+            ))
         }
-        other => Err(ApiError::field("action", format!("must be \"cancel\" or \"restart\", got {other:?}"))),
+        other => Err(ApiError::field(
+            "action",
+            format!("must be \"cancel\" or \"restart\", got {other:?}"),
+        )),
     }
 }
 
-pub async fn delete_session(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_session(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
     let position = state.commands.delete_session(id).await?;
     state.caught_up(position).await?;
@@ -110,17 +156,34 @@ pub struct MessagesQuery {
     limit: Option<i64>,
 }
 
-pub async fn list_messages(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<MessagesQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_messages(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<MessagesQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?.to_string();
-    let session = queries::get_session(&state.read, &id).await?.ok_or(ApiError::NotFound("session"))?;
+    let session = queries::get_session(&state.read, &id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let messages = queries::list_messages(&state.read, &id, q.after.unwrap_or(-1), limit).await?;
-    Ok(ok(StatusCode::OK, json!({ "messages": messages, "status": session.status, "completedAt": session.completed_at })))
+    Ok(ok(
+        StatusCode::OK,
+        json!({ "messages": messages, "status": session.status, "completedAt": session.completed_at }),
+    ))
 }
 
-pub async fn list_events(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn list_events(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
-    let events = state.commands.store().read_stream(&session_stream(id)).await.map_err(|e| ApiError::Unexpected(e.into()))?;
+    let events = state
+        .commands
+        .store()
+        .read_stream(&session_stream(id))
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
     if events.is_empty() {
         return Err(ApiError::NotFound("session"));
     }

@@ -21,7 +21,11 @@ pub struct AppState {
 impl AppState {
     /// Waits until the read models include `position`, so a write is visible to the next read.
     pub async fn caught_up(&self, position: i64) -> Result<(), ApiError> {
-        if self.projections.wait_for(position, Duration::from_secs(10)).await {
+        if self
+            .projections
+            .wait_for(position, Duration::from_secs(10))
+            .await
+        {
             Ok(())
         } else {
             Err(ApiError::Lagging)

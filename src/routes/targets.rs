@@ -13,8 +13,14 @@ use super::state::AppState;
 /// Splits a create/replace body into the spec and the plaintext `authConfig` (never stored in clear).
 fn parse_target(body: &[u8]) -> Result<(TargetSpec, Option<Value>), ApiError> {
     let mut raw: Value = parse_body(body)?;
-    let auth = raw.as_object_mut().ok_or_else(|| ApiError::field("$", "must be a JSON object"))?.remove("authConfig");
-    if auth.as_ref().is_some_and(|a| !a.is_object() && !a.is_null()) {
+    let auth = raw
+        .as_object_mut()
+        .ok_or_else(|| ApiError::field("$", "must be a JSON object"))?
+        .remove("authConfig");
+    if auth
+        .as_ref()
+        .is_some_and(|a| !a.is_object() && !a.is_null())
+    {
         return Err(ApiError::field("authConfig", "must be an object"));
     }
     Ok((parse_value(raw)?, auth.filter(|a| !a.is_null())))
@@ -32,30 +38,47 @@ pub struct DeleteQuery {
     force: bool,
 }
 
-pub async fn list_targets(state: web::Data<AppState>, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_targets(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let targets = queries::list_targets(&state.read, q.connector_type.as_deref()).await?;
     Ok(ok(StatusCode::OK, targets))
 }
 
 async fn show(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
-    let target = queries::get_target(&state.read, id).await?.ok_or(ApiError::NotFound("target"))?;
+    let target = queries::get_target(&state.read, id)
+        .await?
+        .ok_or(ApiError::NotFound("target"))?;
     Ok(ok(StatusCode::OK, target))
 }
 
-pub async fn create_target(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create_target(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let (spec, auth) = parse_target(&body)?;
     let auth = auth.unwrap_or_else(|| Value::Object(Default::default()));
     let (id, position) = state.commands.create_target(spec, auth).await?;
     state.caught_up(position).await?;
-    let target = queries::get_target(&state.read, &id.to_string()).await?.ok_or(ApiError::NotFound("target"))?;
+    let target = queries::get_target(&state.read, &id.to_string())
+        .await?
+        .ok_or(ApiError::NotFound("target"))?;
     Ok(ok(StatusCode::CREATED, target))
 }
 
-pub async fn get_target(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_target(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     show(&state, &parse_id(&path, "target")?.to_string()).await
 }
 
-pub async fn update_target(state: web::Data<AppState>, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn update_target(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "target")?;
     let (spec, auth) = parse_target(&body)?;
     let position = state.commands.update_target(id, spec, auth).await?;
@@ -63,13 +86,22 @@ pub async fn update_target(state: web::Data<AppState>, path: web::Path<String>, 
     show(&state, &id.to_string()).await
 }
 
-pub async fn delete_target(state: web::Data<AppState>, path: web::Path<String>, q: web::Query<DeleteQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_target(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<DeleteQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "target")?;
     let refs = queries::sessions_referencing(&state.read, &id.to_string()).await?;
     if refs > 0 && !q.force {
-        return Err(ApiError::Conflict(format!("{refs} session(s) reference this target; pass ?force=true to delete it anyway")));
+        return Err(ApiError::Conflict(format!(
+            "{refs} session(s) reference this target; pass ?force=true to delete it anyway"
+        )));
     }
     let position = state.commands.delete_target(id).await?;
     state.caught_up(position).await?;
-    Ok(ok(StatusCode::OK, serde_json::json!({ "id": id, "deleted": true })))
+    Ok(ok(
+        StatusCode::OK,
+        serde_json::json!({ "id": id, "deleted": true }),
+    ))
 }

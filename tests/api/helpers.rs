@@ -19,7 +19,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub mock: MockServer,
     pub core: Core,
-    pub settings: Settings,
     pub _dir: tempfile::TempDir,
 }
 
@@ -44,37 +43,73 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(settings: Settings, dir: tempfile::TempDir, mock: MockSettings) -> TestApp {
-    let mock = start_mock(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), mock).await.unwrap();
+    let mock = start_mock(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), mock)
+        .await
+        .unwrap();
     let app = Application::build(&settings).await.expect("node starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let core = app.core.clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), mock, core, settings, _dir: dir }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        mock,
+        core,
+        _dir: dir,
+    }
 }
 
 impl TestApp {
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(format!("{}{path}", self.address)).json(body).send().await.unwrap();
+        let r = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.put(format!("{}{path}", self.address)).json(body).send().await.unwrap();
+        let r = self
+            .client
+            .put(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.patch(format!("{}{path}", self.address)).json(body).send().await.unwrap();
+        let r = self
+            .client
+            .patch(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(format!("{}{path}", self.address)).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        let r = self.client.delete(format!("{}{path}", self.address)).send().await.unwrap();
+        let r = self
+            .client
+            .delete(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
@@ -117,7 +152,12 @@ impl TestApp {
     pub async fn event_types(&self, id: &str) -> Vec<String> {
         let (status, resp) = self.get(&format!("/api/sessions/{id}/events")).await;
         assert_eq!(status, 200, "{resp}");
-        resp["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect()
+        resp["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 

@@ -10,21 +10,32 @@ use crate::helpers::{Backend, spawn_app};
 #[actix_web::test]
 async fn cancel_aborts_the_in_flight_request_and_is_final() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let target = app.create("/api/targets", &app.mock_target("/timeout")).await;
+    let target = app
+        .create("/api/targets", &app.mock_target("/timeout"))
+        .await;
     let s = app.execute(&json!({"targetId": target, "customMessages": ["hang", "never sent"], "messageTimeoutMs": 120000})).await;
     app.wait_for_status(&s, &["RUNNING"]).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let started = Instant::now();
-    let (status, resp) = app.patch(&format!("/api/sessions/{s}"), &json!({"action": "cancel"})).await;
+    let (status, resp) = app
+        .patch(&format!("/api/sessions/{s}"), &json!({"action": "cancel"}))
+        .await;
     assert_eq!(status, 200, "{resp}");
-    let done = app.wait_for_status(&s, &["CANCELLED", "COMPLETED", "FAILED"]).await;
+    let done = app
+        .wait_for_status(&s, &["CANCELLED", "COMPLETED", "FAILED"])
+        .await;
     assert_eq!(done["status"], "CANCELLED");
-    assert!(started.elapsed().as_secs() < 10, "the hanging request was aborted, not awaited");
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "the hanging request was aborted, not awaited"
+    );
     let types = app.event_types(&s).await;
     assert_eq!(types.last().unwrap(), "SessionCancelled");
     assert_eq!(types.iter().filter(|t| *t == "MessageSent").count(), 1);
     // No status overwrite afterwards, and a second cancel is refused.
-    let (status, _) = app.patch(&format!("/api/sessions/{s}"), &json!({"action": "cancel"})).await;
+    let (status, _) = app
+        .patch(&format!("/api/sessions/{s}"), &json!({"action": "cancel"}))
+        .await;
     assert_eq!(status, 409);
     let (_, detail) = app.get(&format!("/api/sessions/{s}")).await;
     assert_eq!(detail["data"]["status"], "CANCELLED");
@@ -33,8 +44,12 @@ async fn cancel_aborts_the_in_flight_request_and_is_final() {
 #[actix_web::test]
 async fn timeouts_and_http_errors_are_classified() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let slow = app.create("/api/targets", &app.mock_target("/timeout")).await;
-    let s = app.execute(&json!({"targetId": slow, "customMessages": ["a"], "messageTimeoutMs": 300})).await;
+    let slow = app
+        .create("/api/targets", &app.mock_target("/timeout"))
+        .await;
+    let s = app
+        .execute(&json!({"targetId": slow, "customMessages": ["a"], "messageTimeoutMs": 300}))
+        .await;
     let done = app.wait_for_status(&s, &["COMPLETED"]).await;
     assert_eq!(done["errorCount"], 1);
     let (_, rows) = app.get(&format!("/api/sessions/{s}/messages")).await;
@@ -43,7 +58,9 @@ async fn timeouts_and_http_errors_are_classified() {
     let mut broken = app.mock_target("/error");
     broken["name"] = json!("broken");
     let broken = app.create("/api/targets", &broken).await;
-    let s = app.execute(&json!({"targetId": broken, "customMessages": ["a"]})).await;
+    let s = app
+        .execute(&json!({"targetId": broken, "customMessages": ["a"]}))
+        .await;
     app.wait_for_status(&s, &["COMPLETED"]).await;
     let (_, rows) = app.get(&format!("/api/sessions/{s}/messages")).await;
     assert_eq!(rows["data"]["messages"][0]["errorKind"], "http_status");
@@ -58,11 +75,20 @@ async fn abort_policy_fails_the_session() {
         "name": "abort", "errorHandling": {"onError": "abort"},
         "flowConfig": [{"type": "message", "config": {"content": "a"}}, {"type": "message", "config": {"content": "b"}}]
     })).await;
-    let s = app.execute(&json!({"targetId": broken, "scenarioId": scenario})).await;
+    let s = app
+        .execute(&json!({"targetId": broken, "scenarioId": scenario}))
+        .await;
     let done = app.wait_for_status(&s, &["FAILED", "COMPLETED"]).await;
     assert_eq!(done["status"], "FAILED");
     assert_eq!(done["failureReason"], "aborted");
-    assert_eq!(app.event_types(&s).await.iter().filter(|t| *t == "MessageSent").count(), 1);
+    assert_eq!(
+        app.event_types(&s)
+            .await
+            .iter()
+            .filter(|t| *t == "MessageSent")
+            .count(),
+        1
+    );
 }
 
 #[actix_web::test]
@@ -76,32 +102,52 @@ async fn rate_limits_are_retried_after_retry_after() {
             "statusCodeRules": [{"codes": [429], "action": "retry"}]},
         "flowConfig": [{"type": "message", "config": {"content": "a"}}, {"type": "message", "config": {"content": "b"}}, {"type": "message", "config": {"content": "c"}}]
     })).await;
-    let s = app.execute(&json!({"targetId": target, "scenarioId": scenario})).await;
+    let s = app
+        .execute(&json!({"targetId": target, "scenarioId": scenario}))
+        .await;
     let done = app.wait_for_status(&s, &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED");
     let (_, rows) = app.get(&format!("/api/sessions/{s}/messages")).await;
     let rows = rows["data"]["messages"].as_array().unwrap().clone();
-    let limited: Vec<_> = rows.iter().filter(|r| r["errorKind"] == "rate_limited").collect();
+    let limited: Vec<_> = rows
+        .iter()
+        .filter(|r| r["errorKind"] == "rate_limited")
+        .collect();
     assert_eq!(limited.len(), 1, "{rows:?}");
     assert_eq!(limited[0]["action"], "retry");
-    let retried = rows.iter().find(|r| r["messageIndex"] == limited[0]["messageIndex"] && r["attempt"] == 1).unwrap();
+    let retried = rows
+        .iter()
+        .find(|r| r["messageIndex"] == limited[0]["messageIndex"] && r["attempt"] == 1)
+        .unwrap();
     assert_eq!(retried["outcome"], "ok");
     let gap = chrono::DateTime::parse_from_rfc3339(retried["sentAt"].as_str().unwrap()).unwrap()
         - chrono::DateTime::parse_from_rfc3339(limited[0]["receivedAt"].as_str().unwrap()).unwrap();
-    assert!(gap.num_milliseconds() >= 1900, "waited for Retry-After, not 10 ms: {gap}");
+    assert!(
+        gap.num_milliseconds() >= 1900,
+        "waited for Retry-After, not 10 ms: {gap}"
+    );
 }
 
 #[actix_web::test]
 async fn restart_delete_filters_and_pagination() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let target = app.create("/api/targets", &app.mock_target("/v1/chat/completions")).await;
+    let target = app
+        .create("/api/targets", &app.mock_target("/v1/chat/completions"))
+        .await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let s = app.execute(&json!({"targetId": target, "customMessages": ["hi"]})).await;
+        let s = app
+            .execute(&json!({"targetId": target, "customMessages": ["hi"]}))
+            .await;
         app.wait_for_status(&s, &["COMPLETED"]).await;
         ids.push(s);
     }
-    let (status, resp) = app.patch(&format!("/api/sessions/{}", ids[0]), &json!({"action": "restart"})).await;
+    let (status, resp) = app
+        .patch(
+            &format!("/api/sessions/{}", ids[0]),
+            &json!({"action": "restart"}),
+        )
+        .await;
     assert_eq!(status, 202, "{resp}");
     let restarted = resp["data"]["sessionId"].as_str().unwrap().to_string();
     let done = app.wait_for_status(&restarted, &["COMPLETED"]).await;
@@ -110,14 +156,23 @@ async fn restart_delete_filters_and_pagination() {
     let (_, page) = app.get("/api/sessions?limit=2&offset=0").await;
     assert_eq!(page["data"]["total"], 4);
     assert_eq!(page["data"]["sessions"].as_array().unwrap().len(), 2);
-    assert_eq!(page["data"]["sessions"][0]["id"], restarted.as_str(), "newest first");
+    assert_eq!(
+        page["data"]["sessions"][0]["id"],
+        restarted.as_str(),
+        "newest first"
+    );
     let (_, page2) = app.get("/api/sessions?limit=2&offset=2").await;
     assert_eq!(page2["data"]["sessions"].as_array().unwrap().len(), 2);
     let (_, running) = app.get("/api/sessions?status=running").await;
     assert_eq!(running["data"]["total"], 0);
     let (status, _) = app.get("/api/sessions?status=bogus").await;
     assert_eq!(status, 400);
-    let (status, _) = app.patch(&format!("/api/sessions/{}", ids[1]), &json!({"action": "explode"})).await;
+    let (status, _) = app
+        .patch(
+            &format!("/api/sessions/{}", ids[1]),
+            &json!({"action": "explode"}),
+        )
+        .await;
     assert_eq!(status, 400);
 
     let (status, _) = app.delete(&format!("/api/sessions/{}", ids[1])).await;
@@ -126,7 +181,10 @@ async fn restart_delete_filters_and_pagination() {
     assert_eq!(status, 404);
     let (status, events) = app.get(&format!("/api/sessions/{}/events", ids[1])).await;
     assert_eq!(status, 200, "events stay for audit");
-    assert_eq!(events["data"].as_array().unwrap().last().unwrap()["type"], "SessionDeleted");
+    assert_eq!(
+        events["data"].as_array().unwrap().last().unwrap()["type"],
+        "SessionDeleted"
+    );
     let (_, health) = app.get("/api/health").await;
     assert_eq!(health["data"]["status"], "healthy", "{health}");
 }

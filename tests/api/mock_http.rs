@@ -259,3 +259,25 @@ async fn malformed_json_injection_is_rejected_by_the_target() {
     assert!(err.message.contains("not valid JSON"), "{}", err.message);
     mock.stop().await;
 }
+
+#[actix_web::test]
+async fn oversized_injection_sends_a_one_mebibyte_message() {
+    let mock = mock().await;
+    let mut msg = message(Uuid::new_v4(), "hi");
+    msg.inject = Some("oversized".into());
+    let mut connector = connector(&chat_target(&mock, AuthType::None, Value::Null));
+    let reply = connector.send(&msg).await.unwrap();
+    assert!(reply.tokens.estimated);
+    assert_eq!(reply.tokens.input, 1024 * 1024 / 4);
+    let seen = last_request(&mock).await;
+    let length: usize = seen["headers"]["content-length"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        length > 2 * 1024 * 1024,
+        "message at `message` and in `meta.note`: {length}"
+    );
+    mock.stop().await;
+}

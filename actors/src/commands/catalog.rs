@@ -4,10 +4,16 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::connectors::paths::{validate_read_path, validate_write_path};
-use crate::domain::events::{DomainEvent, ScenarioSnapshot, TargetSnapshot, scenario_stream, target_stream};
-use crate::domain::lifecycle::{Lifecycle, ResourceCommand, decide_scenario, decide_target, evolve};
+use crate::domain::events::{
+    DomainEvent, ScenarioSnapshot, TargetSnapshot, scenario_stream, target_stream,
+};
+use crate::domain::lifecycle::{
+    Lifecycle, ResourceCommand, decide_scenario, decide_target, evolve,
+};
 use crate::domain::scenario::{ScenarioSpec, Step, StepKind};
-use crate::domain::target::{SealedAuth, TargetSpec, mask_auth_config, unmask_auth_config, validate_target};
+use crate::domain::target::{
+    SealedAuth, TargetSpec, mask_auth_config, unmask_auth_config, validate_target,
+};
 use crate::domain::template::check_syntax;
 use crate::domain::validation::{FieldError, Validator};
 
@@ -16,24 +22,30 @@ use super::{CommandError, Commands};
 
 /// Folds a target stream into its lifecycle and latest snapshot.
 pub(crate) fn fold_target(events: &[DomainEvent]) -> (Lifecycle, Option<TargetSnapshot>) {
-    events.iter().fold((Lifecycle::Absent, None), |(state, snap), e| {
-        let snap = match e {
-            DomainEvent::TargetCreated(s) | DomainEvent::TargetUpdated(s) => Some(s.clone()),
-            _ => snap,
-        };
-        (evolve(state, e), snap)
-    })
+    events
+        .iter()
+        .fold((Lifecycle::Absent, None), |(state, snap), e| {
+            let snap = match e {
+                DomainEvent::TargetCreated(s) | DomainEvent::TargetUpdated(s) => Some(s.clone()),
+                _ => snap,
+            };
+            (evolve(state, e), snap)
+        })
 }
 
 /// Folds a scenario stream into its lifecycle and latest snapshot.
 pub(crate) fn fold_scenario(events: &[DomainEvent]) -> (Lifecycle, Option<ScenarioSnapshot>) {
-    events.iter().fold((Lifecycle::Absent, None), |(state, snap), e| {
-        let snap = match e {
-            DomainEvent::ScenarioCreated(s) | DomainEvent::ScenarioUpdated(s) => Some(s.clone()),
-            _ => snap,
-        };
-        (evolve(state, e), snap)
-    })
+    events
+        .iter()
+        .fold((Lifecycle::Absent, None), |(state, snap), e| {
+            let snap = match e {
+                DomainEvent::ScenarioCreated(s) | DomainEvent::ScenarioUpdated(s) => {
+                    Some(s.clone())
+                }
+                _ => snap,
+            };
+            (evolve(state, e), snap)
+        })
 }
 
 fn check_target(spec: &TargetSpec, auth_config: &Value) -> Result<(), CommandError> {
@@ -45,9 +57,19 @@ fn check_target(spec: &TargetSpec, auth_config: &Value) -> Result<(), CommandErr
         v.push("requestTemplate.messagePath", e.to_string());
     }
     let rt = &spec.response_template;
-    let paths = [("responseTemplate.responsePath", Some(&rt.response_path)), ("responseTemplate.tokenUsagePath", rt.token_usage_path.as_ref()), ("responseTemplate.errorPath", rt.error_path.as_ref())];
+    let paths = [
+        ("responseTemplate.responsePath", Some(&rt.response_path)),
+        (
+            "responseTemplate.tokenUsagePath",
+            rt.token_usage_path.as_ref(),
+        ),
+        ("responseTemplate.errorPath", rt.error_path.as_ref()),
+    ];
     for (field, path) in paths {
-        if let Some(Err(e)) = path.filter(|p| !p.is_empty()).map(|p| validate_read_path(p)) {
+        if let Some(Err(e)) = path
+            .filter(|p| !p.is_empty())
+            .map(|p| validate_read_path(p))
+        {
             v.push(field, e.to_string());
         }
     }
@@ -86,31 +108,61 @@ fn check_templates(spec: &ScenarioSpec) -> Result<(), CommandError> {
 impl Commands {
     fn seal(&self, auth_config: &Value) -> Result<SealedAuth, CommandError> {
         let empty = auth_config.as_object().is_none_or(|m| m.is_empty());
-        let ciphertext = if empty { None } else { Some(self.secrets.seal_json(auth_config)?) };
-        Ok(SealedAuth { ciphertext, masked: mask_auth_config(auth_config) })
+        let ciphertext = if empty {
+            None
+        } else {
+            Some(self.secrets.seal_json(auth_config)?)
+        };
+        Ok(SealedAuth {
+            ciphertext,
+            masked: mask_auth_config(auth_config),
+        })
     }
 
     /// Creates a target; returns its id and the event's global position.
-    pub async fn create_target(&self, spec: TargetSpec, auth_config: Value) -> Result<(Uuid, i64), CommandError> {
+    pub async fn create_target(
+        &self,
+        spec: TargetSpec,
+        auth_config: Value,
+    ) -> Result<(Uuid, i64), CommandError> {
         check_target(&spec, &auth_config)?;
         let id = Uuid::now_v7();
-        let snapshot = TargetSnapshot { target_id: id, spec, auth: self.seal(&auth_config)? };
+        let snapshot = TargetSnapshot {
+            target_id: id,
+            spec,
+            auth: self.seal(&auth_config)?,
+        };
         let events = decide_target(Lifecycle::Absent, ResourceCommand::Create(snapshot))?;
-        Ok((id, append(&self.store, &target_stream(id), 0, &events).await?))
+        Ok((
+            id,
+            append(&self.store, &target_stream(id), 0, &events).await?,
+        ))
     }
 
     /// Replaces a target. `auth_config` None keeps the stored secret; masked leaves keep theirs.
-    pub async fn update_target(&self, id: Uuid, spec: TargetSpec, auth_config: Option<Value>) -> Result<i64, CommandError> {
+    pub async fn update_target(
+        &self,
+        id: Uuid,
+        spec: TargetSpec,
+        auth_config: Option<Value>,
+    ) -> Result<i64, CommandError> {
         let (events, version) = load(&self.store, &target_stream(id)).await?;
         let (state, current) = fold_target(&events);
-        let current = current.filter(|_| state == Lifecycle::Active).ok_or(CommandError::NotFound("target"))?;
+        let current = current
+            .filter(|_| state == Lifecycle::Active)
+            .ok_or(CommandError::NotFound("target"))?;
         let stored = match &current.auth.ciphertext {
             Some(c) => self.secrets.open_json(c)?,
             None => Value::Object(Default::default()),
         };
-        let auth_config = auth_config.map_or_else(|| stored.clone(), |new| unmask_auth_config(&new, &stored));
+        let auth_config =
+            auth_config.map_or_else(|| stored.clone(), |new| unmask_auth_config(&new, &stored));
         check_target(&spec, &auth_config)?;
-        let snapshot = TargetSnapshot { target_id: id, spec, auth: self.seal(&auth_config)? };
+        let snapshot = TargetSnapshot {
+            target_id: id,
+            spec,
+            auth: self.seal(&auth_config)?,
+        };
         let events = decide_target(state, ResourceCommand::Update(snapshot))?;
         append(&self.store, &target_stream(id), version, &events).await
     }
@@ -119,7 +171,8 @@ impl Commands {
     pub async fn delete_target(&self, id: Uuid) -> Result<i64, CommandError> {
         let (events, version) = load(&self.store, &target_stream(id)).await?;
         let (state, _) = fold_target(&events);
-        let events = decide_target(state, ResourceCommand::Delete(id)).map_err(|_| CommandError::NotFound("target"))?;
+        let events = decide_target(state, ResourceCommand::Delete(id))
+            .map_err(|_| CommandError::NotFound("target"))?;
         append(&self.store, &target_stream(id), version, &events).await
     }
 
@@ -127,8 +180,17 @@ impl Commands {
     pub async fn create_scenario(&self, spec: ScenarioSpec) -> Result<(Uuid, i64), CommandError> {
         check_templates(&spec)?;
         let id = Uuid::now_v7();
-        let events = decide_scenario(Lifecycle::Absent, ResourceCommand::Create(ScenarioSnapshot { scenario_id: id, spec }))?;
-        Ok((id, append(&self.store, &scenario_stream(id), 0, &events).await?))
+        let events = decide_scenario(
+            Lifecycle::Absent,
+            ResourceCommand::Create(ScenarioSnapshot {
+                scenario_id: id,
+                spec,
+            }),
+        )?;
+        Ok((
+            id,
+            append(&self.store, &scenario_stream(id), 0, &events).await?,
+        ))
     }
 
     /// Replaces a scenario.
@@ -136,8 +198,14 @@ impl Commands {
         check_templates(&spec)?;
         let (events, version) = load(&self.store, &scenario_stream(id)).await?;
         let (state, _) = fold_scenario(&events);
-        let events = decide_scenario(state, ResourceCommand::Update(ScenarioSnapshot { scenario_id: id, spec }))
-            .map_err(|_| CommandError::NotFound("scenario"))?;
+        let events = decide_scenario(
+            state,
+            ResourceCommand::Update(ScenarioSnapshot {
+                scenario_id: id,
+                spec,
+            }),
+        )
+        .map_err(|_| CommandError::NotFound("scenario"))?;
         append(&self.store, &scenario_stream(id), version, &events).await
     }
 
@@ -145,12 +213,16 @@ impl Commands {
     pub async fn delete_scenario(&self, id: Uuid) -> Result<i64, CommandError> {
         let (events, version) = load(&self.store, &scenario_stream(id)).await?;
         let (state, _) = fold_scenario(&events);
-        let events = decide_scenario(state, ResourceCommand::Delete(id)).map_err(|_| CommandError::NotFound("scenario"))?;
+        let events = decide_scenario(state, ResourceCommand::Delete(id))
+            .map_err(|_| CommandError::NotFound("scenario"))?;
         append(&self.store, &scenario_stream(id), version, &events).await
     }
 }
 
 /// Field error helper for callers that parse input themselves.
 pub fn invalid(field: &str, rule: &str) -> CommandError {
-    CommandError::Invalid(vec![FieldError { field: field.into(), rule: rule.into() }])
+    CommandError::Invalid(vec![FieldError {
+        field: field.into(),
+        rule: rule.into(),
+    }])
 }

@@ -6,9 +6,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::events::{ScenarioSnapshot, SessionQueued, TargetSnapshot, scenario_stream, session_stream, target_stream};
+use crate::domain::events::{
+    ScenarioSnapshot, SessionQueued, TargetSnapshot, scenario_stream, session_stream, target_stream,
+};
 use crate::domain::lifecycle::Lifecycle;
-use crate::domain::scenario::{MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario};
+use crate::domain::scenario::{
+    MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario,
+};
 use crate::domain::session::{SessionCommand, SessionState, decide};
 use crate::runtime::{CancelOutcome, CancelSession, EnqueueSession, SessionLog, SessionLogError};
 
@@ -42,7 +46,13 @@ fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpe
     if let Some(messages) = o.custom_messages {
         spec.flow_config = messages
             .into_iter()
-            .map(|content| Step { id: None, kind: StepKind::Message(MessageStep { content, inject: None }) })
+            .map(|content| Step {
+                id: None,
+                kind: StepKind::Message(MessageStep {
+                    content,
+                    inject: None,
+                }),
+            })
             .collect();
     }
     spec.repetitions = o.repetitions.unwrap_or(spec.repetitions);
@@ -95,31 +105,68 @@ impl Commands {
         let target = self.active_target(req.target_id).await?;
         let base = match req.scenario_id {
             Some(id) => self.active_scenario(id).await?,
-            None if req.overrides.custom_messages.is_some() => ScenarioSnapshot { scenario_id: Uuid::nil(), spec: ad_hoc_scenario() },
-            None => return Err(invalid("scenarioId", "is required unless customMessages is given")),
+            None if req.overrides.custom_messages.is_some() => ScenarioSnapshot {
+                scenario_id: Uuid::nil(),
+                spec: ad_hoc_scenario(),
+            },
+            None => {
+                return Err(invalid(
+                    "scenarioId",
+                    "is required unless customMessages is given",
+                ));
+            }
         };
         let spec = apply_overrides(base.spec, req.overrides);
         validate_scenario(&spec).map_err(CommandError::Invalid)?;
-        let scenario = ScenarioSnapshot { scenario_id: base.scenario_id, spec };
-        self.queue(SessionQueued { session_id: Uuid::now_v7(), target, scenario, restarted_from: None }).await
+        let scenario = ScenarioSnapshot {
+            scenario_id: base.scenario_id,
+            spec,
+        };
+        self.queue(SessionQueued {
+            session_id: Uuid::now_v7(),
+            target,
+            scenario,
+            restarted_from: None,
+        })
+        .await
     }
 
     async fn queue(&self, plan: SessionQueued) -> Result<(Uuid, i64), CommandError> {
         let id = plan.session_id;
-        let events = decide(&SessionState::default(), id, SessionCommand::Queue(Box::new(plan))).map_err(SessionLogError::from)?;
+        let events = decide(
+            &SessionState::default(),
+            id,
+            SessionCommand::Queue(Box::new(plan)),
+        )
+        .map_err(SessionLogError::from)?;
         let position = append(&self.store, &session_stream(id), 0, &events).await?;
-        self.dispatcher.send(EnqueueSession(id)).await.map_err(|_| CommandError::Dispatcher)?;
+        self.dispatcher
+            .send(EnqueueSession(id))
+            .await
+            .map_err(|_| CommandError::Dispatcher)?;
         Ok((id, position))
     }
 
     /// Runs a finished session's frozen plan again as a new session.
     pub async fn restart(&self, id: Uuid) -> Result<(Uuid, i64), CommandError> {
         let log = SessionLog::load(&self.store, self.appender.clone(), id).await?;
-        let status = log.state.status.filter(|_| !log.state.deleted).ok_or(CommandError::NotFound("session"))?;
+        let status = log
+            .state
+            .status
+            .filter(|_| !log.state.deleted)
+            .ok_or(CommandError::NotFound("session"))?;
         if !status.is_terminal() {
-            return Err(CommandError::Refused(format!("session is {}; only finished sessions can be restarted", status.as_str())));
+            return Err(CommandError::Refused(format!(
+                "session is {}; only finished sessions can be restarted",
+                status.as_str()
+            )));
         }
-        let mut plan = log.state.plan.as_deref().cloned().ok_or(CommandError::NotFound("session"))?;
+        let mut plan = log
+            .state
+            .plan
+            .as_deref()
+            .cloned()
+            .ok_or(CommandError::NotFound("session"))?;
         plan.restarted_from = Some(id);
         plan.session_id = Uuid::now_v7();
         self.queue(plan).await
@@ -127,7 +174,11 @@ impl Commands {
 
     /// Cancels a queued or running session.
     pub async fn cancel(&self, id: Uuid) -> Result<CancelOutcome, CommandError> {
-        let outcome = self.dispatcher.send(CancelSession(id)).await.map_err(|_| CommandError::Dispatcher)?;
+        let outcome = self
+            .dispatcher
+            .send(CancelSession(id))
+            .await
+            .map_err(|_| CommandError::Dispatcher)?;
         Ok(outcome?)
     }
 

@@ -40,7 +40,10 @@ impl Compare {
     ];
 
     fn symbol(self) -> &'static str {
-        Self::ALL.iter().find(|(_, c)| *c == self).map_or("==", |(s, _)| s)
+        Self::ALL
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("==", |(s, _)| s)
     }
 
     fn split(input: &str) -> Option<(&str, Compare, &str)> {
@@ -85,7 +88,10 @@ impl From<Condition> for String {
             Condition::Matches(x) => format!("matches:{x}"),
             Condition::Length(op, n) => format!("length{}{n}", op.symbol()),
             Condition::JsonPath { path, test: None } => format!("jsonpath:{path} exists"),
-            Condition::JsonPath { path, test: Some((op, v)) } => format!("jsonpath:{path} {} {v}", op.symbol()),
+            Condition::JsonPath {
+                path,
+                test: Some((op, v)),
+            } => format!("jsonpath:{path} {} {v}", op.symbol()),
         }
     }
 }
@@ -109,8 +115,12 @@ impl Condition {
             return Ok(Self::Matches(x.to_string()));
         }
         if let Some(rest) = s.strip_prefix("length") {
-            let (_, op, n) = Compare::split(rest).ok_or_else(|| ConditionError("length needs an operator such as length>100".into()))?;
-            let n = n.parse().map_err(|_| ConditionError(format!("length must compare to a whole number, got {n:?}")))?;
+            let (_, op, n) = Compare::split(rest).ok_or_else(|| {
+                ConditionError("length needs an operator such as length>100".into())
+            })?;
+            let n = n.parse().map_err(|_| {
+                ConditionError(format!("length must compare to a whole number, got {n:?}"))
+            })?;
             return Ok(Self::Length(op, n));
         }
         if let Some(rest) = s.strip_prefix("jsonpath:") {
@@ -122,7 +132,12 @@ impl Condition {
     }
 
     /// Evaluates against the last reply text and its JSON (Null when not JSON).
-    pub fn evaluate(&self, text: &str, json: &Value, read: impl Fn(&Value, &str) -> Option<Value>) -> bool {
+    pub fn evaluate(
+        &self,
+        text: &str,
+        json: &Value,
+        read: impl Fn(&Value, &str) -> Option<Value>,
+    ) -> bool {
         match self {
             Self::Contains(x) => text.to_lowercase().contains(&x.to_lowercase()),
             Self::Equals(x) => text.trim() == x.trim(),
@@ -142,23 +157,36 @@ impl Condition {
 
 fn parse_jsonpath(rest: &str) -> Result<Condition, ConditionError> {
     if let Some(path) = rest.strip_suffix("exists") {
-        return Ok(Condition::JsonPath { path: path.trim().to_string(), test: None });
+        return Ok(Condition::JsonPath {
+            path: path.trim().to_string(),
+            test: None,
+        });
     }
-    let (path, op, value) = Compare::split(rest)
-        .ok_or_else(|| ConditionError("jsonpath needs `<path> <op> <value>` or `<path> exists`".into()))?;
+    let (path, op, value) = Compare::split(rest).ok_or_else(|| {
+        ConditionError("jsonpath needs `<path> <op> <value>` or `<path> exists`".into())
+    })?;
     if path.is_empty() {
-        return Err(ConditionError("jsonpath needs a path before the operator".into()));
+        return Err(ConditionError(
+            "jsonpath needs a path before the operator".into(),
+        ));
     }
     let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
-    Ok(Condition::JsonPath { path: path.to_string(), test: Some((op, value)) })
+    Ok(Condition::JsonPath {
+        path: path.to_string(),
+        test: Some((op, value)),
+    })
 }
 
 fn compare_json(found: &Value, op: Compare, expected: &Value) -> bool {
     match (found.as_f64(), expected.as_f64()) {
         (Some(a), Some(b)) => a.partial_cmp(&b).is_some_and(|o| op.holds(o)),
         _ => {
-            let a = found.as_str().map_or_else(|| found.to_string(), str::to_string);
-            let b = expected.as_str().map_or_else(|| expected.to_string(), str::to_string);
+            let a = found
+                .as_str()
+                .map_or_else(|| found.to_string(), str::to_string);
+            let b = expected
+                .as_str()
+                .map_or_else(|| expected.to_string(), str::to_string);
             op.holds(a.cmp(&b))
         }
     }
@@ -169,14 +197,30 @@ mod tests {
     use super::*;
 
     fn read(v: &Value, p: &str) -> Option<Value> {
-        v.pointer(&format!("/{}", p.trim_start_matches("$.").replace('.', "/"))).cloned()
+        v.pointer(&format!(
+            "/{}",
+            p.trim_start_matches("$.").replace('.', "/")
+        ))
+        .cloned()
     }
 
     #[test]
     fn parses_and_round_trips_every_form() {
-        for s in ["contains:yes", "equals:OK", "matches:^h(i|ello)", "length>10", "length<=3", "jsonpath:$.a.b == 3", "jsonpath:$.x exists"] {
+        for s in [
+            "contains:yes",
+            "equals:OK",
+            "matches:^h(i|ello)",
+            "length>10",
+            "length<=3",
+            "jsonpath:$.a.b == 3",
+            "jsonpath:$.x exists",
+        ] {
             let c = Condition::parse(s).unwrap();
-            assert_eq!(Condition::parse(&String::from(c.clone())).unwrap(), c, "{s}");
+            assert_eq!(
+                Condition::parse(&String::from(c.clone())).unwrap(),
+                c,
+                "{s}"
+            );
         }
     }
 
@@ -190,12 +234,40 @@ mod tests {
     #[test]
     fn evaluates_against_reply() {
         let j = serde_json::json!({"a": {"b": 3}, "s": "ok"});
-        assert!(Condition::parse("contains:YES").unwrap().evaluate("oh yes", &j, read));
-        assert!(!Condition::parse("equals:x").unwrap().evaluate("y", &j, read));
-        assert!(Condition::parse("matches:^HEL").unwrap().evaluate("hello", &j, read));
-        assert!(Condition::parse("length>=5").unwrap().evaluate("hello", &j, read));
-        assert!(Condition::parse("jsonpath:$.a.b > 2").unwrap().evaluate("", &j, read));
-        assert!(Condition::parse("jsonpath:$.s == \"ok\"").unwrap().evaluate("", &j, read));
-        assert!(!Condition::parse("jsonpath:$.zz exists").unwrap().evaluate("", &j, read));
+        assert!(
+            Condition::parse("contains:YES")
+                .unwrap()
+                .evaluate("oh yes", &j, read)
+        );
+        assert!(
+            !Condition::parse("equals:x")
+                .unwrap()
+                .evaluate("y", &j, read)
+        );
+        assert!(
+            Condition::parse("matches:^HEL")
+                .unwrap()
+                .evaluate("hello", &j, read)
+        );
+        assert!(
+            Condition::parse("length>=5")
+                .unwrap()
+                .evaluate("hello", &j, read)
+        );
+        assert!(
+            Condition::parse("jsonpath:$.a.b > 2")
+                .unwrap()
+                .evaluate("", &j, read)
+        );
+        assert!(
+            Condition::parse("jsonpath:$.s == \"ok\"")
+                .unwrap()
+                .evaluate("", &j, read)
+        );
+        assert!(
+            !Condition::parse("jsonpath:$.zz exists")
+                .unwrap()
+                .evaluate("", &j, read)
+        );
     }
 }

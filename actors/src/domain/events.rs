@@ -18,7 +18,7 @@ pub enum DomainEvent {
     ScenarioCreated(ScenarioSnapshot),
     ScenarioUpdated(ScenarioSnapshot),
     ScenarioDeleted(Deleted),
-    SessionQueued(SessionQueued),
+    SessionQueued(Box<SessionQueued>),
     SessionStarted(SessionStarted),
     MessageSent(MessageSent),
     ResponseReceived(ResponseReceived),
@@ -230,7 +230,10 @@ impl DomainEvent {
     /// Splits into the stored `(event_type, payload)` pair.
     pub fn to_parts(&self) -> Result<(String, Value), serde_json::Error> {
         let mut value = serde_json::to_value(self)?;
-        let data = value.get_mut("data").map(Value::take).unwrap_or(Value::Null);
+        let data = value
+            .get_mut("data")
+            .map(Value::take)
+            .unwrap_or(Value::Null);
         Ok((self.event_type().to_string(), data))
     }
 

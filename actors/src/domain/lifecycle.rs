@@ -31,7 +31,12 @@ pub enum ResourceError {
     NotFound,
 }
 
-fn decide<S>(state: Lifecycle, cmd: ResourceCommand<S>, wrap: [fn(S) -> DomainEvent; 2], deleted: fn(Deleted) -> DomainEvent) -> Result<Vec<DomainEvent>, ResourceError> {
+fn decide<S>(
+    state: Lifecycle,
+    cmd: ResourceCommand<S>,
+    wrap: [fn(S) -> DomainEvent; 2],
+    deleted: fn(Deleted) -> DomainEvent,
+) -> Result<Vec<DomainEvent>, ResourceError> {
     match (state, cmd) {
         (Lifecycle::Absent, ResourceCommand::Create(s)) => Ok(vec![wrap[0](s)]),
         (_, ResourceCommand::Create(_)) => Err(ResourceError::AlreadyExists),
@@ -42,13 +47,29 @@ fn decide<S>(state: Lifecycle, cmd: ResourceCommand<S>, wrap: [fn(S) -> DomainEv
 }
 
 /// Decides a target command.
-pub fn decide_target(state: Lifecycle, cmd: ResourceCommand<TargetSnapshot>) -> Result<Vec<DomainEvent>, ResourceError> {
-    decide(state, cmd, [DomainEvent::TargetCreated, DomainEvent::TargetUpdated], DomainEvent::TargetDeleted)
+pub fn decide_target(
+    state: Lifecycle,
+    cmd: ResourceCommand<TargetSnapshot>,
+) -> Result<Vec<DomainEvent>, ResourceError> {
+    decide(
+        state,
+        cmd,
+        [DomainEvent::TargetCreated, DomainEvent::TargetUpdated],
+        DomainEvent::TargetDeleted,
+    )
 }
 
 /// Decides a scenario command.
-pub fn decide_scenario(state: Lifecycle, cmd: ResourceCommand<ScenarioSnapshot>) -> Result<Vec<DomainEvent>, ResourceError> {
-    decide(state, cmd, [DomainEvent::ScenarioCreated, DomainEvent::ScenarioUpdated], DomainEvent::ScenarioDeleted)
+pub fn decide_scenario(
+    state: Lifecycle,
+    cmd: ResourceCommand<ScenarioSnapshot>,
+) -> Result<Vec<DomainEvent>, ResourceError> {
+    decide(
+        state,
+        cmd,
+        [DomainEvent::ScenarioCreated, DomainEvent::ScenarioUpdated],
+        DomainEvent::ScenarioDeleted,
+    )
 }
 
 /// Applies a stored target or scenario event.
@@ -68,11 +89,17 @@ mod tests {
     fn create_update_delete_then_nothing() {
         let id = Uuid::nil();
         let mut state = Lifecycle::Absent;
-        assert_eq!(decide_target(state, ResourceCommand::Delete(id)), Err(ResourceError::NotFound));
+        assert_eq!(
+            decide_target(state, ResourceCommand::Delete(id)),
+            Err(ResourceError::NotFound)
+        );
         let created = decide_scenario(state, ResourceCommand::Delete(id));
         assert!(created.is_err());
         state = evolve(state, &DomainEvent::TargetDeleted(Deleted { id }));
         assert_eq!(state, Lifecycle::Deleted);
-        assert_eq!(decide_target(state, ResourceCommand::Delete(id)), Err(ResourceError::NotFound));
+        assert_eq!(
+            decide_target(state, ResourceCommand::Delete(id)),
+            Err(ResourceError::NotFound)
+        );
     }
 }

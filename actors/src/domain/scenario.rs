@@ -200,21 +200,47 @@ pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
     v.range("repetitions", spec.repetitions.into(), 1, 1000);
     v.range("concurrency", spec.concurrency.into(), 1, 100);
     v.range("delayBetweenMs", spec.delay_between_ms as i64, 0, 300_000);
-    v.range("messageTimeoutMs", spec.message_timeout_ms as i64, 100, 600_000);
+    v.range(
+        "messageTimeoutMs",
+        spec.message_timeout_ms as i64,
+        100,
+        600_000,
+    );
     if spec.flow_config.is_empty() {
         v.push("flowConfig", "must contain at least one step");
     }
     validate_steps(&mut v, "flowConfig", &spec.flow_config, 0);
     let r = &spec.error_handling.retry_config;
-    v.range("errorHandling.retryConfig.maxRetries", r.max_retries.into(), 0, 100);
-    v.range("errorHandling.retryConfig.delayMs", r.delay_ms as i64, 0, 60_000);
+    v.range(
+        "errorHandling.retryConfig.maxRetries",
+        r.max_retries.into(),
+        0,
+        100,
+    );
+    v.range(
+        "errorHandling.retryConfig.delayMs",
+        r.delay_ms as i64,
+        0,
+        60_000,
+    );
     if !(1.0..=10.0).contains(&r.backoff_multiplier) {
-        v.push("errorHandling.retryConfig.backoffMultiplier", "must be between 1 and 10");
+        v.push(
+            "errorHandling.retryConfig.backoffMultiplier",
+            "must be between 1 and 10",
+        );
     }
-    v.range("errorHandling.retryConfig.maxDelayMs", r.max_delay_ms as i64, 0, 300_000);
+    v.range(
+        "errorHandling.retryConfig.maxDelayMs",
+        r.max_delay_ms as i64,
+        0,
+        300_000,
+    );
     for (i, rule) in spec.error_handling.status_code_rules.iter().enumerate() {
         if rule.codes.is_empty() || rule.codes.iter().any(|c| !(100..=599).contains(c)) {
-            v.push(format!("errorHandling.statusCodeRules[{i}].codes"), "must be 1+ codes in 100..=599");
+            v.push(
+                format!("errorHandling.statusCodeRules[{i}].codes"),
+                "must be 1+ codes in 100..=599",
+            );
         }
     }
     v.finish()
@@ -231,13 +257,23 @@ fn validate_steps(v: &mut Validator, path: &str, steps: &[Step], depth: usize) {
         let here = format!("{path}[{i}].config");
         match &step.kind {
             StepKind::Message(m) => {
-                if let Some(f) = &m.inject {
-                    if !INJECTABLE_FAULTS.contains(&f.as_str()) {
-                        v.push(format!("{here}.inject"), format!("must be one of {INJECTABLE_FAULTS:?}"));
-                    }
+                if let Some(f) = m
+                    .inject
+                    .as_ref()
+                    .filter(|f| !INJECTABLE_FAULTS.contains(&f.as_str()))
+                {
+                    v.push(
+                        format!("{here}.inject"),
+                        format!("must be one of {INJECTABLE_FAULTS:?}, got {f:?}"),
+                    );
                 }
             }
-            StepKind::Delay(d) => v.range(&format!("{here}.durationMs"), d.duration_ms as i64, 0, 300_000),
+            StepKind::Delay(d) => v.range(
+                &format!("{here}.durationMs"),
+                d.duration_ms as i64,
+                0,
+                300_000,
+            ),
             StepKind::Loop(l) => {
                 v.range(&format!("{here}.iterations"), l.iterations.into(), 1, 1000);
                 if l.steps.is_empty() {
@@ -264,9 +300,8 @@ pub fn max_messages_per_repetition(steps: &[Step]) -> u64 {
             StepKind::Message(_) => 1,
             StepKind::Delay(_) => 0,
             StepKind::Loop(l) => u64::from(l.iterations) * max_messages_per_repetition(&l.steps),
-            StepKind::Conditional(c) => {
-                max_messages_per_repetition(&c.then_steps).max(max_messages_per_repetition(&c.else_steps))
-            }
+            StepKind::Conditional(c) => max_messages_per_repetition(&c.then_steps)
+                .max(max_messages_per_repetition(&c.else_steps)),
         })
         .sum()
 }

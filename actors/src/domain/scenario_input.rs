@@ -6,14 +6,18 @@ use serde_json::{Map, Value};
 
 use super::condition::Condition;
 use super::scenario::{
-    ConditionalStep, DelayStep, LoopStep, MessageStep, ScenarioSpec, Step, StepKind, validate_scenario,
+    ConditionalStep, DelayStep, LoopStep, MessageStep, ScenarioSpec, Step, StepKind,
+    validate_scenario,
 };
 use super::validation::{FieldError, Validator};
 
 /// Turns raw input into a validated canonical scenario.
 pub fn parse_scenario(input: &Value) -> Result<ScenarioSpec, Vec<FieldError>> {
     let Some(obj) = input.as_object() else {
-        return Err(vec![FieldError { field: "$".into(), rule: "must be a JSON object".into() }]);
+        return Err(vec![FieldError {
+            field: "$".into(),
+            rule: "must be a JSON object".into(),
+        }]);
     };
     let mut v = Validator::default();
     let steps = match obj.get("flowConfig") {
@@ -52,7 +56,11 @@ fn parse_steps(v: &mut Validator, path: &str, items: &[Value]) -> Vec<Step> {
 }
 
 /// Reads a key from `config`, falling back to the step object itself (template shape).
-fn field<'a>(step: &'a Map<String, Value>, config: Option<&'a Map<String, Value>>, keys: &[&str]) -> Option<&'a Value> {
+fn field<'a>(
+    step: &'a Map<String, Value>,
+    config: Option<&'a Map<String, Value>>,
+    keys: &[&str],
+) -> Option<&'a Value> {
     keys.iter()
         .find_map(|k| config.and_then(|c| c.get(*k)))
         .or_else(|| keys.iter().find_map(|k| step.get(*k)))
@@ -72,7 +80,12 @@ fn parse_step(v: &mut Validator, path: &str, item: &Value) -> Option<Step> {
         Some("loop") => looped(v, &here, step, config),
         Some("conditional") => conditional(v, &here, step, config),
         Some(other) => {
-            v.push(format!("{path}.type"), format!("unknown step type {other:?}: expected message, delay, loop or conditional"));
+            v.push(
+                format!("{path}.type"),
+                format!(
+                    "unknown step type {other:?}: expected message, delay, loop or conditional"
+                ),
+            );
             None
         }
         None => {
@@ -83,41 +96,78 @@ fn parse_step(v: &mut Validator, path: &str, item: &Value) -> Option<Step> {
     Some(Step { id, kind })
 }
 
-fn message(v: &mut Validator, here: &str, step: &Map<String, Value>, config: Option<&Map<String, Value>>) -> Option<StepKind> {
+fn message(
+    v: &mut Validator,
+    here: &str,
+    step: &Map<String, Value>,
+    config: Option<&Map<String, Value>>,
+) -> Option<StepKind> {
     let Some(content) = field(step, config, &["content", "message"]).and_then(Value::as_str) else {
-        v.push(format!("{here}.content"), "is required and must be a string");
+        v.push(
+            format!("{here}.content"),
+            "is required and must be a string",
+        );
         return None;
     };
-    let inject = field(step, config, &["inject"]).and_then(Value::as_str).map(str::to_string);
-    Some(StepKind::Message(MessageStep { content: content.to_string(), inject }))
+    let inject = field(step, config, &["inject"])
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some(StepKind::Message(MessageStep {
+        content: content.to_string(),
+        inject,
+    }))
 }
 
-fn delay(v: &mut Validator, here: &str, step: &Map<String, Value>, config: Option<&Map<String, Value>>) -> Option<StepKind> {
+fn delay(
+    v: &mut Validator,
+    here: &str,
+    step: &Map<String, Value>,
+    config: Option<&Map<String, Value>>,
+) -> Option<StepKind> {
     match field(step, config, &["durationMs", "duration"]).and_then(Value::as_u64) {
         Some(duration_ms) => Some(StepKind::Delay(DelayStep { duration_ms })),
         None => {
-            v.push(format!("{here}.durationMs"), "is required and must be a non-negative integer");
+            v.push(
+                format!("{here}.durationMs"),
+                "is required and must be a non-negative integer",
+            );
             None
         }
     }
 }
 
-fn looped(v: &mut Validator, here: &str, step: &Map<String, Value>, config: Option<&Map<String, Value>>) -> Option<StepKind> {
+fn looped(
+    v: &mut Validator,
+    here: &str,
+    step: &Map<String, Value>,
+    config: Option<&Map<String, Value>>,
+) -> Option<StepKind> {
     let iterations = field(step, config, &["iterations"]).and_then(Value::as_u64);
     let body = field(step, config, &["steps", "bodySteps"]).and_then(Value::as_array);
     let Some(iterations) = iterations.and_then(|n| u32::try_from(n).ok()) else {
-        v.push(format!("{here}.iterations"), "is required and must be a positive integer");
+        v.push(
+            format!("{here}.iterations"),
+            "is required and must be a positive integer",
+        );
         return None;
     };
     let Some(body) = body else {
-        v.push(format!("{here}.steps"), "is required and must be an array of steps");
+        v.push(
+            format!("{here}.steps"),
+            "is required and must be an array of steps",
+        );
         return None;
     };
     let steps = parse_steps(v, &format!("{here}.steps"), body);
     Some(StepKind::Loop(LoopStep { iterations, steps }))
 }
 
-fn conditional(v: &mut Validator, here: &str, step: &Map<String, Value>, config: Option<&Map<String, Value>>) -> Option<StepKind> {
+fn conditional(
+    v: &mut Validator,
+    here: &str,
+    step: &Map<String, Value>,
+    config: Option<&Map<String, Value>>,
+) -> Option<StepKind> {
     let branch = |v: &mut Validator, key: &str| match field(step, config, &[key]) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => parse_steps(v, &format!("{here}.{key}"), items),
@@ -129,11 +179,18 @@ fn conditional(v: &mut Validator, here: &str, step: &Map<String, Value>, config:
     let then_steps = branch(v, "thenSteps");
     let else_steps = branch(v, "elseSteps");
     let Some(raw) = field(step, config, &["condition"]).and_then(Value::as_str) else {
-        v.push(format!("{here}.condition"), "is required and must be a string");
+        v.push(
+            format!("{here}.condition"),
+            "is required and must be a string",
+        );
         return None;
     };
     match Condition::parse(raw) {
-        Ok(condition) => Some(StepKind::Conditional(ConditionalStep { condition, then_steps, else_steps })),
+        Ok(condition) => Some(StepKind::Conditional(ConditionalStep {
+            condition,
+            then_steps,
+            else_steps,
+        })),
         Err(e) => {
             v.push(format!("{here}.condition"), e.to_string());
             None
@@ -160,9 +217,12 @@ mod tests {
         });
         let spec = parse_scenario(&input).unwrap();
         assert_eq!(spec.flow_config.len(), 5);
-        let StepKind::Loop(l) = &spec.flow_config[2].kind else { panic!() };
+        let StepKind::Loop(l) = &spec.flow_config[2].kind else {
+            panic!()
+        };
         assert_eq!(l.steps.len(), 1);
-        let round: ScenarioSpec = serde_json::from_value(serde_json::to_value(&spec).unwrap()).unwrap();
+        let round: ScenarioSpec =
+            serde_json::from_value(serde_json::to_value(&spec).unwrap()).unwrap();
         assert_eq!(round, spec);
     }
 
@@ -172,7 +232,12 @@ mod tests {
             {"type": "loop", "config": {"iterations": 1, "steps": [{"type": "teleport"}]}}
         ]});
         let errors = parse_scenario(&input).unwrap_err();
-        assert!(errors.iter().any(|e| e.field == "flowConfig[0].config.steps[0].type"), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == "flowConfig[0].config.steps[0].type"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use super::events::{
-    Deleted, DomainEvent, SessionCancelled, SessionCompleted, SessionFailed, SessionQueued, SessionStarted,
-    SessionSummary,
+    Deleted, DomainEvent, SessionCancelled, SessionCompleted, SessionFailed, SessionQueued,
+    SessionStarted, SessionSummary,
 };
 
 /// Lifecycle status (upstream names on the wire).
@@ -46,11 +46,17 @@ pub struct SessionState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionCommand {
     Queue(Box<SessionQueued>),
-    Start { node_id: String },
+    Start {
+        node_id: String,
+    },
     /// Record an exchange event (sent, received, failed, injected) while running.
     Record(DomainEvent),
     Complete(SessionSummary),
-    Fail { reason: String, error: String, summary: SessionSummary },
+    Fail {
+        reason: String,
+        error: String,
+        summary: SessionSummary,
+    },
     Cancel(SessionSummary),
     Delete,
 }
@@ -75,9 +81,15 @@ pub enum SessionError {
 }
 
 /// Decides which events a command produces, or refuses it. Never does I/O.
-pub fn decide(state: &SessionState, id: Uuid, cmd: SessionCommand) -> Result<Vec<DomainEvent>, SessionError> {
+pub fn decide(
+    state: &SessionState,
+    id: Uuid,
+    cmd: SessionCommand,
+) -> Result<Vec<DomainEvent>, SessionError> {
     let status = match (state.status, state.deleted, &cmd) {
-        (None, _, SessionCommand::Queue(q)) => return Ok(vec![DomainEvent::SessionQueued((**q).clone())]),
+        (None, _, SessionCommand::Queue(q)) => {
+            return Ok(vec![DomainEvent::SessionQueued(q.clone())]);
+        }
         (Some(_), _, SessionCommand::Queue(_)) => return Err(SessionError::AlreadyExists),
         (None, _, _) | (_, true, _) => return Err(SessionError::NotFound),
         (Some(s), false, _) => s,
@@ -85,16 +97,33 @@ pub fn decide(state: &SessionState, id: Uuid, cmd: SessionCommand) -> Result<Vec
     let label = status.as_str();
     let events = match cmd {
         SessionCommand::Queue(_) => return Err(SessionError::AlreadyExists),
-        SessionCommand::Delete if status.is_terminal() => vec![DomainEvent::SessionDeleted(Deleted { id })],
+        SessionCommand::Delete if status.is_terminal() => {
+            vec![DomainEvent::SessionDeleted(Deleted { id })]
+        }
         SessionCommand::Delete => return Err(SessionError::StillActive(label)),
         _ if status.is_terminal() => return Err(SessionError::AlreadyFinished(label)),
         SessionCommand::Start { node_id } if status == SessionStatus::Queued => {
-            vec![DomainEvent::SessionStarted(SessionStarted { session_id: id, node_id })]
+            vec![DomainEvent::SessionStarted(SessionStarted {
+                session_id: id,
+                node_id,
+            })]
         }
         SessionCommand::Start { .. } => return Err(SessionError::NotQueued(label)),
-        SessionCommand::Cancel(summary) => vec![DomainEvent::SessionCancelled(SessionCancelled { session_id: id, summary })],
-        SessionCommand::Fail { reason, error, summary } => {
-            vec![DomainEvent::SessionFailed(SessionFailed { session_id: id, reason, error, summary })]
+        SessionCommand::Cancel(summary) => vec![DomainEvent::SessionCancelled(SessionCancelled {
+            session_id: id,
+            summary,
+        })],
+        SessionCommand::Fail {
+            reason,
+            error,
+            summary,
+        } => {
+            vec![DomainEvent::SessionFailed(SessionFailed {
+                session_id: id,
+                reason,
+                error,
+                summary,
+            })]
         }
         _ if status != SessionStatus::Running => return Err(SessionError::NotRunning(label)),
         SessionCommand::Record(event) => match event {
@@ -104,7 +133,12 @@ pub fn decide(state: &SessionState, id: Uuid, cmd: SessionCommand) -> Result<Vec
             | DomainEvent::ErrorInjected(_) => vec![event],
             other => return Err(SessionError::NotAnExchange(other.event_type())),
         },
-        SessionCommand::Complete(summary) => vec![DomainEvent::SessionCompleted(SessionCompleted { session_id: id, summary })],
+        SessionCommand::Complete(summary) => {
+            vec![DomainEvent::SessionCompleted(SessionCompleted {
+                session_id: id,
+                summary,
+            })]
+        }
     };
     Ok(events)
 }
@@ -114,7 +148,7 @@ pub fn evolve(mut state: SessionState, event: &DomainEvent) -> SessionState {
     match event {
         DomainEvent::SessionQueued(q) => {
             state.status = Some(SessionStatus::Queued);
-            state.plan = Some(Box::new(q.clone()));
+            state.plan = Some(q.clone());
         }
         DomainEvent::SessionStarted(_) => state.status = Some(SessionStatus::Running),
         DomainEvent::SessionCompleted(_) => state.status = Some(SessionStatus::Completed),

@@ -128,7 +128,9 @@ pub fn unmask_auth_config(update: &Value, stored: &Value) -> Value {
         (Value::Object(new), Value::Object(old)) => Value::Object(
             new.iter()
                 .map(|(k, v)| {
-                    let merged = old.get(k).map_or_else(|| v.clone(), |o| unmask_auth_config(v, o));
+                    let merged = old
+                        .get(k)
+                        .map_or_else(|| v.clone(), |o| unmask_auth_config(v, o));
                     (k.clone(), merged)
                 })
                 .collect(),
@@ -145,8 +147,14 @@ pub fn validate_target(spec: &TargetSpec, auth_config: &Value) -> Result<(), Vec
     if spec.connector_type == ConnectorType::HttpRest || spec.connector_type == ConnectorType::Sse {
         v.http_url("endpoint", &spec.endpoint);
     }
-    v.non_empty("requestTemplate.messagePath", &spec.request_template.message_path);
-    v.non_empty("responseTemplate.responsePath", &spec.response_template.response_path);
+    v.non_empty(
+        "requestTemplate.messagePath",
+        &spec.request_template.message_path,
+    );
+    v.non_empty(
+        "responseTemplate.responsePath",
+        &spec.response_template.response_path,
+    );
     validate_auth(&mut v, spec.auth_type, auth_config);
     v.finish()
 }
@@ -158,7 +166,10 @@ fn validate_auth(v: &mut Validator, auth_type: AuthType, config: &Value) {
         AuthType::BearerToken => v.non_empty("authConfig.token", str_field("token")),
         AuthType::ApiKey => {
             v.non_empty("authConfig.apiKey", str_field("apiKey"));
-            let location = config.get("location").and_then(Value::as_str).unwrap_or("header");
+            let location = config
+                .get("location")
+                .and_then(Value::as_str)
+                .unwrap_or("header");
             if location != "header" && location != "query" {
                 v.push("authConfig.location", "must be \"header\" or \"query\"");
             }
@@ -169,7 +180,10 @@ fn validate_auth(v: &mut Validator, auth_type: AuthType, config: &Value) {
         }
         AuthType::CustomHeader => match config.get("headers") {
             Some(Value::Object(h)) if !h.is_empty() && h.values().all(Value::is_string) => {}
-            _ => v.push("authConfig.headers", "must be a non-empty object of string values"),
+            _ => v.push(
+                "authConfig.headers",
+                "must be a non-empty object of string values",
+            ),
         },
     }
 }

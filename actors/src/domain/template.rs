@@ -53,11 +53,21 @@ pub struct TemplateError(pub String);
 
 impl TemplateContext<'_> {
     fn last(&self, role: &str) -> String {
-        self.history.iter().rev().find(|t| t.role == role).map(|t| t.content.clone()).unwrap_or_default()
+        self.history
+            .iter()
+            .rev()
+            .find(|t| t.role == role)
+            .map(|t| t.content.clone())
+            .unwrap_or_default()
     }
 
     fn builtins(&self) -> BTreeMap<String, minijinja::Value> {
-        let history = self.history.iter().map(|t| format!("{}: {}", t.role, t.content)).collect::<Vec<_>>().join("\n");
+        let history = self
+            .history
+            .iter()
+            .map(|t| format!("{}: {}", t.role, t.content))
+            .collect::<Vec<_>>()
+            .join("\n");
         let assistant = self.last("assistant");
         let pairs: [(&str, minijinja::Value); 11] = [
             ("messageIndex", self.message_index.into()),
@@ -85,25 +95,41 @@ pub fn render(template: &str, ctx: &TemplateContext<'_>) -> Result<String, Templ
     }
     let base = vars.clone();
     for (k, v) in ctx.custom {
-        let value = if v.contains("{{") { render_str(&env, v, &base)? } else { v.clone() };
+        let value = if v.contains("{{") {
+            render_str(&env, v, &base)?
+        } else {
+            v.clone()
+        };
         vars.insert(k.clone(), value.into());
     }
     render_str(&env, template, &vars)
 }
 
-fn render_str(env: &Environment<'_>, template: &str, vars: &BTreeMap<String, minijinja::Value>) -> Result<String, TemplateError> {
-    env.render_str(template, vars).map_err(|e| TemplateError(e.to_string()))
+fn render_str(
+    env: &Environment<'_>,
+    template: &str,
+    vars: &BTreeMap<String, minijinja::Value>,
+) -> Result<String, TemplateError> {
+    env.render_str(template, vars)
+        .map_err(|e| TemplateError(e.to_string()))
 }
 
 /// Checks that a template parses (used at validation time).
 pub fn check_syntax(template: &str) -> Result<(), TemplateError> {
-    Environment::new().template_from_str(template).map(|_| ()).map_err(|e| TemplateError(e.to_string()))
+    Environment::new()
+        .template_from_str(template)
+        .map(|_| ())
+        .map_err(|e| TemplateError(e.to_string()))
 }
 
 /// Appends the verbosity suffix to a rendered message.
 pub fn apply_verbosity(message: String, verbosity: Verbosity) -> String {
     let suffix = verbosity.suffix();
-    if suffix.is_empty() { message } else { message + suffix }
+    if suffix.is_empty() {
+        message
+    } else {
+        message + suffix
+    }
 }
 
 #[cfg(test)]
@@ -113,11 +139,18 @@ mod tests {
     #[test]
     fn renders_builtins_custom_and_extracted() {
         let history = vec![
-            Turn { role: "user", content: "hi".into() },
-            Turn { role: "assistant", content: "hello there".into() },
+            Turn {
+                role: "user",
+                content: "hi".into(),
+            },
+            Turn {
+                role: "assistant",
+                content: "hello there".into(),
+            },
         ];
         let extracted = BTreeMap::from([("orderId".to_string(), "42".to_string())]);
-        let custom = BTreeMap::from([("greeting".to_string(), "Hey #{{messageIndex}}".to_string())]);
+        let custom =
+            BTreeMap::from([("greeting".to_string(), "Hey #{{messageIndex}}".to_string())]);
         let ctx = TemplateContext {
             message_index: 3,
             repetition_index: 1,
@@ -130,7 +163,10 @@ mod tests {
         };
         let out = render("{{greeting}} {{index}}/{{repetitionIndex}} {{lastResponse}} {{orderId}} {{conversationId}} {{missing}}", &ctx).unwrap();
         assert_eq!(out, "Hey #3 3/1 hello there 42 c1 ");
-        assert_eq!(render("{{history}}", &ctx).unwrap(), "user: hi\nassistant: hello there");
+        assert_eq!(
+            render("{{history}}", &ctx).unwrap(),
+            "user: hi\nassistant: hello there"
+        );
     }
 
     #[test]
@@ -142,6 +178,9 @@ mod tests {
     #[test]
     fn verbosity_suffixes() {
         assert_eq!(apply_verbosity("a".into(), Verbosity::Normal), "a");
-        assert!(apply_verbosity("a".into(), Verbosity::Verbose).starts_with("a Please provide a detailed"));
+        assert!(
+            apply_verbosity("a".into(), Verbosity::Verbose)
+                .starts_with("a Please provide a detailed")
+        );
     }
 }

@@ -38,7 +38,10 @@ impl Validator {
     pub fn length(&mut self, field: &str, value: &str, min: usize, max: usize) {
         let n = value.chars().count();
         if n < min || n > max {
-            self.push(field, format!("length must be between {min} and {max} characters"));
+            self.push(
+                field,
+                format!("length must be between {min} and {max} characters"),
+            );
         }
     }
 
@@ -50,7 +53,10 @@ impl Validator {
 
     pub fn http_url(&mut self, field: &str, value: &str) {
         let ok = (value.starts_with("http://") || value.starts_with("https://"))
-            && value.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
+            && value
+                .split("://")
+                .nth(1)
+                .is_some_and(|rest| !rest.is_empty());
         if !ok && !value.trim().is_empty() {
             self.push(field, "must be an http:// or https:// URL");
         }

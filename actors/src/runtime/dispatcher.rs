@@ -77,49 +77,90 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(settings: DispatcherSettings, store: EventStore, appender: BatchedAppender, secrets: SecretBox, http: reqwest::Client) -> Self {
+    pub fn new(
+        settings: DispatcherSettings,
+        store: EventStore,
+        appender: BatchedAppender,
+        secrets: SecretBox,
+        http: reqwest::Client,
+    ) -> Self {
         let arbiters = (0..settings.arbiters).map(|_| Arbiter::new()).collect();
-        Self { settings, store, appender, secrets, http, queue: VecDeque::new(), running: HashMap::new(), arbiters, next_arbiter: 0 }
+        Self {
+            settings,
+            store,
+            appender,
+            secrets,
+            http,
+            queue: VecDeque::new(),
+            running: HashMap::new(),
+            arbiters,
+            next_arbiter: 0,
+        }
     }
 
     fn pump(&mut self, ctx: &mut Context<Self>) {
         while self.running.len() < self.settings.max_concurrent {
-            let Some(id) = self.queue.pop_front() else { break };
+            let Some(id) = self.queue.pop_front() else {
+                break;
+            };
             self.running.insert(id, None);
             self.launch(id, ctx);
         }
     }
 
     fn launch(&mut self, id: Uuid, ctx: &mut Context<Self>) {
-        let (store, appender, secrets, http) = (self.store.clone(), self.appender.clone(), self.secrets.clone(), self.http.clone());
+        let (store, appender, secrets, http) = (
+            self.store.clone(),
+            self.appender.clone(),
+            self.secrets.clone(),
+            self.http.clone(),
+        );
         let node_id = self.settings.node_id.clone();
         let prepare = async move {
-            let log = SessionLog::load(&store, appender, id).await.map_err(|e| e.to_string())?;
+            let log = SessionLog::load(&store, appender, id)
+                .await
+                .map_err(|e| e.to_string())?;
             if log.state.status != Some(SessionStatus::Queued) {
                 return Err(format!("session is {:?}, not queued", log.state.status));
             }
-            let plan = log.state.plan.as_deref().cloned().ok_or("session has no plan")?;
+            let plan = log
+                .state
+                .plan
+                .as_deref()
+                .cloned()
+                .ok_or("session has no plan")?;
             let auth_config = match &plan.target.auth.ciphertext {
                 Some(sealed) => secrets.open_json(sealed).map_err(|e| e.to_string())?,
                 None => serde_json::json!({}),
             };
-            Ok(SessionRun { log, plan, auth_config, http, cancel: CancellationToken::new(), node_id })
+            Ok(SessionRun {
+                log,
+                plan,
+                auth_config,
+                http,
+                cancel: CancellationToken::new(),
+                node_id,
+            })
         };
-        ctx.spawn(prepare.into_actor(self).map(move |prepared: Result<SessionRun, String>, act, ctx| match prepared {
-            Ok(run) => {
-                let me = ctx.address().recipient();
-                let addr = match act.pick_arbiter() {
-                    Some(handle) => SessionActor::start_in_arbiter(&handle, move |_| SessionActor::new(run, me)),
-                    None => SessionActor::new(run, me).start(),
-                };
-                act.running.insert(id, Some(addr));
-            }
-            Err(error) => {
-                tracing::warn!(session = %id, %error, "session could not be started");
-                act.running.remove(&id);
-                act.pump(ctx);
-            }
-        }));
+        ctx.spawn(prepare.into_actor(self).map(
+            move |prepared: Result<SessionRun, String>, act, ctx| match prepared {
+                Ok(run) => {
+                    let me = ctx.address().recipient();
+                    let addr = match act.pick_arbiter() {
+                        Some(handle) => SessionActor::start_in_arbiter(&handle, move |_| {
+                            SessionActor::new(run, me)
+                        }),
+                        None => SessionActor::new(run, me).start(),
+                    };
+                    act.running.insert(id, Some(addr));
+                }
+                Err(error) => {
+                    tracing::warn!(session = %id, %error, "session could not be started");
+                    act.running.remove(&id);
+                    act.pump(ctx);
+                }
+            },
+        ));
     }
 
     fn pick_arbiter(&mut self) -> Option<ArbiterHandle> {
@@ -140,12 +181,20 @@ impl Actor for Dispatcher {
         }
         let (store, appender) = (self.store.clone(), self.appender.clone());
         let recover = async move {
-            let unfinished = unfinished_sessions(&store).await.map_err(|e| e.to_string())?;
+            let unfinished = unfinished_sessions(&store)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut resume = Vec::new();
             for s in unfinished {
                 if s.started {
-                    let mut log = SessionLog::load(&store, appender.clone(), s.session_id).await.map_err(|e| e.to_string())?;
-                    let cmd = SessionCommand::Fail { reason: "interrupted".into(), error: "the node stopped while the session was running".into(), summary: SummaryBuilder::default().build() };
+                    let mut log = SessionLog::load(&store, appender.clone(), s.session_id)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let cmd = SessionCommand::Fail {
+                        reason: "interrupted".into(),
+                        error: "the node stopped while the session was running".into(),
+                        summary: SummaryBuilder::default().build(),
+                    };
                     if let Err(e) = log.execute(cmd).await {
                         tracing::warn!(session = %s.session_id, error = %e, "could not mark an interrupted session");
                     }
@@ -155,13 +204,17 @@ impl Actor for Dispatcher {
             }
             Ok::<_, String>(resume)
         };
-        ctx.wait(recover.into_actor(self).map(|result, act, ctx| match result {
-            Ok(resume) => {
-                act.queue.extend(resume);
-                act.pump(ctx);
-            }
-            Err(error) => tracing::error!(%error, "session recovery failed"),
-        }));
+        ctx.wait(
+            recover
+                .into_actor(self)
+                .map(|result, act, ctx| match result {
+                    Ok(resume) => {
+                        act.queue.extend(resume);
+                        act.pump(ctx);
+                    }
+                    Err(error) => tracing::error!(%error, "session recovery failed"),
+                }),
+        );
     }
 }
 
@@ -200,7 +253,8 @@ impl Handler<CancelSession> for Dispatcher {
         Box::pin(
             async move {
                 let mut log = SessionLog::load(&store, appender, id).await?;
-                log.execute(SessionCommand::Cancel(SummaryBuilder::default().build())).await?;
+                log.execute(SessionCommand::Cancel(SummaryBuilder::default().build()))
+                    .await?;
                 Ok(CancelOutcome::Cancelled)
             }
             .into_actor(self),

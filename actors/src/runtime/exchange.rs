@@ -7,7 +7,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{Connector, ConnectorError, OutboundMessage, Reply};
 use crate::domain::events::{
-    DomainEvent, ErrorInjected, ErrorKind, ExchangeRef, MessageFailed, MessageSent, ResponseReceived,
+    DomainEvent, ErrorInjected, ErrorKind, ExchangeRef, MessageFailed, MessageSent,
+    ResponseReceived,
 };
 use crate::domain::scenario::{ErrorAction, ErrorHandling};
 use crate::domain::session::SessionCommand;
@@ -58,14 +59,24 @@ async fn send_once(
 }
 
 /// Runs the exchange to completion under the error policy.
-pub async fn run_exchange(shared: &Shared, connector: &mut dyn Connector, ex: Exchange<'_>) -> Result<ExchangeResult, Stop> {
+pub async fn run_exchange(
+    shared: &Shared,
+    connector: &mut dyn Connector,
+    ex: Exchange<'_>,
+) -> Result<ExchangeResult, Stop> {
     let mut reference = ex.exchange.clone();
     loop {
         if let Some(fault) = &ex.inject {
-            let injected = ErrorInjected { exchange: reference.clone(), fault: fault.clone() };
+            let injected = ErrorInjected {
+                exchange: reference.clone(),
+                fault: fault.clone(),
+            };
             shared.record(DomainEvent::ErrorInjected(injected)).await?;
         }
-        let sent = MessageSent { exchange: reference.clone(), content: ex.text.clone() };
+        let sent = MessageSent {
+            exchange: reference.clone(),
+            content: ex.text.clone(),
+        };
         shared.record(DomainEvent::MessageSent(sent)).await?;
         let msg = OutboundMessage {
             text: ex.text.clone(),
@@ -88,17 +99,37 @@ pub async fn run_exchange(shared: &Shared, connector: &mut dyn Connector, ex: Ex
         record_failure(shared, &reference, &err, latency_ms, action).await?;
         match action {
             ErrorAction::Skip => return Ok(ExchangeResult::Skipped),
-            ErrorAction::Abort => return Err(Stop::Aborted(format!("{}: {}", err.kind.as_str(), err.message))),
+            ErrorAction::Abort => {
+                return Err(Stop::Aborted(format!(
+                    "{}: {}",
+                    err.kind.as_str(),
+                    err.message
+                )));
+            }
             ErrorAction::Retry => {
                 reference.attempt += 1;
-                pause(&shared.cancel, ex.policy.retry_delay_ms(reference.attempt, err.retry_after_ms)).await?;
+                pause(
+                    &shared.cancel,
+                    ex.policy
+                        .retry_delay_ms(reference.attempt, err.retry_after_ms),
+                )
+                .await?;
             }
         }
     }
 }
 
-async fn record_reply(shared: &Shared, exchange: &ExchangeRef, reply: &Reply, latency_ms: u64) -> Result<(), Stop> {
-    shared.summary.lock().await.record_reply(latency_ms, reply.tokens);
+async fn record_reply(
+    shared: &Shared,
+    exchange: &ExchangeRef,
+    reply: &Reply,
+    latency_ms: u64,
+) -> Result<(), Stop> {
+    shared
+        .summary
+        .lock()
+        .await
+        .record_reply(latency_ms, reply.tokens);
     let received = ResponseReceived {
         exchange: exchange.clone(),
         content: reply.text.clone(),
@@ -133,7 +164,9 @@ impl Shared {
     /// Records an exchange event in the session stream.
     pub async fn record(&self, event: DomainEvent) -> Result<(), Stop> {
         let mut log = self.log.lock().await;
-        log.execute(SessionCommand::Record(event)).await.map_err(|e| Stop::Store(e.to_string()))?;
+        log.execute(SessionCommand::Record(event))
+            .await
+            .map_err(|e| Stop::Store(e.to_string()))?;
         Ok(())
     }
 }

@@ -54,8 +54,11 @@ impl Lane<'_> {
                     }
                     StepKind::Conditional(c) => {
                         let last = self.last_reply_text();
-                        let taken = c.condition.evaluate(&last, &self.last_json, |v, p| read_path(v, p).ok().flatten());
-                        self.run_steps(if taken { &c.then_steps } else { &c.else_steps }).await?;
+                        let taken = c.condition.evaluate(&last, &self.last_json, |v, p| {
+                            read_path(v, p).ok().flatten()
+                        });
+                        self.run_steps(if taken { &c.then_steps } else { &c.else_steps })
+                            .await?;
                     }
                 }
             }
@@ -64,7 +67,12 @@ impl Lane<'_> {
     }
 
     fn last_reply_text(&self) -> String {
-        self.history.iter().rev().find(|t| t.role == "assistant").map(|t| t.content.clone()).unwrap_or_default()
+        self.history
+            .iter()
+            .rev()
+            .find(|t| t.role == "assistant")
+            .map(|t| t.content.clone())
+            .unwrap_or_default()
     }
 
     async fn message(&mut self, template: &str, inject: Option<String>) -> Result<(), Stop> {
@@ -86,14 +94,22 @@ impl Lane<'_> {
         let rendered = render(template, &ctx).map_err(|e| Stop::Aborted(e.to_string()))?;
         let text = apply_verbosity(rendered, self.scenario.verbosity_level);
         let exchange = Exchange {
-            exchange: ExchangeRef { session_id: self.shared.session_id, message_index: index, repetition_index: self.repetition, attempt: 0 },
+            exchange: ExchangeRef {
+                session_id: self.shared.session_id,
+                message_index: index,
+                repetition_index: self.repetition,
+                attempt: 0,
+            },
             text: text.clone(),
             inject,
             timeout: Duration::from_millis(self.scenario.message_timeout_ms),
             policy: &self.scenario.error_handling,
         };
         let result = run_exchange(self.shared, self.connector.as_mut(), exchange).await?;
-        self.history.push(Turn { role: "user", content: text });
+        self.history.push(Turn {
+            role: "user",
+            content: text,
+        });
         if let ExchangeResult::Replied(reply) = result {
             self.absorb(reply);
         }
@@ -103,14 +119,19 @@ impl Lane<'_> {
     fn absorb(&mut self, reply: Reply) {
         for (name, path) in &self.scenario.variable_extractors {
             if let Ok(Some(value)) = read_path(&reply.json, path) {
-                let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
                 if name == "conversationId" {
                     self.conversation_id = text.clone();
                 }
                 self.extracted.insert(name.clone(), text);
             }
         }
-        self.history.push(Turn { role: "assistant", content: reply.text });
+        self.history.push(Turn {
+            role: "assistant",
+            content: reply.text,
+        });
         self.last_json = reply.json;
     }
 }

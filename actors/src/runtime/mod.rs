@@ -10,7 +10,8 @@ mod session_log;
 mod summary;
 
 pub use dispatcher::{
-    CancelOutcome, CancelSession, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus, QueryNodeStatus,
+    CancelOutcome, CancelSession, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus,
+    QueryNodeStatus,
 };
 pub use runner::{RunOutcome, SessionRun};
 pub use session_actor::SessionActor;

@@ -31,8 +31,14 @@ pub async fn unfinished_sessions(store: &EventStore) -> Result<Vec<Unfinished>, 
     for row in rows {
         let stream: String = row.try_get("stream_id")?;
         let started: i64 = row.try_get("started")?;
-        if let Some(id) = stream.strip_prefix("session-").and_then(|s| Uuid::parse_str(s).ok()) {
-            out.push(Unfinished { session_id: id, started: started != 0 });
+        if let Some(id) = stream
+            .strip_prefix("session-")
+            .and_then(|s| Uuid::parse_str(s).ok())
+        {
+            out.push(Unfinished {
+                session_id: id,
+                started: started != 0,
+            });
         }
     }
     Ok(out)

@@ -57,9 +57,19 @@ pub struct SessionRun {
 impl SessionRun {
     /// Runs the session to its end; never panics, always leaves the stream terminal when the store works.
     pub async fn run(self) -> RunOutcome {
-        let SessionRun { mut log, plan, auth_config, http, cancel, node_id } = self;
+        let SessionRun {
+            mut log,
+            plan,
+            auth_config,
+            http,
+            cancel,
+            node_id,
+        } = self;
         if let Err(e) = log.execute(SessionCommand::Start { node_id }).await {
-            return RunOutcome::Failed { reason: "start_rejected".into(), error: e.to_string() };
+            return RunOutcome::Failed {
+                reason: "start_rejected".into(),
+                error: e.to_string(),
+            };
         }
         let shared = Arc::new(Shared {
             session_id: plan.session_id,
@@ -68,13 +78,21 @@ impl SessionRun {
             log: Mutex::new(log),
             summary: Mutex::new(SummaryBuilder::default()),
         });
-        let connection = TargetConnection { spec: plan.target.spec.clone(), auth_config };
+        let connection = TargetConnection {
+            spec: plan.target.spec.clone(),
+            auth_config,
+        };
         let stop = run_lanes(&shared, &plan, &connection, &http).await;
         finish(&shared, stop).await
     }
 }
 
-async fn run_lanes(shared: &Shared, plan: &SessionQueued, conn: &TargetConnection, http: &reqwest::Client) -> Option<Stop> {
+async fn run_lanes(
+    shared: &Shared,
+    plan: &SessionQueued,
+    conn: &TargetConnection,
+    http: &reqwest::Client,
+) -> Option<Stop> {
     let scenario = &plan.scenario.spec;
     let lanes = scenario.concurrency.clamp(1, scenario.repetitions.max(1));
     let futures = (0..lanes).map(|lane| run_lane(shared, plan, conn, http, lane, lanes));
@@ -91,10 +109,21 @@ async fn run_lanes(shared: &Shared, plan: &SessionQueued, conn: &TargetConnectio
     first
 }
 
-async fn run_lane(shared: &Shared, plan: &SessionQueued, conn: &TargetConnection, http: &reqwest::Client, lane: u32, lanes: u32) -> Result<(), Stop> {
+async fn run_lane(
+    shared: &Shared,
+    plan: &SessionQueued,
+    conn: &TargetConnection,
+    http: &reqwest::Client,
+    lane: u32,
+    lanes: u32,
+) -> Result<(), Stop> {
     let scenario = &plan.scenario.spec;
-    let mut connector = build_connector(conn, http).map_err(|e| Stop::Aborted(format!("connector: {}", e.message)))?;
-    connector.connect().await.map_err(|e| Stop::Aborted(format!("connect: {}", e.message)))?;
+    let mut connector = build_connector(conn, http)
+        .map_err(|e| Stop::Aborted(format!("connector: {}", e.message)))?;
+    connector
+        .connect()
+        .await
+        .map_err(|e| Stop::Aborted(format!("connect: {}", e.message)))?;
     let mut state = Lane {
         shared,
         scenario,
@@ -125,11 +154,25 @@ async fn finish(shared: &Shared, stop: Option<Stop>) -> RunOutcome {
         Some(Stop::Cancelled) => (SessionCommand::Cancel(summary), RunOutcome::Cancelled),
         Some(Stop::Aborted(error)) => {
             let reason = "aborted".to_string();
-            (SessionCommand::Fail { reason: reason.clone(), error: error.clone(), summary }, RunOutcome::Failed { reason, error })
+            (
+                SessionCommand::Fail {
+                    reason: reason.clone(),
+                    error: error.clone(),
+                    summary,
+                },
+                RunOutcome::Failed { reason, error },
+            )
         }
         Some(Stop::Store(error)) => {
             let reason = "store".to_string();
-            (SessionCommand::Fail { reason: reason.clone(), error: error.clone(), summary }, RunOutcome::Failed { reason, error })
+            (
+                SessionCommand::Fail {
+                    reason: reason.clone(),
+                    error: error.clone(),
+                    summary,
+                },
+                RunOutcome::Failed { reason, error },
+            )
         }
     };
     let mut log = shared.log.lock().await;

@@ -30,7 +30,12 @@ pub struct SessionActor {
 
 impl SessionActor {
     pub fn new(run: SessionRun, on_finish: Recipient<SessionFinished>) -> Self {
-        Self { session_id: run.plan.session_id, cancel: run.cancel.clone(), run: Some(run), on_finish }
+        Self {
+            session_id: run.plan.session_id,
+            cancel: run.cancel.clone(),
+            run: Some(run),
+            on_finish,
+        }
     }
 }
 
@@ -43,7 +48,10 @@ impl Actor for SessionActor {
             return;
         };
         ctx.spawn(run.run().into_actor(self).map(|outcome, act, ctx| {
-            act.on_finish.do_send(SessionFinished { session_id: act.session_id, outcome });
+            act.on_finish.do_send(SessionFinished {
+                session_id: act.session_id,
+                outcome,
+            });
             ctx.stop();
         }));
     }

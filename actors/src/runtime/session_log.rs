@@ -5,7 +5,9 @@ use uuid::Uuid;
 
 use crate::domain::events::{DomainEvent, session_stream};
 use crate::domain::session::{SessionCommand, SessionError, SessionState, decide, evolve};
-use crate::store::{AppendError, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoreError};
+use crate::store::{
+    AppendError, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoreError,
+};
 use crate::store::{BatchedAppender, EventStore};
 
 /// Why a session command could not be recorded.
@@ -32,9 +34,18 @@ pub struct SessionLog {
 
 impl SessionLog {
     /// Loads a session stream from the store.
-    pub async fn load(store: &EventStore, appender: BatchedAppender, id: Uuid) -> Result<Self, SessionLogError> {
+    pub async fn load(
+        store: &EventStore,
+        appender: BatchedAppender,
+        id: Uuid,
+    ) -> Result<Self, SessionLogError> {
         let events = store.read_stream(&session_stream(id)).await?;
-        let mut log = Self { id, state: SessionState::default(), version: 0, appender };
+        let mut log = Self {
+            id,
+            state: SessionState::default(),
+            version: 0,
+            appender,
+        };
         for recorded in &events {
             log.apply(recorded)?;
         }
@@ -55,11 +66,24 @@ impl SessionLog {
             .iter()
             .map(|e| {
                 let (event_type, payload) = e.to_parts()?;
-                Ok(NewEvent { event_id: Uuid::now_v7(), event_type, payload, metadata: json!({}) })
+                Ok(NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event_type,
+                    payload,
+                    metadata: json!({}),
+                })
             })
             .collect::<Result<Vec<_>, serde_json::Error>>()?;
-        let expected = if self.version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(self.version) };
-        let request = AppendRequest { stream_id: session_stream(self.id), expected, events: new_events };
+        let expected = if self.version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(self.version)
+        };
+        let request = AppendRequest {
+            stream_id: session_stream(self.id),
+            expected,
+            events: new_events,
+        };
         let outcome = self.appender.append(request).await?;
         for e in &events {
             self.state = evolve(std::mem::take(&mut self.state), e);

@@ -42,7 +42,11 @@ impl SummaryBuilder {
             error_count,
             tokens_in: self.tokens_in,
             tokens_out: self.tokens_out,
-            avg_latency_ms: if sorted.is_empty() { 0.0 } else { sum as f64 / sorted.len() as f64 },
+            avg_latency_ms: if sorted.is_empty() {
+                0.0
+            } else {
+                sum as f64 / sorted.len() as f64
+            },
             p50_latency_ms: pct(50.0),
             p95_latency_ms: pct(95.0),
             max_latency_ms: sorted.last().copied().unwrap_or(0),
@@ -59,12 +63,25 @@ mod tests {
     fn percentiles_and_counts() {
         let mut b = SummaryBuilder::default();
         for l in 1..=100 {
-            b.record_reply(l, TokenCounts { input: 1, output: 2, estimated: false });
+            b.record_reply(
+                l,
+                TokenCounts {
+                    input: 1,
+                    output: 2,
+                    estimated: false,
+                },
+            );
         }
         b.record_error(ErrorKind::Timeout);
         let s = b.build();
-        assert_eq!((s.p50_latency_ms, s.p95_latency_ms, s.max_latency_ms), (50, 95, 100));
-        assert_eq!((s.message_count, s.error_count, s.tokens_in, s.tokens_out), (101, 1, 100, 200));
+        assert_eq!(
+            (s.p50_latency_ms, s.p95_latency_ms, s.max_latency_ms),
+            (50, 95, 100)
+        );
+        assert_eq!(
+            (s.message_count, s.error_count, s.tokens_in, s.tokens_out),
+            (101, 1, 100, 200)
+        );
         assert_eq!(s.errors_by_kind["timeout"], 1);
     }
 }

@@ -9,8 +9,9 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use super::plan::{NewRow, Ref, StoredEvent, StreamState, plan, resolve};
 use super::sql::{Backend, EventStore, Inner};
@@ -20,10 +21,11 @@ use super::{AppendError, AppendOutcome, AppendRequest, StoreError};
 const APPEND_LOCK_KEY: i64 = 0x004b_7261_7761_6c6c;
 /// PostgreSQL channel on which every append announces its last position.
 pub(super) const NOTIFY_CHANNEL: &str = "krawall_events";
-/// Keys per `IN (…)` lookup.
-const LOOKUP_CHUNK: usize = 500;
-/// Rows per multi-row `INSERT` (7 parameters each; far below both backends' limits).
-const INSERT_CHUNK: usize = 500;
+
+/// Bytes of JSON per statement. sqlx 0.9.0 no longer sets `TCP_NODELAY`
+/// (transact-rs/sqlx#4335), so a message the kernel does not take in one write waits for a
+/// delayed ACK (~40 ms); statements this small go out in one write on loopback.
+const CHUNK_BYTES: usize = 12 * 1024;
 
 pub(super) type Results = Vec<Result<AppendOutcome, AppendError>>;
 
@@ -114,18 +116,11 @@ async fn write_batch(
     inner: &Inner,
     reqs: &[AppendRequest],
 ) -> Result<(Results, i64), BatchFailure> {
-    let t0 = std::time::Instant::now();
     let mut tx = begin_locked(inner).await?;
-    let t1 = t0.elapsed();
-    let streams = load_streams(&mut tx, reqs).await?;
-    let t2 = t0.elapsed();
-    let stored = load_events(&mut tx, reqs).await?;
-    let t3 = t0.elapsed();
+    let streams = load_streams(&mut tx, inner.backend, reqs).await?;
+    let stored = load_events(&mut tx, inner.backend, reqs).await?;
     let (rows, planned) = plan(reqs, streams, stored)?;
-    let t4 = t0.elapsed();
-    let positions = insert_rows(&mut tx, rows, now_ms()).await?;
-    let t5 = t0.elapsed();
-    eprintln!("n={} lock={t1:?} streams={t2:?} events={t3:?} plan={t4:?} insert={t5:?}", reqs.len());
+    let positions = insert_rows(&mut tx, inner.backend, &rows, now_ms()).await?;
     let last = positions.iter().copied().max().unwrap_or(0);
     if inner.backend == Backend::Postgres && last > 0 {
         sqlx::query("SELECT 1 FROM pg_notify($1, $2)")
@@ -156,43 +151,106 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Runs `{head} IN ($1, …, $n) {tail}` for each chunk of `keys`.
-async fn select_in(
+/// The batch's keys and rows travel as one JSON array parameter, so every statement has a
+/// constant text (prepared once per connection) whatever the batch size.
+struct Sql {
+    streams: &'static str,
+    events: &'static str,
+    insert: &'static str,
+}
+
+const SQLITE: Sql = Sql {
+    streams: "SELECT stream_id, MAX(version) AS version, MAX(position) AS position FROM events \
+              WHERE stream_id IN (SELECT value FROM json_each($1)) GROUP BY stream_id",
+    events: "SELECT event_id, version, position FROM events \
+             WHERE event_id IN (SELECT value FROM json_each($1))",
+    insert: "INSERT INTO events \
+             (stream_id, version, event_id, event_type, payload, metadata, recorded_at_ms) \
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+             json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
+             json_extract(value, '$[4]'), json_extract(value, '$[5]'), $2 \
+             FROM json_each($1) ORDER BY key RETURNING event_id, position",
+};
+
+const POSTGRES: Sql = Sql {
+    streams: "SELECT stream_id, MAX(version) AS version, MAX(position) AS position FROM events \
+              WHERE stream_id IN (SELECT json_array_elements_text($1::json)) GROUP BY stream_id",
+    events: "SELECT event_id, version, position FROM events \
+             WHERE event_id IN (SELECT json_array_elements_text($1::json))",
+    insert: "INSERT INTO events \
+             (stream_id, version, event_id, event_type, payload, metadata, recorded_at_ms) \
+             SELECT r.doc->>0, (r.doc->>1)::bigint, r.doc->>2, r.doc->>3, r.doc->>4, r.doc->>5, $2 \
+             FROM json_array_elements($1::json) WITH ORDINALITY AS r(doc, ord) ORDER BY r.ord \
+             RETURNING event_id, position",
+};
+
+fn sql(backend: Backend) -> &'static Sql {
+    match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    }
+}
+
+/// The unique keys, sorted.
+fn unique(mut keys: Vec<String>) -> Vec<String> {
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Serialises `items` as JSON arrays of at most about [`CHUNK_BYTES`] each (an item larger
+/// than that gets an array of its own), preserving order.
+fn json_chunks<T: Serialize>(
+    items: impl IntoIterator<Item = T>,
+) -> Result<Vec<String>, StoreError> {
+    let mut chunks = Vec::new();
+    let mut current = String::from("[");
+    for item in items {
+        let json = serde_json::to_string(&item)?;
+        if current.len() > 1 && current.len() + json.len() + 2 > CHUNK_BYTES {
+            current.push(']');
+            chunks.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&json);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        chunks.push(current);
+    }
+    Ok(chunks)
+}
+
+/// Runs `statement` once per chunk (bound as `$1`, plus `$2` if given), in order.
+async fn fetch_chunked(
     tx: &mut Transaction<'static, Any>,
-    head: &str,
-    tail: &str,
-    keys: &[String],
+    statement: &'static str,
+    chunks: Vec<String>,
+    second: Option<i64>,
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
     let mut rows = Vec::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        // Only generated placeholders are spliced in; every value is bound.
-        let sql = format!("{head} IN ({}) {tail}", marks.join(", "));
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for key in chunk {
-            query = query.bind(key.clone());
+    for chunk in chunks {
+        let mut query = sqlx::query(statement).bind(chunk);
+        if let Some(value) = second {
+            query = query.bind(value);
         }
         rows.extend(query.fetch_all(&mut **tx).await?);
     }
     Ok(rows)
 }
 
-/// Current version and last event of every stream the batch touches.
+/// Current version and last position of every stream the batch touches. Within a stream,
+/// versions and positions grow together, so the maxima belong to the same (newest) event.
 async fn load_streams(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     reqs: &[AppendRequest],
-) -> Result<HashMap<String, StreamState>, sqlx::Error> {
-    let mut ids: Vec<String> = reqs.iter().map(|r| r.stream_id.clone()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = select_in(
-        tx,
-        "SELECT e.stream_id, e.version, e.position FROM events e WHERE e.stream_id",
-        "AND e.version = (SELECT MAX(m.version) FROM events m WHERE m.stream_id = e.stream_id)",
-        &ids,
-    )
-    .await?;
-    let mut streams = HashMap::with_capacity(ids.len());
+) -> Result<HashMap<String, StreamState>, BatchFailure> {
+    let ids = unique(reqs.iter().map(|r| r.stream_id.clone()).collect());
+    let rows = fetch_chunked(tx, sql(backend).streams, json_chunks(ids)?, None).await?;
+    let mut streams = HashMap::with_capacity(rows.len());
     for row in rows {
         let state = StreamState {
             version: row.try_get("version")?,
@@ -206,21 +264,15 @@ async fn load_streams(
 /// Which of the batch's event ids are already stored.
 async fn load_events(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     reqs: &[AppendRequest],
-) -> Result<HashMap<String, StoredEvent>, sqlx::Error> {
-    let mut ids: Vec<String> = reqs
+) -> Result<HashMap<String, StoredEvent>, BatchFailure> {
+    let ids = reqs
         .iter()
         .flat_map(|r| r.events.iter().map(|e| e.event_id.to_string()))
         .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = select_in(
-        tx,
-        "SELECT event_id, version, position FROM events WHERE event_id",
-        "",
-        &ids,
-    )
-    .await?;
+    let chunks = json_chunks(unique(ids))?;
+    let rows = fetch_chunked(tx, sql(backend).events, chunks, None).await?;
     let mut stored = HashMap::with_capacity(rows.len());
     for row in rows {
         let event = StoredEvent {
@@ -232,46 +284,37 @@ async fn load_events(
     Ok(stored)
 }
 
-/// Inserts the rows; returns their positions in row order.
+/// Inserts the rows in order; returns their positions in row order.
 async fn insert_rows(
     tx: &mut Transaction<'static, Any>,
-    rows: Vec<NewRow>,
+    backend: Backend,
+    rows: &[NewRow],
     recorded_at_ms: i64,
 ) -> Result<Vec<i64>, BatchFailure> {
-    let ids: Vec<String> = rows.iter().map(|r| r.event_id.clone()).collect();
-    let mut by_id: HashMap<String, i64> = HashMap::with_capacity(rows.len());
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let tail = rest.split_off(rest.len().min(INSERT_CHUNK));
-        let chunk = std::mem::replace(&mut rest, tail);
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let marks: Vec<String> = (1..=7).map(|c| format!("${}", i * 7 + c)).collect();
-                format!("({})", marks.join(", "))
-            })
-            .collect();
-        // Only generated placeholders are spliced in; every value is bound.
-        let sql = format!(
-            "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata, \
-             recorded_at_ms) VALUES {} RETURNING event_id, position",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for row in chunk {
-            query = query
-                .bind(row.stream_id)
-                .bind(row.version)
-                .bind(row.event_id)
-                .bind(row.event_type)
-                .bind(row.payload)
-                .bind(row.metadata)
-                .bind(recorded_at_ms);
-        }
-        for returned in query.fetch_all(&mut **tx).await? {
-            by_id.insert(returned.try_get("event_id")?, returned.try_get("position")?);
-        }
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    let positions: Option<Vec<i64>> = ids.iter().map(|id| by_id.get(id).copied()).collect();
+    let tuples = rows.iter().map(|r| {
+        let NewRow {
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            payload,
+            metadata,
+        } = r;
+        (stream_id, version, event_id, event_type, payload, metadata)
+    });
+    let chunks = json_chunks(tuples)?;
+    let returned = fetch_chunked(tx, sql(backend).insert, chunks, Some(recorded_at_ms)).await?;
+    let mut by_id: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    for row in returned {
+        by_id.insert(row.try_get("event_id")?, row.try_get("position")?);
+    }
+    let positions: Option<Vec<i64>> = rows
+        .iter()
+        .map(|r| by_id.get(&r.event_id).copied())
+        .collect();
     positions.ok_or_else(|| {
         BatchFailure::Store(StoreError::Database(sqlx::Error::Protocol(
             "INSERT … RETURNING did not return every inserted event".into(),

@@ -72,21 +72,32 @@ fn scenario(row: &AnyRow) -> Result<ScenarioView, sqlx::Error> {
 }
 
 /// Targets by name; `connector_type` filters when given.
-pub async fn list_targets(pool: &AnyPool, connector_type: Option<&str>) -> Result<Vec<TargetView>, sqlx::Error> {
-    let rows = sqlx::query("SELECT * FROM targets WHERE ($1 = '' OR connector_type = $1) ORDER BY name, id")
-        .bind(connector_type.unwrap_or("").to_string())
-        .fetch_all(pool)
-        .await?;
+pub async fn list_targets(
+    pool: &AnyPool,
+    connector_type: Option<&str>,
+) -> Result<Vec<TargetView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM targets WHERE ($1 = '' OR connector_type = $1) ORDER BY name, id",
+    )
+    .bind(connector_type.unwrap_or("").to_string())
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(target).collect()
 }
 
 pub async fn get_target(pool: &AnyPool, id: &str) -> Result<Option<TargetView>, sqlx::Error> {
-    let row = sqlx::query("SELECT * FROM targets WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?;
+    let row = sqlx::query("SELECT * FROM targets WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(target).transpose()
 }
 
 /// Scenarios by name; `search` matches name or category (case-insensitive substring).
-pub async fn list_scenarios(pool: &AnyPool, search: Option<&str>) -> Result<Vec<ScenarioView>, sqlx::Error> {
+pub async fn list_scenarios(
+    pool: &AnyPool,
+    search: Option<&str>,
+) -> Result<Vec<ScenarioView>, sqlx::Error> {
     let pattern = format!("%{}%", search.unwrap_or("").to_lowercase());
     let rows = sqlx::query("SELECT * FROM scenarios WHERE LOWER(name) LIKE $1 OR LOWER(category) LIKE $1 ORDER BY name, id")
         .bind(pattern)
@@ -96,7 +107,10 @@ pub async fn list_scenarios(pool: &AnyPool, search: Option<&str>) -> Result<Vec<
 }
 
 pub async fn get_scenario(pool: &AnyPool, id: &str) -> Result<Option<ScenarioView>, sqlx::Error> {
-    let row = sqlx::query("SELECT * FROM scenarios WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?;
+    let row = sqlx::query("SELECT * FROM scenarios WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(scenario).transpose()
 }
 

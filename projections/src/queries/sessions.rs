@@ -81,7 +81,8 @@ fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> 
         let text: Option<String> = row.try_get(col)?;
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     };
-    let replies: i64 = row.try_get::<i64, _>("message_count")? - row.try_get::<i64, _>("error_count")?;
+    let replies: i64 =
+        row.try_get::<i64, _>("message_count")? - row.try_get::<i64, _>("error_count")?;
     let latency: i64 = row.try_get("latency_total_ms")?;
     Ok(SessionView {
         id: row.try_get("id")?,
@@ -97,21 +98,33 @@ fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> 
         error_count: row.try_get("error_count")?,
         tokens_in: row.try_get("tokens_in")?,
         tokens_out: row.try_get("tokens_out")?,
-        avg_latency_ms: if replies > 0 { latency as f64 / replies as f64 } else { 0.0 },
+        avg_latency_ms: if replies > 0 {
+            latency as f64 / replies as f64
+        } else {
+            0.0
+        },
         summary_metrics: parse("summary")?,
         failure_reason: row.try_get("failure_reason")?,
         error: row.try_get("error")?,
         restarted_from: row.try_get("restarted_from")?,
-        execution_config: if with_config { parse("execution_config")? } else { None },
+        execution_config: if with_config {
+            parse("execution_config")?
+        } else {
+            None
+        },
     })
 }
 
-const FILTER: &str = "($1 = '' OR status = $1) AND ($2 = '' OR target_id = $2) AND ($3 = '' OR scenario_id = $3)";
+const FILTER: &str =
+    "($1 = '' OR status = $1) AND ($2 = '' OR target_id = $2) AND ($3 = '' OR scenario_id = $3)";
 
 /// Sessions newest first, filtered and paged.
 pub async fn list_sessions(pool: &AnyPool, f: &SessionFilter) -> Result<SessionPage, sqlx::Error> {
-    let binds = [f.status.clone(), f.target_id.clone(), f.scenario_id.clone()].map(Option::unwrap_or_default);
-    let list_sql = format!("SELECT * FROM sessions WHERE {FILTER} ORDER BY queued_at_ms DESC, id DESC LIMIT $4 OFFSET $5");
+    let binds = [f.status.clone(), f.target_id.clone(), f.scenario_id.clone()]
+        .map(Option::unwrap_or_default);
+    let list_sql = format!(
+        "SELECT * FROM sessions WHERE {FILTER} ORDER BY queued_at_ms DESC, id DESC LIMIT $4 OFFSET $5"
+    );
     let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql));
     for b in &binds {
         list = list.bind(b.clone());
@@ -123,12 +136,23 @@ pub async fn list_sessions(pool: &AnyPool, f: &SessionFilter) -> Result<SessionP
         count = count.bind(b.clone());
     }
     let total: i64 = count.fetch_one(pool).await?;
-    let sessions = rows.iter().map(|r| session(r, false)).collect::<Result<_, _>>()?;
-    Ok(SessionPage { sessions, total, limit: f.limit, offset: f.offset })
+    let sessions = rows
+        .iter()
+        .map(|r| session(r, false))
+        .collect::<Result<_, _>>()?;
+    Ok(SessionPage {
+        sessions,
+        total,
+        limit: f.limit,
+        offset: f.offset,
+    })
 }
 
 pub async fn get_session(pool: &AnyPool, id: &str) -> Result<Option<SessionView>, sqlx::Error> {
-    let row = sqlx::query("SELECT * FROM sessions WHERE id = $1").bind(id.to_string()).fetch_optional(pool).await?;
+    let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(|r| session(r, true)).transpose()
 }
 
@@ -157,7 +181,12 @@ fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
 }
 
 /// Exchange rows of a session with `message_index > after`, in order.
-pub async fn list_messages(pool: &AnyPool, session_id: &str, after: i64, limit: i64) -> Result<Vec<MessageView>, sqlx::Error> {
+pub async fn list_messages(
+    pool: &AnyPool,
+    session_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<MessageView>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT * FROM session_messages WHERE session_id = $1 AND message_index > $2
          ORDER BY message_index, attempt LIMIT $3",

@@ -74,7 +74,7 @@ impl Persona {
             Self::Ecommerce => Outcome::Reply(ecommerce::reply(message, session)),
             Self::Support => Outcome::Reply(support::reply(message, session)),
             Self::Code => Outcome::Reply(code::reply(message, session)),
-            Self::RateLimited if session.count % 3 == 0 => Outcome::RateLimited {
+            Self::RateLimited if session.count.is_multiple_of(3) => Outcome::RateLimited {
                 retry_after_secs: fastrand::u64(2..=4),
             },
             Self::RateLimited => Outcome::Reply(default::reply(message, session)),

@@ -1,0 +1,88 @@
+//! The `krawall` binary end to end: `run` against the mock (exit codes, summary) and
+//! `projections rebuild` on the same data dir.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Output;
+
+use krawall::mock::{MockSettings, start_mock};
+
+async fn krawall(args: &[&str], data_dir: &std::path::Path) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_krawall"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("KRAWALL_DATABASE_URL")
+        .output()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn run_prints_a_summary_and_sets_the_exit_code() {
+    krawall::install_crypto_provider();
+    let mock = start_mock(
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        MockSettings::default(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.yaml");
+    std::fs::write(&scenario, "name: cli\nrepetitions: 2\nflowConfig:\n  - type: message\n    config: {content: \"Hello {{index}}\"}\n  - type: loop\n    config:\n      iterations: 2\n      steps:\n        - {type: message, config: {content: again}}\n").unwrap();
+    let url = format!("{}/v1/chat/completions", mock.url());
+    let out = krawall(
+        &["run", scenario.to_str().unwrap(), "--target", &url],
+        dir.path(),
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("COMPLETED") && stdout.contains("messages          6"),
+        "{stdout}"
+    );
+
+    let failing = format!("{}/error", mock.url());
+    let out = krawall(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--target",
+            &failing,
+            "--max-error-rate",
+            "10",
+        ],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "error rate above the limit: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "name: bad\nflowConfig:\n  - type: teleport\n").unwrap();
+    let out = krawall(
+        &["run", bad.to_str().unwrap(), "--target", &url],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("flowConfig[0].type"));
+
+    let out = krawall(&["projections", "rebuild"], dir.path()).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt"));
+}
