@@ -61,10 +61,10 @@ impl Core {
             store.clone(),
             appender.clone(),
             secrets.clone(),
-            http,
+            http.clone(),
         )
         .start();
-        let commands = Commands::new(store.clone(), appender, secrets, dispatcher.clone());
+        let commands = Commands::new(store.clone(), appender, secrets, dispatcher.clone(), http.clone());
         Ok(Core {
             store,
             commands,

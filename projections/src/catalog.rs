@@ -1,6 +1,6 @@
 //! Targets and scenarios read models (`targets`, `scenarios`). Secrets appear only masked.
 
-use actors::domain::events::{DomainEvent, ScenarioSnapshot, TargetSnapshot};
+use actors::domain::events::{DomainEvent, ScenarioSnapshot, TargetSnapshot, TargetTested};
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
@@ -20,8 +20,8 @@ async fn upsert_target(
     let s = &t.spec;
     sqlx::query(
         "INSERT INTO targets (id, name, description, connector_type, endpoint, auth_type, auth_masked,
-             request_template, response_template, protocol_config, created_at_ms, updated_at_ms, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)
+             request_template, response_template, protocol_config, created_at_ms, updated_at_ms, version, preset_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
              connector_type = excluded.connector_type, endpoint = excluded.endpoint, auth_type = excluded.auth_type,
              auth_masked = excluded.auth_masked, request_template = excluded.request_template,
@@ -40,8 +40,20 @@ async fn upsert_target(
     .bind(s.protocol_config.as_ref().map(serde_json::to_string).transpose()?)
     .bind(meta.recorded_at_ms)
     .bind(meta.version)
+    .bind(t.preset_id.clone())
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+async fn record_test(conn: &mut AnyConnection, meta: &RecordedEvent, t: &TargetTested) -> Result<(), ProjectionError> {
+    sqlx::query("UPDATE targets SET last_test_at_ms = $2, last_test_success = $3, last_test_error = $4 WHERE id = $1")
+        .bind(t.target_id.to_string())
+        .bind(meta.recorded_at_ms)
+        .bind(i64::from(t.success))
+        .bind(t.error.clone())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -103,6 +115,7 @@ impl Projection for TargetsProjection {
                 upsert_target(conn, meta, t).await
             }
             DomainEvent::TargetDeleted(d) => delete(conn, "targets", d.id.to_string()).await,
+            DomainEvent::TargetTested(t) => record_test(conn, meta, t).await,
             _ => Ok(()),
         }
     }

@@ -1,6 +1,6 @@
 //! Session messages read model (`session_messages`): one row per exchange attempt with its metrics.
 
-use actors::domain::events::{DomainEvent, ExchangeRef};
+use actors::domain::events::{DomainEvent, ExchangeRef, MessageFailed, ResponseReceived};
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
@@ -48,6 +48,69 @@ async fn upsert_sent(
     Ok(())
 }
 
+async fn received(conn: &mut AnyConnection, meta: &RecordedEvent, r: &ResponseReceived) -> Result<(), ProjectionError> {
+    let (session, index, attempt) = key(&r.exchange);
+    let sql = format!(
+        "UPDATE session_messages SET outcome = 'ok', response = $4, http_status = $5, latency_ms = $6,
+             tokens_in = $7, tokens_out = $8, tokens_estimated = $9, raw_size = $10, received_at_ms = $11,
+             ttft_ms = $12, chunk_count = $13, inter_chunk_mean_ms = $14, inter_chunk_max_ms = $15
+         WHERE {KEY}"
+    );
+    let stream = r.stream.as_ref();
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(session)
+        .bind(index)
+        .bind(attempt)
+        .bind(r.content.clone())
+        .bind(r.status.map(i64::from))
+        .bind(r.latency_ms as i64)
+        .bind(r.tokens.input as i64)
+        .bind(r.tokens.output as i64)
+        .bind(i64::from(r.tokens.estimated))
+        .bind(r.raw_size as i64)
+        .bind(meta.recorded_at_ms)
+        .bind(stream.map(|s| s.ttft_ms as i64))
+        .bind(stream.map(|s| s.chunks as i64))
+        .bind(stream.map(|s| s.inter_chunk_mean_ms.round() as i64))
+        .bind(stream.map(|s| s.inter_chunk_max_ms as i64))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn failed(conn: &mut AnyConnection, meta: &RecordedEvent, f: &MessageFailed) -> Result<(), ProjectionError> {
+    let (session, index, attempt) = key(&f.exchange);
+    let sql = format!(
+        "UPDATE session_messages SET outcome = 'error', error_kind = $4, error = $5, http_status = $6,
+             latency_ms = $7, action = $8, received_at_ms = $9, partial = $10
+         WHERE {KEY}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(session)
+        .bind(index)
+        .bind(attempt)
+        .bind(f.kind.as_str())
+        .bind(f.error.clone())
+        .bind(f.status.map(i64::from))
+        .bind(f.latency_ms as i64)
+        .bind(f.action.clone())
+        .bind(meta.recorded_at_ms)
+        .bind(f.partial_content.clone())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An exchange still pending when its session ended never got an answer: say why.
+async fn close_pending(conn: &mut AnyConnection, session: String, outcome: &str) -> Result<(), ProjectionError> {
+    sqlx::query("UPDATE session_messages SET outcome = $2 WHERE session_id = $1 AND outcome = 'pending'")
+        .bind(session)
+        .bind(outcome.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Projection for SessionMessagesProjection {
     fn name(&self) -> &'static str {
@@ -71,48 +134,10 @@ impl Projection for SessionMessagesProjection {
             DomainEvent::MessageSent(s) => {
                 upsert_sent(conn, meta, &s.exchange, &s.content, None).await?
             }
-            DomainEvent::ResponseReceived(r) => {
-                let (session, index, attempt) = key(&r.exchange);
-                let sql = format!(
-                    "UPDATE session_messages SET outcome = 'ok', response = $4, http_status = $5, latency_ms = $6,
-                         tokens_in = $7, tokens_out = $8, tokens_estimated = $9, raw_size = $10, received_at_ms = $11
-                     WHERE {KEY}"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(session)
-                    .bind(index)
-                    .bind(attempt)
-                    .bind(r.content.clone())
-                    .bind(r.status.map(i64::from))
-                    .bind(r.latency_ms as i64)
-                    .bind(r.tokens.input as i64)
-                    .bind(r.tokens.output as i64)
-                    .bind(i64::from(r.tokens.estimated))
-                    .bind(r.raw_size as i64)
-                    .bind(meta.recorded_at_ms)
-                    .execute(conn)
-                    .await?;
-            }
-            DomainEvent::MessageFailed(f) => {
-                let (session, index, attempt) = key(&f.exchange);
-                let sql = format!(
-                    "UPDATE session_messages SET outcome = 'error', error_kind = $4, error = $5, http_status = $6,
-                         latency_ms = $7, action = $8, received_at_ms = $9
-                     WHERE {KEY}"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(session)
-                    .bind(index)
-                    .bind(attempt)
-                    .bind(f.kind.as_str())
-                    .bind(f.error.clone())
-                    .bind(f.status.map(i64::from))
-                    .bind(f.latency_ms as i64)
-                    .bind(f.action.clone())
-                    .bind(meta.recorded_at_ms)
-                    .execute(conn)
-                    .await?;
-            }
+            DomainEvent::ResponseReceived(r) => received(conn, meta, r).await?,
+            DomainEvent::MessageFailed(f) => failed(conn, meta, f).await?,
+            DomainEvent::SessionCancelled(c) => close_pending(conn, c.session_id.to_string(), "cancelled").await?,
+            DomainEvent::SessionFailed(f) => close_pending(conn, f.session_id.to_string(), "interrupted").await?,
             DomainEvent::SessionDeleted(d) => {
                 sqlx::query("DELETE FROM session_messages WHERE session_id = $1")
                     .bind(d.id.to_string())

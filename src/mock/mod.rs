@@ -5,6 +5,8 @@ mod personas;
 mod routes;
 mod server;
 mod sessions;
+mod sse;
+mod ws;
 
 pub use personas::{Outcome, Persona};
 pub use server::{MockServer, MockSettings, start_mock};

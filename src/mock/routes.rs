@@ -28,7 +28,9 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/chat", web::post().to(chat))
         .route("/error", web::post().to(error))
         .route("/timeout", web::post().to(timeout))
-        .route("/slow", web::post().to(slow));
+        .route("/slow", web::post().to(slow))
+        .configure(super::ws::configure)
+        .configure(super::sse::configure);
 }
 
 async fn root() -> HttpResponse {

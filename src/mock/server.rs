@@ -89,7 +89,7 @@ pub(super) struct MockState {
 }
 
 impl MockState {
-    fn new(settings: MockSettings) -> Self {
+    pub(super) fn new(settings: MockSettings) -> Self {
         Self {
             default_persona: Persona::parse(&settings.default_persona).unwrap_or_default(),
             settings,
@@ -162,10 +162,21 @@ impl MockState {
             .headers()
             .get("x-session-id")
             .and_then(|v| v.to_str().ok());
+        self.session_for(key, message)
+    }
+
+    /// Records `message` in the session named `key` (a new session when `None`), for transports
+    /// without HTTP headers per message (WebSocket connections, gRPC metadata).
+    pub(super) fn session_for(&self, key: Option<&str>, message: &str) -> SessionView {
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .record(key, message)
+    }
+
+    /// The persona with this name, else the default.
+    pub(super) fn persona_named(&self, name: Option<&str>) -> Persona {
+        name.and_then(Persona::parse).unwrap_or(self.default_persona)
     }
 
     /// Sleeps for the configured latency plus jitter.

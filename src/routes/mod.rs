@@ -2,9 +2,11 @@
 
 mod envelope;
 mod health;
+mod presets;
 mod scenarios;
 mod sessions;
 mod state;
+mod target_test;
 mod targets;
 
 pub use envelope::ApiError;
@@ -22,6 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/targets/{id}", web::get().to(targets::get_target))
             .route("/targets/{id}", web::put().to(targets::update_target))
             .route("/targets/{id}", web::delete().to(targets::delete_target))
+            .route("/targets/{id}/test", web::post().to(target_test::test_target))
+            .route("/targets/{id}/test/stream", web::get().to(target_test::test_target_stream))
+            .route("/presets", web::get().to(presets::list_presets))
             .route("/scenarios", web::get().to(scenarios::list_scenarios))
             .route("/scenarios", web::post().to(scenarios::create_scenario))
             .route("/scenarios/{id}", web::get().to(scenarios::get_scenario))

@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use actors::domain::presets;
 use actors::domain::target::TargetSpec;
 use projections::queries;
 use serde::Deserialize;
@@ -11,8 +12,7 @@ use super::envelope::{ApiError, ok, parse_body, parse_id, parse_value};
 use super::state::AppState;
 
 /// Splits a create/replace body into the spec and the plaintext `authConfig` (never stored in clear).
-fn parse_target(body: &[u8]) -> Result<(TargetSpec, Option<Value>), ApiError> {
-    let mut raw: Value = parse_body(body)?;
+fn parse_target(mut raw: Value) -> Result<(TargetSpec, Option<Value>), ApiError> {
     let auth = raw
         .as_object_mut()
         .ok_or_else(|| ApiError::field("$", "must be a JSON object"))?
@@ -24,6 +24,21 @@ fn parse_target(body: &[u8]) -> Result<(TargetSpec, Option<Value>), ApiError> {
         return Err(ApiError::field("authConfig", "must be an object"));
     }
     Ok((parse_value(raw)?, auth.filter(|a| !a.is_null())))
+}
+
+/// Lays the body over its `presetId`'s defaults (so only the secret is needed).
+fn with_preset(raw: Value) -> Result<(Value, Option<String>), ApiError> {
+    let Some(id) = raw.get("presetId").cloned() else {
+        return Ok((raw, None));
+    };
+    let id = id.as_str().ok_or_else(|| ApiError::field("presetId", "must be a string"))?;
+    let preset = presets::preset(id).ok_or_else(|| ApiError::field("presetId", format!("unknown preset {id:?}; see GET /api/presets")))?;
+    let mut body = presets::apply_preset(&preset, &raw);
+    let auth = presets::preset_auth(&preset, raw.get("authConfig"));
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("authConfig".into(), auth);
+    }
+    Ok((body, Some(preset.id.to_string())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,9 +72,11 @@ pub async fn create_target(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (spec, auth) = parse_target(&body)?;
+    let raw: Value = parse_body(&body)?;
+    let (raw, preset_id) = with_preset(raw)?;
+    let (spec, auth) = parse_target(raw)?;
     let auth = auth.unwrap_or_else(|| Value::Object(Default::default()));
-    let (id, position) = state.commands.create_target(spec, auth).await?;
+    let (id, position) = state.commands.create_target_from(spec, auth, preset_id).await?;
     state.caught_up(position).await?;
     let target = queries::get_target(&state.read, &id.to_string())
         .await?
@@ -80,7 +97,7 @@ pub async fn update_target(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "target")?;
-    let (spec, auth) = parse_target(&body)?;
+    let (spec, auth) = parse_target(parse_body(&body)?)?;
     let position = state.commands.update_target(id, spec, auth).await?;
     state.caught_up(position).await?;
     show(&state, &id.to_string()).await

@@ -32,6 +32,8 @@ async fn cancel_aborts_the_in_flight_request_and_is_final() {
     let types = app.event_types(&s).await;
     assert_eq!(types.last().unwrap(), "SessionCancelled");
     assert_eq!(types.iter().filter(|t| *t == "MessageSent").count(), 1);
+    let (_, rows) = app.get(&format!("/api/sessions/{s}/messages")).await;
+    assert_eq!(rows["data"]["messages"][0]["outcome"], "cancelled");
     // No status overwrite afterwards, and a second cancel is refused.
     let (status, _) = app
         .patch(&format!("/api/sessions/{s}"), &json!({"action": "cancel"}))

@@ -7,3 +7,4 @@ mod e2e;
 mod helpers;
 mod lifecycle;
 mod mock_http;
+mod presets;

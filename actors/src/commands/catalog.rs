@@ -125,12 +125,23 @@ impl Commands {
         spec: TargetSpec,
         auth_config: Value,
     ) -> Result<(Uuid, i64), CommandError> {
+        self.create_target_from(spec, auth_config, None).await
+    }
+
+    /// Creates a target, remembering the preset it came from.
+    pub async fn create_target_from(
+        &self,
+        spec: TargetSpec,
+        auth_config: Value,
+        preset_id: Option<String>,
+    ) -> Result<(Uuid, i64), CommandError> {
         check_target(&spec, &auth_config)?;
         let id = Uuid::now_v7();
         let snapshot = TargetSnapshot {
             target_id: id,
             spec,
             auth: self.seal(&auth_config)?,
+            preset_id,
         };
         let events = decide_target(Lifecycle::Absent, ResourceCommand::Create(snapshot))?;
         Ok((
@@ -162,6 +173,7 @@ impl Commands {
             target_id: id,
             spec,
             auth: self.seal(&auth_config)?,
+            preset_id: current.preset_id.clone(),
         };
         let events = decide_target(state, ResourceCommand::Update(snapshot))?;
         append(&self.store, &target_stream(id), version, &events).await

@@ -13,6 +13,7 @@ pub struct Commands {
     pub(super) appender: BatchedAppender,
     pub(super) secrets: SecretBox,
     pub(super) dispatcher: Addr<Dispatcher>,
+    pub(super) http: reqwest::Client,
 }
 
 impl Commands {
@@ -21,12 +22,14 @@ impl Commands {
         appender: BatchedAppender,
         secrets: SecretBox,
         dispatcher: Addr<Dispatcher>,
+        http: reqwest::Client,
     ) -> Self {
         Self {
             store,
             appender,
             secrets,
             dispatcher,
+            http,
         }
     }
 

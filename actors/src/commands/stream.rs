@@ -1,10 +1,8 @@
 //! Loading and appending domain events of one stream for the command handlers.
 
-use serde_json::json;
-use uuid::Uuid;
-
 use crate::domain::events::DomainEvent;
-use crate::store::{AppendRequest, EventStore, ExpectedVersion, NewEvent};
+use crate::codec::append_request;
+use crate::store::EventStore;
 
 use super::CommandError;
 
@@ -23,35 +21,7 @@ pub async fn load(
 }
 
 /// Appends events at the expected version; returns the global position of the last one.
-pub async fn append(
-    store: &EventStore,
-    stream_id: &str,
-    version: i64,
-    events: &[DomainEvent],
-) -> Result<i64, CommandError> {
-    let new_events = events
-        .iter()
-        .map(|e| {
-            let (event_type, payload) = e.to_parts()?;
-            Ok(NewEvent {
-                event_id: Uuid::now_v7(),
-                event_type,
-                payload,
-                metadata: json!({}),
-            })
-        })
-        .collect::<Result<Vec<_>, serde_json::Error>>()?;
-    let expected = if version == 0 {
-        ExpectedVersion::NoStream
-    } else {
-        ExpectedVersion::Exact(version)
-    };
-    let outcome = store
-        .append(AppendRequest {
-            stream_id: stream_id.to_string(),
-            expected,
-            events: new_events,
-        })
-        .await?;
-    Ok(outcome.last_position)
+pub async fn append(store: &EventStore, stream_id: &str, version: i64, events: &[DomainEvent]) -> Result<i64, CommandError> {
+    let request = append_request(stream_id.to_string(), version, events)?;
+    Ok(store.append(request).await?.last_position)
 }

@@ -6,18 +6,15 @@
 //! `X-Session-Id`. Failures are classified into `ErrorKind`s; URLs (which may carry a query API
 //! key) never appear in error messages.
 
-use std::borrow::Cow;
 use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::http_config::{
-    HttpPlan, OVERSIZED_BYTES, config_error, malformed_body, pad_to, plan, substitute_placeholder,
-};
-use super::paths::{read_path, write_path};
+use super::http_config::{HttpPlan, outgoing_text, plan, request_body};
+use super::paths::read_path;
 use super::usage::usage_or_estimate;
 use super::{Connector, ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection};
 use crate::domain::events::ErrorKind;
@@ -32,9 +29,9 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// A connector for JSON-over-HTTP chatbots (OpenAI, Anthropic, Gemini, custom REST APIs).
 #[derive(Clone)]
 pub struct HttpConnector {
-    client: reqwest::Client,
-    plan: HttpPlan,
-    request: RequestTemplate,
+    pub(super) client: reqwest::Client,
+    pub(super) plan: HttpPlan,
+    pub(super) request: RequestTemplate,
     response: ResponseTemplate,
 }
 
@@ -62,20 +59,6 @@ impl HttpConnector {
         })
     }
 
-    /// The JSON body for `text`: the structure with `{{message}}` filled in and the message
-    /// written at `messagePath`.
-    fn body(&self, text: &str) -> Result<Value, ConnectorError> {
-        let mut body = self.request.structure.clone().unwrap_or_else(|| json!({}));
-        substitute_placeholder(&mut body, text);
-        write_path(
-            &mut body,
-            &self.request.message_path,
-            Value::String(text.to_string()),
-        )
-        .map_err(|e| config_error(format!("requestTemplate.messagePath: {e}")))?;
-        Ok(body)
-    }
-
     fn build_request(
         &self,
         message: &OutboundMessage,
@@ -86,11 +69,7 @@ impl HttpConnector {
             url.query_pairs_mut().append_pair("message", text);
             self.client.get(url)
         } else {
-            let body = match message.inject.as_deref() {
-                Some("malformed_json") => malformed_body(text),
-                Some("empty_body") => String::new(),
-                _ => self.body(text)?.to_string(),
-            };
+            let body = request_body(&self.request, message, text)?;
             self.client
                 .request(self.plan.method.clone(), url)
                 .body(body)
@@ -105,7 +84,7 @@ impl HttpConnector {
     }
 
     /// Classifies a non-2xx reply: 429 is `RateLimited`, anything else `HttpStatus`.
-    fn status_error(
+    pub(super) fn status_error(
         &self,
         status: StatusCode,
         retry_after_ms: Option<u64>,
@@ -129,6 +108,7 @@ impl HttpConnector {
             message,
             status: Some(status.as_u16()),
             retry_after_ms,
+            partial: None,
         }
     }
 
@@ -184,6 +164,7 @@ impl HttpConnector {
             status: Some(status.as_u16()),
             tokens,
             json,
+            stream: None,
         })
     }
 
@@ -235,10 +216,7 @@ impl Connector for HttpConnector {
     }
 
     async fn send(&mut self, message: &OutboundMessage) -> Result<Reply, ConnectorError> {
-        let text: Cow<'_, str> = match message.inject.as_deref() {
-            Some("oversized") => Cow::Owned(pad_to(&message.text, OVERSIZED_BYTES)),
-            _ => Cow::Borrowed(&message.text),
-        };
+        let text = outgoing_text(message);
         let response = self
             .build_request(message, &text)?
             .send()
@@ -276,30 +254,30 @@ impl Connector for HttpConnector {
     async fn disconnect(&mut self) {}
 }
 
-fn protocol_error(status: StatusCode, message: String) -> ConnectorError {
+pub(super) fn protocol_error(status: StatusCode, message: String) -> ConnectorError {
     ConnectorError {
         status: Some(status.as_u16()),
         ..ConnectorError::new(ErrorKind::Protocol, message)
     }
 }
 
-fn render(value: Value) -> String {
+pub(super) fn render(value: Value) -> String {
     match value {
         Value::String(s) => s,
         other => other.to_string(),
     }
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
+pub(super) fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }
 
-fn elapsed_ms(started: Instant) -> u64 {
+pub(super) fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `Retry-After` as milliseconds: delta-seconds (integer or decimal) or an HTTP date.
-fn parse_retry_after(headers: &HeaderMap) -> Option<u64> {
+pub(super) fn parse_retry_after(headers: &HeaderMap) -> Option<u64> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).round() as u64);
@@ -309,7 +287,7 @@ fn parse_retry_after(headers: &HeaderMap) -> Option<u64> {
     Some(u64::try_from(delta.num_milliseconds()).unwrap_or(0))
 }
 
-async fn read_body(mut response: Response) -> Result<String, ConnectorError> {
+pub(super) async fn read_body(mut response: Response) -> Result<String, ConnectorError> {
     let status = response.status();
     let mut buffer = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(body_error)? {
@@ -326,7 +304,7 @@ async fn read_body(mut response: Response) -> Result<String, ConnectorError> {
 }
 
 /// Send failures: timeouts, connection problems (DNS, refused, reset) and invalid requests.
-fn transport_error(err: reqwest::Error) -> ConnectorError {
+pub(super) fn transport_error(err: reqwest::Error) -> ConnectorError {
     let kind = if err.is_timeout() {
         ErrorKind::Timeout
     } else if err.is_builder() || err.is_redirect() {
@@ -337,7 +315,7 @@ fn transport_error(err: reqwest::Error) -> ConnectorError {
     ConnectorError::new(kind, describe(err))
 }
 
-fn body_error(err: reqwest::Error) -> ConnectorError {
+pub(super) fn body_error(err: reqwest::Error) -> ConnectorError {
     let kind = if err.is_timeout() {
         ErrorKind::Timeout
     } else {

@@ -1,21 +1,22 @@
 //! HTTP connector configuration: `protocolConfig` parsing, URLs, headers and request bodies.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::auth::AuthPlacement;
-use super::paths::{validate_read_path, validate_write_path};
-use super::{ConnectorError, TargetConnection};
+use super::paths::{validate_read_path, validate_write_path, write_path};
+use super::{ConnectorError, OutboundMessage, TargetConnection};
 use crate::domain::events::ErrorKind;
 use crate::domain::target::{RequestTemplate, ResponseTemplate};
 
 /// Size of the message sent by the `oversized` fault injection.
-pub(super) const OVERSIZED_BYTES: usize = 1024 * 1024;
+const OVERSIZED_BYTES: usize = 1024 * 1024;
 const MESSAGE_PLACEHOLDER: &str = "{{message}}";
 
 /// `protocolConfig` of an HTTP target.
@@ -193,8 +194,35 @@ fn build_headers(
     Ok(headers)
 }
 
+/// The text to send: the message, or padded to 1 MiB for the `oversized` fault injection.
+pub(super) fn outgoing_text(message: &OutboundMessage) -> Cow<'_, str> {
+    match message.inject.as_deref() {
+        Some("oversized") => Cow::Owned(pad_to(&message.text, OVERSIZED_BYTES)),
+        _ => Cow::Borrowed(&message.text),
+    }
+}
+
+/// The request body for `text`: the structure with `{{message}}` filled in and the message
+/// written at `messagePath`, or the `malformed_json` / `empty_body` fault injection.
+pub(super) fn request_body(
+    request: &RequestTemplate,
+    message: &OutboundMessage,
+    text: &str,
+) -> Result<String, ConnectorError> {
+    match message.inject.as_deref() {
+        Some("malformed_json") => return Ok(malformed_body(text)),
+        Some("empty_body") => return Ok(String::new()),
+        _ => {}
+    }
+    let mut body = request.structure.clone().unwrap_or_else(|| json!({}));
+    substitute_placeholder(&mut body, text);
+    write_path(&mut body, &request.message_path, Value::String(text.to_string()))
+        .map_err(|e| config_error(format!("requestTemplate.messagePath: {e}")))?;
+    Ok(body.to_string())
+}
+
 /// Replaces `{{message}}` inside every string leaf (keys are left alone).
-pub(super) fn substitute_placeholder(value: &mut Value, text: &str) {
+fn substitute_placeholder(value: &mut Value, text: &str) {
     match value {
         Value::String(s) if s.contains(MESSAGE_PLACEHOLDER) => {
             *s = s.replace(MESSAGE_PLACEHOLDER, text)
@@ -210,12 +238,12 @@ pub(super) fn substitute_placeholder(value: &mut Value, text: &str) {
 }
 
 /// A deliberately truncated JSON body: `{"message": "<text>"` without the closing brace.
-pub(super) fn malformed_body(text: &str) -> String {
+fn malformed_body(text: &str) -> String {
     format!("{{\"message\": {}", Value::String(text.to_string()))
 }
 
 /// `text` followed by filler so that it is at least `bytes` long.
-pub(super) fn pad_to(text: &str, bytes: usize) -> String {
+fn pad_to(text: &str, bytes: usize) -> String {
     let mut out = String::with_capacity(bytes.max(text.len()));
     out.push_str(text);
     let filler = " lorem ipsum dolor sit amet";

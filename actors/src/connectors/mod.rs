@@ -7,10 +7,12 @@ mod http_config;
 mod path_syntax;
 pub mod paths;
 pub mod registry;
+pub mod sse;
 mod types;
 pub mod usage;
 
 pub use connector::Connector;
 pub use http::HttpConnector;
 pub use registry::build_connector;
+pub use sse::SseConnector;
 pub use types::{ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection};

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::domain::events::{ErrorKind, TokenCounts};
+use crate::domain::events::{ErrorKind, StreamMetrics, TokenCounts};
 use crate::domain::target::TargetSpec;
 
 /// A target plus its decrypted auth config: what a connector is built from. Never logged.
@@ -43,6 +43,8 @@ pub struct Reply {
     pub tokens: TokenCounts,
     /// Values of the reply JSON, for JSONPath extraction and conditions (`Null` if not JSON).
     pub json: Value,
+    /// Timing of a streamed reply (`None` for a single-shot reply).
+    pub stream: Option<StreamMetrics>,
 }
 
 /// Result of a health probe.
@@ -62,6 +64,8 @@ pub struct ConnectorError {
     pub status: Option<u16>,
     /// From a `Retry-After` header, when the target sent one.
     pub retry_after_ms: Option<u64>,
+    /// Text received before a streamed reply broke off.
+    pub partial: Option<String>,
 }
 
 impl ConnectorError {
@@ -71,6 +75,7 @@ impl ConnectorError {
             message: message.into(),
             status: None,
             retry_after_ms: None,
+            partial: None,
         }
     }
 }

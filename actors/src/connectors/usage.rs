@@ -41,8 +41,20 @@ pub fn normalise_usage(reply: &Value, token_usage_path: Option<&str>) -> Option<
             .and_then(|v| map_usage(&v)),
         None => ["usage", "usageMetadata"]
             .iter()
-            .find_map(|key| reply.get(*key).and_then(map_usage)),
+            .find_map(|key| reply.get(*key).and_then(map_usage))
+            .or_else(|| ollama_usage(reply)),
     }
+}
+
+/// Ollama reports `prompt_eval_count` / `eval_count` at the root of the reply.
+fn ollama_usage(reply: &Value) -> Option<TokenCounts> {
+    let input = reply.get("prompt_eval_count").and_then(Value::as_u64);
+    let output = reply.get("eval_count").and_then(Value::as_u64);
+    (input.is_some() || output.is_some()).then(|| TokenCounts {
+        input: input.unwrap_or(0),
+        output: output.unwrap_or(0),
+        estimated: false,
+    })
 }
 
 /// Estimates tokens as ceil(chars / 4): 0 for empty text, at least 1 otherwise.
@@ -116,6 +128,13 @@ fn count(value: &Value) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ollama_counts_at_the_root() {
+        let reply = serde_json::json!({"message": {"content": "hi"}, "prompt_eval_count": 9, "eval_count": 3});
+        let counts = super::normalise_usage(&reply, None).unwrap();
+        assert_eq!((counts.input, counts.output, counts.estimated), (9, 3, false));
+    }
+
     use super::*;
     use serde_json::json;
 

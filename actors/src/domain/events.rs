@@ -15,6 +15,7 @@ pub enum DomainEvent {
     TargetCreated(TargetSnapshot),
     TargetUpdated(TargetSnapshot),
     TargetDeleted(Deleted),
+    TargetTested(TargetTested),
     ScenarioCreated(ScenarioSnapshot),
     ScenarioUpdated(ScenarioSnapshot),
     ScenarioDeleted(Deleted),
@@ -38,6 +39,20 @@ pub struct TargetSnapshot {
     #[serde(flatten)]
     pub spec: TargetSpec,
     pub auth: SealedAuth,
+    /// Preset the target was created from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset_id: Option<String>,
+}
+
+/// A connection test ran against a target (test-connection endpoints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetTested {
+    pub target_id: Uuid,
+    pub success: bool,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Full state of a scenario after a create or update.
@@ -117,6 +132,20 @@ pub struct ResponseReceived {
     pub status: Option<u16>,
     pub tokens: TokenCounts,
     pub raw_size: u64,
+    /// Present when the reply was streamed (SSE, gRPC server streaming, chunked WebSocket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamMetrics>,
+}
+
+/// Timing of a streamed reply.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamMetrics {
+    /// From sending the request to the first content chunk.
+    pub ttft_ms: u64,
+    pub chunks: u64,
+    pub inter_chunk_mean_ms: f64,
+    pub inter_chunk_max_ms: u64,
 }
 
 /// Why an exchange failed; a metrics label.
@@ -154,6 +183,9 @@ pub struct MessageFailed {
     pub latency_ms: u64,
     /// What the error policy decided: `skip`, `retry` or `abort`.
     pub action: String,
+    /// Text received before a streamed reply broke off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_content: Option<String>,
 }
 
 /// Krawall deliberately sent a faulty request (a scenario's `inject` on a message step).
@@ -211,6 +243,7 @@ impl DomainEvent {
             Self::TargetCreated(_) => "TargetCreated",
             Self::TargetUpdated(_) => "TargetUpdated",
             Self::TargetDeleted(_) => "TargetDeleted",
+            Self::TargetTested(_) => "TargetTested",
             Self::ScenarioCreated(_) => "ScenarioCreated",
             Self::ScenarioUpdated(_) => "ScenarioUpdated",
             Self::ScenarioDeleted(_) => "ScenarioDeleted",

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::events::{Deleted, DomainEvent, ScenarioSnapshot, TargetSnapshot};
+use super::events::{Deleted, DomainEvent, ScenarioSnapshot, TargetSnapshot, TargetTested};
 
 /// State of a target or scenario stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,6 +57,14 @@ pub fn decide_target(
         [DomainEvent::TargetCreated, DomainEvent::TargetUpdated],
         DomainEvent::TargetDeleted,
     )
+}
+
+/// Records a connection test; only active targets can be tested.
+pub fn decide_target_tested(state: Lifecycle, tested: TargetTested) -> Result<Vec<DomainEvent>, ResourceError> {
+    match state {
+        Lifecycle::Active => Ok(vec![DomainEvent::TargetTested(tested)]),
+        _ => Err(ResourceError::NotFound),
+    }
 }
 
 /// Decides a scenario command.

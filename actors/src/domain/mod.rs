@@ -3,6 +3,7 @@
 pub mod condition;
 pub mod events;
 pub mod lifecycle;
+pub mod presets;
 pub mod scenario;
 pub mod scenario_input;
 pub mod session;

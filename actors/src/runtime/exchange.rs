@@ -137,6 +137,7 @@ async fn record_reply(
         status: reply.status,
         tokens: reply.tokens,
         raw_size: reply.raw.len() as u64,
+        stream: reply.stream,
     };
     shared.record(DomainEvent::ResponseReceived(received)).await
 }
@@ -156,6 +157,7 @@ async fn record_failure(
         status: err.status,
         latency_ms,
         action: format!("{action:?}").to_lowercase(),
+        partial_content: err.partial.clone(),
     };
     shared.record(DomainEvent::MessageFailed(failed)).await
 }

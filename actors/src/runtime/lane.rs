@@ -17,6 +17,9 @@ use crate::domain::template::{TemplateContext, Turn, apply_verbosity, render};
 use super::exchange::{Exchange, ExchangeResult, pause, run_exchange};
 use super::runner::{Shared, Stop};
 
+/// Turns of history kept per conversation (for `{{history}}`); older turns are dropped.
+const MAX_HISTORY: usize = 200;
+
 /// Per-conversation state.
 pub struct Lane<'a> {
     pub shared: &'a Shared,
@@ -110,6 +113,7 @@ impl Lane<'_> {
             role: "user",
             content: text,
         });
+        self.trim_history();
         if let ExchangeResult::Replied(reply) = result {
             self.absorb(reply);
         }
@@ -133,5 +137,13 @@ impl Lane<'_> {
             content: reply.text,
         });
         self.last_json = reply.json;
+        self.trim_history();
+    }
+
+    fn trim_history(&mut self) {
+        if self.history.len() > MAX_HISTORY {
+            let excess = self.history.len() - MAX_HISTORY;
+            self.history.drain(..excess);
+        }
     }
 }

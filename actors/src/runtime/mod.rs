@@ -3,6 +3,7 @@
 mod dispatcher;
 mod exchange;
 mod lane;
+mod probe;
 mod recovery;
 mod runner;
 mod session_actor;
@@ -13,6 +14,7 @@ pub use dispatcher::{
     CancelOutcome, CancelSession, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus,
     QueryNodeStatus,
 };
+pub use probe::{ProbeEvent, ProbeResult, probe};
 pub use runner::{RunOutcome, SessionRun};
 pub use session_actor::SessionActor;
 pub use session_log::{SessionLog, SessionLogError};

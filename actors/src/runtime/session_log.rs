@@ -1,13 +1,11 @@
 //! The write handle of one session stream: decide → append with the expected version → evolve.
 
-use serde_json::json;
 use uuid::Uuid;
 
+use crate::codec::append_request;
 use crate::domain::events::{DomainEvent, session_stream};
 use crate::domain::session::{SessionCommand, SessionError, SessionState, decide, evolve};
-use crate::store::{
-    AppendError, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoreError,
-};
+use crate::store::{AppendError, RecordedEvent, StoreError};
 use crate::store::{BatchedAppender, EventStore};
 
 /// Why a session command could not be recorded.
@@ -62,28 +60,7 @@ impl SessionLog {
     /// Decides and appends; returns the global position of the last appended event.
     pub async fn execute(&mut self, cmd: SessionCommand) -> Result<i64, SessionLogError> {
         let events = decide(&self.state, self.id, cmd)?;
-        let new_events = events
-            .iter()
-            .map(|e| {
-                let (event_type, payload) = e.to_parts()?;
-                Ok(NewEvent {
-                    event_id: Uuid::now_v7(),
-                    event_type,
-                    payload,
-                    metadata: json!({}),
-                })
-            })
-            .collect::<Result<Vec<_>, serde_json::Error>>()?;
-        let expected = if self.version == 0 {
-            ExpectedVersion::NoStream
-        } else {
-            ExpectedVersion::Exact(self.version)
-        };
-        let request = AppendRequest {
-            stream_id: session_stream(self.id),
-            expected,
-            events: new_events,
-        };
+        let request = append_request(session_stream(self.id), self.version, &events)?;
         let outcome = self.appender.append(request).await?;
         for e in &events {
             self.state = evolve(std::mem::take(&mut self.state), e);

@@ -30,7 +30,11 @@ pub async fn fresh_postgres_url() -> Option<String> {
             mask_password(&base)
         ),
         Err(e) => {
-            eprintln!(
+            // Written to the real stderr, not through `eprintln!`, so `cargo test` shows it even
+            // for passing tests (libtest captures only the print macros).
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED: PostgreSQL not reachable at {} ({e}); set KRAWALL_TEST_DATABASE_URL",
                 mask_password(&base)
             );

@@ -52,6 +52,11 @@ pub struct MessageView {
     pub error: Option<String>,
     pub action: Option<String>,
     pub injected: Option<String>,
+    pub ttft_ms: Option<i64>,
+    pub chunk_count: Option<i64>,
+    pub inter_chunk_mean_ms: Option<i64>,
+    pub inter_chunk_max_ms: Option<i64>,
+    pub partial: Option<String>,
     pub sent_at: String,
     pub received_at: Option<String>,
 }
@@ -175,6 +180,11 @@ fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
         error: row.try_get("error")?,
         action: row.try_get("action")?,
         injected: row.try_get("injected")?,
+        ttft_ms: row.try_get("ttft_ms")?,
+        chunk_count: row.try_get("chunk_count")?,
+        inter_chunk_mean_ms: row.try_get("inter_chunk_mean_ms")?,
+        inter_chunk_max_ms: row.try_get("inter_chunk_max_ms")?,
+        partial: row.try_get("partial")?,
         sent_at: iso(row.try_get("sent_at_ms")?),
         received_at: iso_opt(row.try_get("received_at_ms")?),
     })

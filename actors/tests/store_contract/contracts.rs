@@ -1,86 +1,8 @@
-//! Event-store contract: one set of generic tests, each run on SQLite and on PostgreSQL.
-//!
-//! PostgreSQL runs are skipped (with a `SKIPPED` line) when no server is reachable, unless
-//! `KRAWALL_REQUIRE_POSTGRES=1`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The contract functions: each takes a fresh store and asserts one property of the port.
 
-use std::collections::HashSet;
-use std::time::Duration;
+use super::*;
 
-use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlite_url};
-use actors::store::{
-    AppendError, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent,
-    RecordedEvent, StoreError,
-};
-use futures_util::{Stream, StreamExt};
-use serde_json::json;
-use uuid::Uuid;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn event(n: i64) -> NewEvent {
-    NewEvent {
-        event_id: Uuid::new_v4(),
-        event_type: "TestHappened".to_owned(),
-        payload: json!({ "n": n, "text": "grüße ✓" }),
-        metadata: json!({ "source": "contract" }),
-    }
-}
-
-fn request(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
-    AppendRequest {
-        stream_id: stream.to_owned(),
-        expected,
-        events,
-    }
-}
-
-async fn append_one(store: &EventStore, stream: &str, expected: ExpectedVersion) -> AppendOutcome {
-    store
-        .append(request(stream, expected, vec![event(0)]))
-        .await
-        .unwrap()
-}
-
-fn assert_conflict(result: Result<AppendOutcome, AppendError>, stream: &str, actual_version: i64) {
-    match result {
-        Err(AppendError::Conflict {
-            stream_id, actual, ..
-        }) => {
-            assert_eq!(stream_id, stream);
-            assert_eq!(actual, actual_version);
-        }
-        other => panic!("expected a conflict at version {actual_version}, got {other:?}"),
-    }
-}
-
-/// Positions strictly increasing by exactly one, starting after `after`.
-fn assert_contiguous(events: &[RecordedEvent], after: i64) {
-    for (i, e) in events.iter().enumerate() {
-        assert_eq!(
-            e.position,
-            after + 1 + i as i64,
-            "gap or duplicate at index {i}"
-        );
-    }
-}
-
-async fn take<S>(stream: &mut S, n: usize) -> Vec<RecordedEvent>
-where
-    S: Stream<Item = Result<RecordedEvent, StoreError>> + Unpin,
-{
-    let mut out = Vec::with_capacity(n);
-    tokio::time::timeout(WAIT, async {
-        while out.len() < n {
-            out.push(stream.next().await.unwrap().unwrap());
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("subscription delivered {} of {n} events", out.len()));
-    out
-}
-
-async fn expected_version_contract(store: EventStore) {
+pub async fn expected_version_contract(store: EventStore) {
     assert_eq!(store.head_position().await.unwrap(), 0);
     let first = store
         .append(request(
@@ -139,7 +61,7 @@ async fn expected_version_contract(store: EventStore) {
     assert_eq!(store.head_position().await.unwrap(), 6);
 }
 
-async fn concurrent_writers_contract(store: EventStore) {
+pub async fn concurrent_writers_contract(store: EventStore) {
     append_one(&store, "race", ExpectedVersion::NoStream).await;
     let writers: Vec<_> = (0..8)
         .map(|n| {
@@ -168,7 +90,7 @@ async fn concurrent_writers_contract(store: EventStore) {
     assert_eq!(store.read_stream("race").await.unwrap().len(), 2);
 }
 
-async fn read_stream_contract(store: EventStore) {
+pub async fn read_stream_contract(store: EventStore) {
     let events = vec![event(1), event(2), event(3)];
     store
         .append(request(
@@ -206,7 +128,7 @@ async fn read_stream_contract(store: EventStore) {
     assert!(store.read_stream("missing").await.unwrap().is_empty());
 }
 
-async fn read_all_contract(store: EventStore) {
+pub async fn read_all_contract(store: EventStore) {
     let order = ["a", "b", "a", "c", "b"];
     let mut ids = Vec::new();
     for stream in order {
@@ -228,7 +150,7 @@ async fn read_all_contract(store: EventStore) {
     assert_eq!(store.head_position().await.unwrap(), 5);
 }
 
-async fn idempotency_contract(store: EventStore) {
+pub async fn idempotency_contract(store: EventStore) {
     let (e1, e2) = (event(1), event(2));
     let req = request("i", ExpectedVersion::NoStream, vec![e1.clone(), e2.clone()]);
     let first = store.append(req.clone()).await.unwrap();
@@ -263,7 +185,7 @@ async fn idempotency_contract(store: EventStore) {
     assert_eq!(store.head_position().await.unwrap(), 4);
 }
 
-async fn batch_contract(store: EventStore) {
+pub async fn batch_contract(store: EventStore) {
     append_one(&store, "b", ExpectedVersion::NoStream).await;
     let batch = vec![
         request("a", ExpectedVersion::NoStream, vec![event(1)]),
@@ -309,7 +231,7 @@ async fn batch_contract(store: EventStore) {
     assert!(store.append_batch(Vec::new()).await.unwrap().is_empty());
 }
 
-async fn subscription_contract(store: EventStore) {
+pub async fn subscription_contract(store: EventStore) {
     const EXISTING: usize = 30;
     const WRITERS: usize = 4;
     const PER_WRITER: usize = 15;
@@ -345,7 +267,7 @@ async fn subscription_contract(store: EventStore) {
     assert_eq!(take(&mut from_middle, 1).await[0].position, 11);
 }
 
-async fn batched_appender_contract(store: EventStore) {
+pub async fn batched_appender_contract(store: EventStore) {
     const STREAMS: usize = 40;
     const PER_STREAM: usize = 25;
     let appender = store.batching(64);
@@ -385,7 +307,7 @@ async fn batched_appender_contract(store: EventStore) {
 
 /// A writer that bypasses the store's lock: the unique index catches it, the affected
 /// request gets a typed conflict and the rest of the batch is still stored.
-async fn unique_index_backstop_contract(store: EventStore) {
+pub async fn unique_index_backstop_contract(store: EventStore) {
     let mut foreign = store.pool().begin().await.unwrap();
     sqlx::query(
         "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata, \
@@ -413,7 +335,7 @@ async fn unique_index_backstop_contract(store: EventStore) {
 
 /// A subscriber on one store instance sees appends made through a second instance (a
 /// separate pool, as another process would have).
-async fn cross_instance_contract(url: &str, poll: Duration) {
+pub async fn cross_instance_contract(url: &str, poll: Duration) {
     let reader = EventStore::connect(url)
         .await
         .unwrap()
@@ -431,134 +353,4 @@ async fn cross_instance_contract(url: &str, poll: Duration) {
         .await
         .expect("appends from the other instance arrive well before the poll interval");
     assert_contiguous(&live, 3);
-}
-
-async fn sqlite_store(dir: &tempfile::TempDir) -> EventStore {
-    EventStore::connect(&fresh_sqlite_url(dir.path()))
-        .await
-        .unwrap()
-}
-
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                super::$name(super::sqlite_store(&dir).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(url) = actors::store::testing::fresh_postgres_url().await else {
-                    return;
-                };
-                let store = actors::store::EventStore::connect(&url).await.unwrap();
-                super::$name(store.clone()).await;
-                store.pool().close().await;
-                super::drop_test_database(&url).await.unwrap();
-            }
-        }
-    )*};
-}
-
-contract!(
-    expected_version_contract,
-    concurrent_writers_contract,
-    read_stream_contract,
-    read_all_contract,
-    idempotency_contract,
-    batch_contract,
-    subscription_contract,
-    batched_appender_contract,
-    unique_index_backstop_contract,
-);
-
-mod cross_instance_contract {
-    use std::time::Duration;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        // No notifications across SQLite processes: the periodic re-check delivers.
-        let dir = tempfile::tempdir().unwrap();
-        let url = super::fresh_sqlite_url(dir.path());
-        super::cross_instance_contract(&url, Duration::from_millis(200)).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(url) = super::fresh_postgres_url().await else {
-            return;
-        };
-        // A 60 s poll interval: only LISTEN/NOTIFY can deliver within the 10 s deadline.
-        super::cross_instance_contract(&url, Duration::from_secs(60)).await;
-        super::drop_test_database(&url).await.unwrap();
-    }
-}
-
-#[tokio::test]
-async fn rejects_unsupported_urls() {
-    match EventStore::connect("mysql://user:secret@host/db").await {
-        Err(StoreError::UnsupportedUrl(shown)) => assert!(!shown.contains("secret")),
-        other => panic!("expected UnsupportedUrl, got {other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn in_memory_sqlite_keeps_its_data() {
-    let store = EventStore::connect("sqlite::memory:").await.unwrap();
-    append_one(&store, "m", ExpectedVersion::NoStream).await;
-    let mut subscription = Box::pin(store.subscribe(0));
-    assert_eq!(take(&mut subscription, 1).await[0].stream_id, "m");
-    assert_eq!(store.read_stream("m").await.unwrap().len(), 1);
-}
-
-/// Group-commit throughput; run with
-/// `cargo test -p actors --test store_contract throughput -- --ignored --nocapture`.
-async fn throughput(store: EventStore, label: &str) {
-    const SESSIONS: usize = 500;
-    const PER_SESSION: usize = 40;
-    let appender = store.batching(512);
-    let started = std::time::Instant::now();
-    let tasks: Vec<_> = (0..SESSIONS)
-        .map(|s| {
-            let appender = appender.clone();
-            tokio::spawn(async move {
-                for n in 0..PER_SESSION {
-                    let expected = ExpectedVersion::Exact(n as i64);
-                    let req = request(&format!("bench-{s}"), expected, vec![event(n as i64)]);
-                    appender.append(req).await.unwrap();
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let total = SESSIONS * PER_SESSION;
-    let rate = total as f64 / started.elapsed().as_secs_f64();
-    eprintln!(
-        "{label}: {total} events in {:?} ({rate:.0} events/s)",
-        started.elapsed()
-    );
-    assert_eq!(store.head_position().await.unwrap(), total as i64);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark"]
-async fn throughput_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    throughput(sqlite_store(&dir).await, "sqlite").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark"]
-async fn throughput_postgres() {
-    let Some(url) = fresh_postgres_url().await else {
-        return;
-    };
-    let store = EventStore::connect(&url).await.unwrap();
-    throughput(store.clone(), "postgres").await;
-    store.pool().close().await;
-    drop_test_database(&url).await.unwrap();
 }
