@@ -1,11 +1,13 @@
 //! Krawall application crate: HTTP API, CLI subcommands, the mock chatbot and the composition
 //! root that wires the write side (`actors`) and the read side (`projections`).
 
+pub mod assets;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod mock;
+pub mod pages;
 pub mod routes;
 pub mod run_cmd;
 pub mod startup;

@@ -15,6 +15,7 @@ use anyhow::Context;
 use projections::{ProjectionActor, ProjectionHandle};
 
 use crate::config::Settings;
+use crate::pages;
 use crate::routes::{self, AppState};
 
 /// The running write and read sides, without HTTP.
@@ -104,6 +105,7 @@ impl Application {
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(2 * 1024 * 1024))
                 .configure(routes::configure)
+                .configure(pages::configure)
         })
         .workers(settings.http_workers.max(1))
         .listen(listener)?

@@ -79,6 +79,9 @@ async fn chat_completions(req: HttpRequest, body: web::Bytes, state: State) -> H
         Err(response) => return response,
     };
     let prompt_tokens: u64 = contents.iter().map(|c| estimate_tokens(c)).sum();
+    if request.get("stream").and_then(Value::as_bool) == Some(true) {
+        return super::sse::openai_stream(&req, &request, &text, prompt_tokens);
+    }
     let completion_tokens = estimate_tokens(&text);
     let now = chrono::Utc::now();
     HttpResponse::Ok().json(json!({
@@ -148,7 +151,7 @@ async fn slow(req: HttpRequest, state: State) -> HttpResponse {
 }
 
 /// Applies the latency and error-rate knobs, then lets the persona decide.
-async fn answer(
+pub(super) async fn answer(
     state: &MockState,
     persona: Persona,
     message: &str,
@@ -197,7 +200,7 @@ fn simple_reply(message: &str, text: &str) -> HttpResponse {
 }
 
 /// An OpenAI-style error body: `{error: {message, type}}`.
-fn error_response(
+pub(super) fn error_response(
     mut builder: actix_web::HttpResponseBuilder,
     message: &str,
     kind: &str,
@@ -206,7 +209,7 @@ fn error_response(
 }
 
 /// The text of a chat message: a string, or the `text` of each content part.
-fn content_text(message: &Value) -> String {
+pub(super) fn content_text(message: &Value) -> String {
     match message.get("content") {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(parts)) => parts

@@ -6,6 +6,7 @@ mod presets;
 mod scenarios;
 mod sessions;
 mod state;
+mod stream;
 mod target_test;
 mod targets;
 
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/sessions/{id}/events",
                 web::get().to(sessions::list_events),
-            ),
+            )
+            .route("/sessions/{id}/stream", web::get().to(stream::stream_session)),
     );
 }

@@ -7,4 +7,7 @@ mod e2e;
 mod helpers;
 mod lifecycle;
 mod mock_http;
+mod sse;
+mod pages;
 mod presets;
+mod stream;

@@ -16,7 +16,7 @@ use crate::domain::events::ErrorKind;
 use crate::domain::target::{RequestTemplate, ResponseTemplate};
 
 /// Size of the message sent by the `oversized` fault injection.
-const OVERSIZED_BYTES: usize = 1024 * 1024;
+pub(super) const OVERSIZED_BYTES: usize = 1024 * 1024;
 const MESSAGE_PLACEHOLDER: &str = "{{message}}";
 
 /// `protocolConfig` of an HTTP target.
@@ -222,7 +222,7 @@ pub(super) fn request_body(
 }
 
 /// Replaces `{{message}}` inside every string leaf (keys are left alone).
-fn substitute_placeholder(value: &mut Value, text: &str) {
+pub(super) fn substitute_placeholder(value: &mut Value, text: &str) {
     match value {
         Value::String(s) if s.contains(MESSAGE_PLACEHOLDER) => {
             *s = s.replace(MESSAGE_PLACEHOLDER, text)
@@ -238,12 +238,12 @@ fn substitute_placeholder(value: &mut Value, text: &str) {
 }
 
 /// A deliberately truncated JSON body: `{"message": "<text>"` without the closing brace.
-fn malformed_body(text: &str) -> String {
+pub(super) fn malformed_body(text: &str) -> String {
     format!("{{\"message\": {}", Value::String(text.to_string()))
 }
 
 /// `text` followed by filler so that it is at least `bytes` long.
-fn pad_to(text: &str, bytes: usize) -> String {
+pub(super) fn pad_to(text: &str, bytes: usize) -> String {
     let mut out = String::with_capacity(bytes.max(text.len()));
     out.push_str(text);
     let filler = " lorem ipsum dolor sit amet";

@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod connector;
+pub mod grpc;
 pub mod http;
 mod http_config;
 mod path_syntax;
@@ -10,9 +11,12 @@ pub mod registry;
 pub mod sse;
 mod types;
 pub mod usage;
+pub mod websocket;
 
 pub use connector::Connector;
+pub use grpc::GrpcConnector;
 pub use http::HttpConnector;
 pub use registry::build_connector;
 pub use sse::SseConnector;
 pub use types::{ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection};
+pub use websocket::WebSocketConnector;

@@ -187,7 +187,7 @@ impl EventStore {
     pub fn subscribe(
         &self,
         after_position: i64,
-    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + use<> {
         super::subscribe::subscribe(self.clone(), after_position)
     }
 
