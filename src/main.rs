@@ -124,7 +124,10 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let code = actix_web::rt::System::new().block_on(async move {
+    // The system is not dropped: exiting skips tearing down actors whose database handles need
+    // the (then stopped) runtime, which would panic on the way out.
+    let system = actix_web::rt::System::new();
+    let code = system.block_on(async move {
         match dispatch(cli).await {
             Ok(code) => code,
             Err(e) => {

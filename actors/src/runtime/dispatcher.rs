@@ -233,7 +233,7 @@ impl Handler<SessionFinished> for Dispatcher {
     type Result = ();
 
     fn handle(&mut self, msg: SessionFinished, ctx: &mut Self::Context) {
-        tracing::info!(session = %msg.session_id, outcome = ?msg.outcome, "session finished");
+        tracing::debug!(session = %msg.session_id, outcome = ?msg.outcome, "session finished");
         self.running.remove(&msg.session_id);
         self.pump(ctx);
     }

@@ -1,0 +1,9 @@
+//! `krawall bench`: event appends/s per backend (group commit), conversations/messages per
+//! second against the in-process mock at 0 ms latency with CPU time per message, and the
+//! dashboard's figures. Benchmarks print figures and assert nothing about speed.
+
+mod appends;
+mod conversations;
+mod support;
+
+pub use support::run;

@@ -1,0 +1,67 @@
+//! Shared pieces of the benchmarks: CPU time, scratch directories and databases, the runner.
+
+use anyhow::Context;
+use uuid::Uuid;
+
+use super::appends::bench_appends;
+use super::conversations::bench_conversations;
+use crate::cli::BenchArgs;
+
+/// Process CPU time (user + system) in seconds, from /proc/self/stat (clock ticks at 100 Hz).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+pub fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("krawall-bench-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Runs every benchmark and prints one line per figure.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    println!(
+        "machine: {} cores; figures vary run to run",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    let dir = tempfile_dir()?;
+    bench_appends(
+        "sqlite",
+        &format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        args.events,
+    )
+    .await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(base) = &args.postgres_url {
+        let url = scratch_postgres(base).await?;
+        bench_appends("postgres", &url, args.events).await?;
+    }
+    for c in &args.conversations {
+        bench_conversations(*c, args.messages).await?;
+    }
+    Ok(())
+}
+
+pub async fn scratch_postgres(base: &str) -> anyhow::Result<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(base)
+        .await
+        .context("cannot reach the PostgreSQL server")?;
+    let name = format!("krawall_bench_{}", Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await?;
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .context("database URL has no database name")?;
+    Ok(format!("{prefix}/{name}"))
+}
