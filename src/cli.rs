@@ -68,7 +68,8 @@ pub enum Command {
         #[command(subcommand)]
         action: ProjectionsAction,
     },
-    /// Measure event appends/s and conversations/s against the in-process mock.
+    /// Measure event appends/s, conversations/s against the in-process mock, live-feed latency
+    /// and (with --pages) dashboard page times over a large seeded history.
     Bench(BenchArgs),
 }
 
@@ -122,4 +123,24 @@ pub struct BenchArgs {
     /// Messages per conversation.
     #[arg(long, default_value_t = 10)]
     pub messages: u32,
+    /// Run only the live-feed benchmark (with --pages: both). Without --feed or --pages, every
+    /// benchmark except pages runs: appends, conversations, feed.
+    #[arg(long)]
+    pub feed: bool,
+    /// Run only the dashboard page benchmark (with --feed: both): seeds --sessions ×
+    /// --messages-per-session rows on SQLite (and on --postgres-url), then times the pages.
+    #[arg(long)]
+    pub pages: bool,
+    /// Events appended per live-feed measurement.
+    #[arg(long, default_value_t = 2_000)]
+    pub feed_events: usize,
+    /// Sessions seeded for the page benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    pub sessions: usize,
+    /// `session_messages` rows per seeded session.
+    #[arg(long, default_value_t = 10)]
+    pub messages_per_session: usize,
+    /// GETs per page in the page benchmark.
+    #[arg(long, default_value_t = 50)]
+    pub page_requests: usize,
 }

@@ -65,7 +65,13 @@ impl Core {
             http.clone(),
         )
         .start();
-        let commands = Commands::new(store.clone(), appender, secrets, dispatcher.clone(), http.clone());
+        let commands = Commands::new(
+            store.clone(),
+            appender,
+            secrets,
+            dispatcher.clone(),
+            http.clone(),
+        );
         Ok(Core {
             store,
             commands,

@@ -46,7 +46,11 @@ async fn upsert_target(
     Ok(())
 }
 
-async fn record_test(conn: &mut AnyConnection, meta: &RecordedEvent, t: &TargetTested) -> Result<(), ProjectionError> {
+async fn record_test(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    t: &TargetTested,
+) -> Result<(), ProjectionError> {
     sqlx::query("UPDATE targets SET last_test_at_ms = $2, last_test_success = $3, last_test_error = $4 WHERE id = $1")
         .bind(t.target_id.to_string())
         .bind(meta.recorded_at_ms)

@@ -48,7 +48,11 @@ async fn upsert_sent(
     Ok(())
 }
 
-async fn received(conn: &mut AnyConnection, meta: &RecordedEvent, r: &ResponseReceived) -> Result<(), ProjectionError> {
+async fn received(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    r: &ResponseReceived,
+) -> Result<(), ProjectionError> {
     let (session, index, attempt) = key(&r.exchange);
     let sql = format!(
         "UPDATE session_messages SET outcome = 'ok', response = $4, http_status = $5, latency_ms = $6,
@@ -78,7 +82,11 @@ async fn received(conn: &mut AnyConnection, meta: &RecordedEvent, r: &ResponseRe
     Ok(())
 }
 
-async fn failed(conn: &mut AnyConnection, meta: &RecordedEvent, f: &MessageFailed) -> Result<(), ProjectionError> {
+async fn failed(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    f: &MessageFailed,
+) -> Result<(), ProjectionError> {
     let (session, index, attempt) = key(&f.exchange);
     let sql = format!(
         "UPDATE session_messages SET outcome = 'error', error_kind = $4, error = $5, http_status = $6,
@@ -102,12 +110,18 @@ async fn failed(conn: &mut AnyConnection, meta: &RecordedEvent, f: &MessageFaile
 }
 
 /// An exchange still pending when its session ended never got an answer: say why.
-async fn close_pending(conn: &mut AnyConnection, session: String, outcome: &str) -> Result<(), ProjectionError> {
-    sqlx::query("UPDATE session_messages SET outcome = $2 WHERE session_id = $1 AND outcome = 'pending'")
-        .bind(session)
-        .bind(outcome.to_string())
-        .execute(conn)
-        .await?;
+async fn close_pending(
+    conn: &mut AnyConnection,
+    session: String,
+    outcome: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE session_messages SET outcome = $2 WHERE session_id = $1 AND outcome = 'pending'",
+    )
+    .bind(session)
+    .bind(outcome.to_string())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -136,8 +150,12 @@ impl Projection for SessionMessagesProjection {
             }
             DomainEvent::ResponseReceived(r) => received(conn, meta, r).await?,
             DomainEvent::MessageFailed(f) => failed(conn, meta, f).await?,
-            DomainEvent::SessionCancelled(c) => close_pending(conn, c.session_id.to_string(), "cancelled").await?,
-            DomainEvent::SessionFailed(f) => close_pending(conn, f.session_id.to_string(), "interrupted").await?,
+            DomainEvent::SessionCancelled(c) => {
+                close_pending(conn, c.session_id.to_string(), "cancelled").await?
+            }
+            DomainEvent::SessionFailed(f) => {
+                close_pending(conn, f.session_id.to_string(), "interrupted").await?
+            }
             DomainEvent::SessionDeleted(d) => {
                 sqlx::query("DELETE FROM session_messages WHERE session_id = $1")
                     .bind(d.id.to_string())

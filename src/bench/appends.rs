@@ -53,4 +53,3 @@ pub async fn bench_appends(label: &str, url: &str, events: usize) -> anyhow::Res
     );
     Ok(())
 }
-

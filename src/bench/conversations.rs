@@ -70,4 +70,3 @@ pub async fn bench_conversations(conversations: u32, messages: u32) -> anyhow::R
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
-

@@ -1,9 +1,14 @@
 //! `krawall bench`: event appends/s per backend (group commit), conversations/messages per
 //! second against the in-process mock at 0 ms latency with CPU time per message, and the
-//! dashboard's figures. Benchmarks print figures and assert nothing about speed.
+//! dashboard's figures: live-feed latency (`feed.rs`) and page times over a seeded history
+//! (`pages.rs`, `seed.rs`). Benchmarks print figures and assert nothing about speed.
 
 mod appends;
 mod conversations;
+mod feed;
+mod pages;
+mod seed;
+mod stats;
 mod support;
 
 pub use support::run;

@@ -5,6 +5,8 @@ use uuid::Uuid;
 
 use super::appends::bench_appends;
 use super::conversations::bench_conversations;
+use super::feed::bench_feed;
+use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
 use crate::cli::BenchArgs;
 
 /// Process CPU time (user + system) in seconds, from /proc/self/stat (clock ticks at 100 Hz).
@@ -33,6 +35,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "machine: {} cores; figures vary run to run",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    if args.feed || args.pages {
+        return run_dashboard(&args).await;
+    }
     let dir = tempfile_dir()?;
     bench_appends(
         "sqlite",
@@ -47,6 +52,29 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     for c in &args.conversations {
         bench_conversations(*c, args.messages).await?;
+    }
+    bench_feed(args.feed_events).await
+}
+
+/// `--feed` and/or `--pages`: only the dashboard benchmarks that were asked for.
+async fn run_dashboard(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.feed {
+        bench_feed(args.feed_events).await?;
+    }
+    if !args.pages {
+        return Ok(());
+    }
+    let size = PagesSize {
+        sessions: args.sessions,
+        messages_per_session: args.messages_per_session,
+        requests: args.page_requests,
+    };
+    bench_pages("sqlite", None, size).await?;
+    if let Some(base) = &args.postgres_url {
+        let url = scratch_postgres(base).await?;
+        let result = bench_pages("postgres", Some(url.clone()), size).await;
+        drop_scratch_postgres(base, &url).await?;
+        result?;
     }
     Ok(())
 }

@@ -9,9 +9,7 @@ mod sessions;
 mod sse;
 mod ws;
 
-pub use grpc::{
-    GrpcMock, GrpcMockOptions, GrpcMockTls, start_grpc_mock, start_grpc_mock_with,
-};
+pub use grpc::{GrpcMock, GrpcMockOptions, GrpcMockTls, start_grpc_mock, start_grpc_mock_with};
 pub use personas::{Outcome, Persona};
 pub use server::{MockServer, MockSettings, start_mock};
 pub use sessions::{MAX_SESSIONS, SessionView};

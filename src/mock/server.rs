@@ -176,7 +176,8 @@ impl MockState {
 
     /// The persona with this name, else the default.
     pub(super) fn persona_named(&self, name: Option<&str>) -> Persona {
-        name.and_then(Persona::parse).unwrap_or(self.default_persona)
+        name.and_then(Persona::parse)
+            .unwrap_or(self.default_persona)
     }
 
     /// Sleeps for the configured latency plus jitter.

@@ -104,7 +104,8 @@ impl Frames {
         };
         if self.knobs.drop_after == Some(self.content_sent) {
             self.dropped = true;
-            let error = io::Error::new(io::ErrorKind::ConnectionAborted, "mock: dropped mid-stream");
+            let error =
+                io::Error::new(io::ErrorKind::ConnectionAborted, "mock: dropped mid-stream");
             self.frames.push(Frame {
                 delay: delay.max(MIN_DROP_DELAY),
                 item: Err(error),
@@ -180,9 +181,15 @@ pub(super) fn openai_stream(
     };
     let choice = |delta: Value, finish: Value| json!([{"index": 0, "delta": delta, "finish_reason": finish}]);
     let mut frames = Frames::new(req);
-    frames.event(None, &chunk(choice(json!({"role": "assistant"}), Value::Null), None));
+    frames.event(
+        None,
+        &chunk(choice(json!({"role": "assistant"}), Value::Null), None),
+    );
     for piece in word_groups(text) {
-        frames.content(None, &chunk(choice(json!({"content": piece}), Value::Null), None));
+        frames.content(
+            None,
+            &chunk(choice(json!({"content": piece}), Value::Null), None),
+        );
     }
     frames.event(None, &chunk(choice(json!({}), json!("stop")), None));
     let include_usage = request
@@ -208,7 +215,10 @@ async fn messages(req: HttpRequest, body: web::Bytes, state: State) -> HttpRespo
     state.record_request(&req);
     let request = match parse_messages_request(&body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(message) => {
+            let kind = "invalid_request_error";
+            return error_response(HttpResponse::BadRequest(), message, kind);
+        }
     };
     let contents: Vec<String> = request["messages"]
         .as_array()
@@ -222,8 +232,8 @@ async fn messages(req: HttpRequest, body: web::Bytes, state: State) -> HttpRespo
         Err(response) => return response,
     };
     let system = content_text(&json!({"content": request.get("system").cloned()}));
-    let input_tokens: u64 = contents.iter().map(|c| estimate_tokens(c)).sum::<u64>()
-        + estimate_tokens(&system);
+    let input_tokens: u64 =
+        contents.iter().map(|c| estimate_tokens(c)).sum::<u64>() + estimate_tokens(&system);
     let usage = (input_tokens, estimate_tokens(&text));
     let model = request
         .get("model")
@@ -246,16 +256,13 @@ async fn messages(req: HttpRequest, body: web::Bytes, state: State) -> HttpRespo
     }))
 }
 
-/// The body as JSON with a non-empty `messages` array, else a 400.
-fn parse_messages_request(body: &[u8]) -> Result<Value, HttpResponse> {
-    let invalid = |message: &str| {
-        error_response(HttpResponse::BadRequest(), message, "invalid_request_error")
-    };
+/// The body as JSON with a non-empty `messages` array, else why not (answered with a 400).
+fn parse_messages_request(body: &[u8]) -> Result<Value, &'static str> {
     let request: Value =
-        serde_json::from_slice(body).map_err(|_| invalid("request body is not valid JSON"))?;
+        serde_json::from_slice(body).map_err(|_| "request body is not valid JSON")?;
     match request.get("messages").and_then(Value::as_array) {
         Some(messages) if !messages.is_empty() => Ok(request),
-        _ => Err(invalid("messages must be a non-empty array")),
+        _ => Err("messages must be a non-empty array"),
     }
 }
 
@@ -270,13 +277,19 @@ fn anthropic_stream(
 ) -> HttpResponse {
     let mut frames = Frames::new(req);
     let mut event = |name: &str, data: Value| frames.event(Some(name), &data.to_string());
-    event("message_start", json!({"type": "message_start", "message": {
-        "id": id, "type": "message", "role": "assistant", "model": model, "content": [],
-        "stop_reason": null, "stop_sequence": null,
-        "usage": {"input_tokens": input_tokens, "output_tokens": 1}
-    }}));
-    event("content_block_start", json!({"type": "content_block_start", "index": 0,
-        "content_block": {"type": "text", "text": ""}}));
+    event(
+        "message_start",
+        json!({"type": "message_start", "message": {
+            "id": id, "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": input_tokens, "output_tokens": 1}
+        }}),
+    );
+    event(
+        "content_block_start",
+        json!({"type": "content_block_start", "index": 0,
+        "content_block": {"type": "text", "text": ""}}),
+    );
     event("ping", json!({"type": "ping"}));
     for piece in word_groups(text) {
         let delta = json!({"type": "content_block_delta", "index": 0,
@@ -284,10 +297,16 @@ fn anthropic_stream(
         frames.content(Some("content_block_delta"), &delta.to_string());
     }
     let mut event = |name: &str, data: Value| frames.event(Some(name), &data.to_string());
-    event("content_block_stop", json!({"type": "content_block_stop", "index": 0}));
-    event("message_delta", json!({"type": "message_delta",
+    event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    );
+    event(
+        "message_delta",
+        json!({"type": "message_delta",
         "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-        "usage": {"output_tokens": output_tokens}}));
+        "usage": {"output_tokens": output_tokens}}),
+    );
     event("message_stop", json!({"type": "message_stop"}));
     frames.into_response()
 }
@@ -350,6 +369,9 @@ mod tests {
         let delays: Vec<u128> = frames.frames.iter().map(|f| f.delay.as_millis()).collect();
         assert_eq!(delays, vec![0, 0, 5, 50]);
         assert!(frames.frames[3].item.is_err());
-        assert_eq!(encode(Some("ping"), "{}"), Bytes::from("event: ping\ndata: {}\n\n"));
+        assert_eq!(
+            encode(Some("ping"), "{}"),
+            Bytes::from("event: ping\ndata: {}\n\n")
+        );
     }
 }

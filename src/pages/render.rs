@@ -14,12 +14,19 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(title: impl Into<String>, active: &'static str) -> Self {
-        Self { title: title.into(), active }
+        Self {
+            title: title.into(),
+            active,
+        }
     }
 
     /// `aria-current` and class for a navigation link.
     pub fn nav(&self, entry: &str) -> &'static str {
-        if self.active == entry { "class=\"active\" aria-current=\"page\"" } else { "" }
+        if self.active == entry {
+            "class=\"active\" aria-current=\"page\""
+        } else {
+            ""
+        }
     }
 }
 
@@ -66,9 +73,14 @@ impl ResponseError for PageError {
 /// Renders a template into a `200 text/html` response.
 pub fn html<T: TemplateSimple>(template: T) -> Result<HttpResponse, PageError> {
     let body = template.render_once()?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -17,7 +17,12 @@ use super::state::AppState;
 
 /// Comment line sent when nothing happened for this long, so proxies keep the stream open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
-const TERMINAL: &[&str] = &["SessionCompleted", "SessionFailed", "SessionCancelled", "SessionDeleted"];
+const TERMINAL: &[&str] = &[
+    "SessionCompleted",
+    "SessionFailed",
+    "SessionCancelled",
+    "SessionDeleted",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,24 +32,46 @@ pub struct StreamQuery {
 }
 
 fn frame(e: &RecordedEvent) -> Bytes {
-    let recorded_at = chrono::DateTime::from_timestamp_millis(e.recorded_at_ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let recorded_at = chrono::DateTime::from_timestamp_millis(e.recorded_at_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     let data = json!({"position": e.position, "version": e.version, "type": e.event_type, "data": e.payload, "recordedAt": recorded_at});
-    Bytes::from(format!("id: {}\nevent: session\ndata: {data}\n\n", e.position))
+    Bytes::from(format!(
+        "id: {}\nevent: session\ndata: {data}\n\n",
+        e.position
+    ))
 }
 
 fn last_event_id(req: &HttpRequest, query: &StreamQuery) -> i64 {
-    let header = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let header = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
     header.or(query.last_event_id).unwrap_or(0)
 }
 
 /// History after `after` up to the head, then the live tail: no gap, no duplicate.
-async fn session_events(store: EventStore, stream_id: String, after: i64) -> Result<impl Stream<Item = Result<RecordedEvent, String>>, ApiError> {
-    let head = store.head_position().await.map_err(|e| ApiError::Unexpected(e.into()))?;
-    let history = store.read_stream(&stream_id).await.map_err(|e| ApiError::Unexpected(e.into()))?;
+async fn session_events(
+    store: EventStore,
+    stream_id: String,
+    after: i64,
+) -> Result<impl Stream<Item = Result<RecordedEvent, String>>, ApiError> {
+    let head = store
+        .head_position()
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let history = store
+        .read_stream(&stream_id)
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
     if history.is_empty() {
         return Err(ApiError::NotFound("session"));
     }
-    let past: Vec<_> = history.into_iter().filter(|e| e.position > after && e.position <= head).map(Ok).collect();
+    let past: Vec<_> = history
+        .into_iter()
+        .filter(|e| e.position > after && e.position <= head)
+        .map(Ok)
+        .collect();
     let live = store.subscribe(head.max(after)).filter_map(move |e| {
         let keep = match e {
             Ok(e) if e.stream_id == stream_id => Some(Ok(e)),
@@ -56,7 +83,12 @@ async fn session_events(store: EventStore, stream_id: String, after: i64) -> Res
     Ok(stream::iter(past).chain(live))
 }
 
-pub async fn stream_session(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>, query: web::Query<StreamQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn stream_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<StreamQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
     let after = last_event_id(&req, &query);
     let events = session_events(state.store.clone(), session_stream(id), after).await?;
@@ -65,9 +97,18 @@ pub async fn stream_session(state: web::Data<AppState>, req: HttpRequest, path: 
             return None;
         }
         match tokio::time::timeout(HEARTBEAT, events.next()).await {
-            Err(_) => Some((Ok::<_, actix_web::Error>(Bytes::from_static(b": heartbeat\n\n")), (events, false))),
+            Err(_) => Some((
+                Ok::<_, actix_web::Error>(Bytes::from_static(b": heartbeat\n\n")),
+                (events, false),
+            )),
             Ok(None) => None,
-            Ok(Some(Err(error))) => Some((Ok(Bytes::from(format!("event: error\ndata: {}\n\n", json!({"error": error})))), (events, true))),
+            Ok(Some(Err(error))) => Some((
+                Ok(Bytes::from(format!(
+                    "event: error\ndata: {}\n\n",
+                    json!({"error": error})
+                ))),
+                (events, true),
+            )),
             Ok(Some(Ok(e))) => {
                 let end = TERMINAL.contains(&e.event_type.as_str());
                 let mut bytes = frame(&e).to_vec();
@@ -78,7 +119,8 @@ pub async fn stream_session(state: web::Data<AppState>, req: HttpRequest, path: 
             }
         }
     });
-    let prelude = stream::once(async { Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 1000\n\n")) });
+    let prelude =
+        stream::once(async { Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 1000\n\n")) });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache, no-transform"))

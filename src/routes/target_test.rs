@@ -27,15 +27,29 @@ pub struct TestInput {
 fn settings(input: TestInput) -> Result<(String, Duration), ApiError> {
     let timeout = input.timeout_ms.unwrap_or(10_000);
     if !(1_000..=60_000).contains(&timeout) {
-        return Err(ApiError::field("timeoutMs", "must be between 1000 and 60000"));
+        return Err(ApiError::field(
+            "timeoutMs",
+            "must be between 1000 and 60000",
+        ));
     }
-    let message = input.test_message.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| DEFAULT_MESSAGE.into());
+    let message = input
+        .test_message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_MESSAGE.into());
     Ok((message, Duration::from_millis(timeout)))
 }
 
-pub async fn test_target(state: web::Data<AppState>, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn test_target(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "target")?;
-    let input: TestInput = if body.is_empty() { TestInput::default() } else { parse_body(&body)? };
+    let input: TestInput = if body.is_empty() {
+        TestInput::default()
+    } else {
+        parse_body(&body)?
+    };
     let (message, timeout) = settings(input)?;
     let (tx, _rx) = mpsc::channel(64);
     let (result, position) = state.commands.test_target(id, message, timeout, tx).await?;
@@ -49,7 +63,11 @@ fn sse_frame(event: &ProbeEvent) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {}\n\n", value["data"]))
 }
 
-pub async fn test_target_stream(state: web::Data<AppState>, path: web::Path<String>, query: web::Query<TestInput>) -> Result<HttpResponse, ApiError> {
+pub async fn test_target_stream(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<TestInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "target")?;
     let (message, timeout) = settings(query.into_inner())?;
     state.commands.connection(id).await?;
@@ -57,7 +75,11 @@ pub async fn test_target_stream(state: web::Data<AppState>, path: web::Path<Stri
     let commands = state.commands.clone();
     actix_web::rt::spawn(async move {
         if let Err(e) = commands.test_target(id, message, timeout, tx.clone()).await {
-            let _ = tx.send(ProbeEvent::Error { message: e.to_string() }).await;
+            let _ = tx
+                .send(ProbeEvent::Error {
+                    message: e.to_string(),
+                })
+                .await;
         }
     });
     let body = ReceiverStream::new(rx).map(|e| Ok::<_, actix_web::Error>(sse_frame(&e)));

@@ -31,8 +31,15 @@ fn with_preset(raw: Value) -> Result<(Value, Option<String>), ApiError> {
     let Some(id) = raw.get("presetId").cloned() else {
         return Ok((raw, None));
     };
-    let id = id.as_str().ok_or_else(|| ApiError::field("presetId", "must be a string"))?;
-    let preset = presets::preset(id).ok_or_else(|| ApiError::field("presetId", format!("unknown preset {id:?}; see GET /api/presets")))?;
+    let id = id
+        .as_str()
+        .ok_or_else(|| ApiError::field("presetId", "must be a string"))?;
+    let preset = presets::preset(id).ok_or_else(|| {
+        ApiError::field(
+            "presetId",
+            format!("unknown preset {id:?}; see GET /api/presets"),
+        )
+    })?;
     let mut body = presets::apply_preset(&preset, &raw);
     let auth = presets::preset_auth(&preset, raw.get("authConfig"));
     if let Some(obj) = body.as_object_mut() {
@@ -76,7 +83,10 @@ pub async fn create_target(
     let (raw, preset_id) = with_preset(raw)?;
     let (spec, auth) = parse_target(raw)?;
     let auth = auth.unwrap_or_else(|| Value::Object(Default::default()));
-    let (id, position) = state.commands.create_target_from(spec, auth, preset_id).await?;
+    let (id, position) = state
+        .commands
+        .create_target_from(spec, auth, preset_id)
+        .await?;
     state.caught_up(position).await?;
     let target = queries::get_target(&state.read, &id.to_string())
         .await?

@@ -3,11 +3,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod crud;
+mod dashboard_catalog;
+mod dashboard_sessions;
 mod e2e;
+mod grpc;
 mod helpers;
 mod lifecycle;
 mod mock_http;
-mod sse;
 mod pages;
 mod presets;
+mod protocols;
+mod sse;
 mod stream;
+mod ws;

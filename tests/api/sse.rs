@@ -4,12 +4,14 @@
 use std::time::{Duration, Instant};
 
 use actors::connectors::sse::validate_config;
-use actors::connectors::{Connector, HttpConnector, OutboundMessage, SseConnector, TargetConnection};
+use actors::connectors::usage::estimate_tokens;
+use actors::connectors::{
+    Connector, HttpConnector, OutboundMessage, SseConnector, TargetConnection,
+};
 use actors::domain::events::ErrorKind;
 use actors::domain::target::{
     AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
 };
-use actors::connectors::usage::estimate_tokens;
 use krawall::mock::{MockServer, MockSettings, start_mock};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -102,14 +104,20 @@ async fn plain_reply(mock: &MockServer, text: &str) -> String {
     conn.spec.request_template.structure = Some(json!({"messages": [{"role": "user"}]}));
     conn.spec.response_template.response_path = "choices.0.message.content".into();
     let mut http = HttpConnector::new(&conn, reqwest::Client::new()).unwrap();
-    http.send(&message(Uuid::new_v4(), text)).await.unwrap().text
+    http.send(&message(Uuid::new_v4(), text))
+        .await
+        .unwrap()
+        .text
 }
 
 #[actix_web::test]
 async fn openai_stream_joins_text_with_final_usage_and_ttft() {
     let mock = mock().await;
     let expected = plain_reply(&mock, XML_PROMPT).await;
-    let mut connector = sse(&openai(&mock, json!({"headers": {"X-Chunk-Delay-Ms": "20"}})));
+    let mut connector = sse(&openai(
+        &mock,
+        json!({"headers": {"X-Chunk-Delay-Ms": "20"}}),
+    ));
     let session = Uuid::new_v4();
     let started = Instant::now();
     let reply = connector.send(&message(session, XML_PROMPT)).await.unwrap();
@@ -120,7 +128,10 @@ async fn openai_stream_joins_text_with_final_usage_and_ttft() {
     assert_eq!(reply.tokens.input, estimate_tokens(XML_PROMPT));
     assert_eq!(reply.tokens.output, estimate_tokens(&expected));
     let metrics = reply.stream.unwrap();
-    eprintln!("openai stream: ttft {} ms, total {total_ms} ms, {metrics:?}", metrics.ttft_ms);
+    eprintln!(
+        "openai stream: ttft {} ms, total {total_ms} ms, {metrics:?}",
+        metrics.ttft_ms
+    );
     assert!(metrics.chunks > 1, "{metrics:?}");
     assert!(metrics.ttft_ms < total_ms, "{metrics:?} vs {total_ms}");
     assert!(metrics.inter_chunk_mean_ms >= 15.0, "{metrics:?}");
@@ -141,8 +152,15 @@ async fn openai_stream_joins_text_with_final_usage_and_ttft() {
 async fn anthropic_stream_reads_text_and_tokens_from_events() {
     let mock = mock().await;
     let mut connector = sse(&anthropic(&mock, true, "delta.text"));
-    let reply = connector.send(&message(Uuid::new_v4(), "hello")).await.unwrap();
-    assert!(reply.text.starts_with("Thanks for your message"), "{}", reply.text);
+    let reply = connector
+        .send(&message(Uuid::new_v4(), "hello"))
+        .await
+        .unwrap();
+    assert!(
+        reply.text.starts_with("Thanks for your message"),
+        "{}",
+        reply.text
+    );
     assert!(!reply.tokens.estimated);
     assert_eq!(reply.tokens.input, estimate_tokens("hello"));
     assert_eq!(reply.tokens.output, estimate_tokens(&reply.text));
@@ -163,9 +181,16 @@ async fn anthropic_stream_reads_text_and_tokens_from_events() {
     assert_eq!(reply.tokens.input, estimate_tokens("hello"));
     assert!(!reply.tokens.estimated);
     // Sent to the SSE connector, that JSON reply is a protocol error, not a hang.
-    let err = sse(&plain).send(&message(Uuid::new_v4(), "hello")).await.unwrap_err();
+    let err = sse(&plain)
+        .send(&message(Uuid::new_v4(), "hello"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Protocol);
-    assert!(err.message.contains("not an event stream"), "{}", err.message);
+    assert!(
+        err.message.contains("not an event stream"),
+        "{}",
+        err.message
+    );
     mock.stop().await;
 }
 
@@ -177,7 +202,10 @@ async fn get_stream_mode_sends_the_message_as_query() {
     conn.spec.protocol_config = Some(json!({"mode": "get", "persona": "support"}));
     assert!(validate_config(&conn.spec).is_empty());
     let mut connector = sse(&conn);
-    let reply = connector.send(&message(Uuid::new_v4(), "hello there")).await.unwrap();
+    let reply = connector
+        .send(&message(Uuid::new_v4(), "hello there"))
+        .await
+        .unwrap();
     assert!(!reply.text.is_empty());
     assert!(reply.tokens.estimated);
     assert!(reply.stream.is_some());
@@ -195,12 +223,19 @@ async fn rate_limit_before_the_stream_is_classified_with_retry_after() {
     let session = Uuid::new_v4();
     connector.send(&message(session, "one")).await.unwrap();
     connector.send(&message(session, "two")).await.unwrap();
-    let err = connector.send(&message(session, "three")).await.unwrap_err();
+    let err = connector
+        .send(&message(session, "three"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert_eq!(err.status, Some(429));
     let retry = err.retry_after_ms.unwrap();
     assert!((2000..=4000).contains(&retry), "{retry}");
-    assert!(err.message.contains("Rate limit exceeded"), "{}", err.message);
+    assert!(
+        err.message.contains("Rate limit exceeded"),
+        "{}",
+        err.message
+    );
     assert_eq!(err.partial, None);
     mock.stop().await;
 }
@@ -210,7 +245,10 @@ async fn mid_stream_drop_is_a_protocol_error_keeping_the_partial_text() {
     let mock = mock().await;
     let expected = plain_reply(&mock, XML_PROMPT).await;
     let mut connector = sse(&openai(&mock, json!({"headers": {"X-Drop-After": "2"}})));
-    let err = connector.send(&message(Uuid::new_v4(), XML_PROMPT)).await.unwrap_err();
+    let err = connector
+        .send(&message(Uuid::new_v4(), XML_PROMPT))
+        .await
+        .unwrap_err();
     eprintln!("mid-stream drop: {err:?}");
     assert_eq!(err.kind, ErrorKind::Protocol, "{err:?}");
     let partial = err.partial.unwrap();
@@ -223,7 +261,10 @@ async fn mid_stream_drop_is_a_protocol_error_keeping_the_partial_text() {
 #[actix_web::test]
 async fn dropping_the_future_times_out_without_hanging() {
     let mock = mock().await;
-    let mut connector = sse(&openai(&mock, json!({"headers": {"X-Chunk-Delay-Ms": "200"}})));
+    let mut connector = sse(&openai(
+        &mock,
+        json!({"headers": {"X-Chunk-Delay-Ms": "200"}}),
+    ));
     let started = Instant::now();
     let outcome = tokio::time::timeout(
         Duration::from_millis(300),
@@ -251,7 +292,10 @@ async fn multi_turn_conversation_on_one_connector() {
     connector.disconnect().await;
     assert!(texts[0].starts_with("Thanks for your message"), "{texts:?}");
     assert!(texts[1].starts_with("Got it."), "{texts:?}");
-    assert!(texts[2].starts_with("That's a great question."), "{texts:?}");
+    assert!(
+        texts[2].starts_with("That's a great question."),
+        "{texts:?}"
+    );
     mock.stop().await;
 }
 
@@ -259,10 +303,20 @@ async fn multi_turn_conversation_on_one_connector() {
 async fn invalid_stream_config_names_the_field() {
     let mock = mock().await;
     let conn = openai(&mock, json!({"mode": "websocket", "stopEvents": "done"}));
-    let fields: Vec<String> = validate_config(&conn.spec).into_iter().map(|e| e.field).collect();
-    assert_eq!(fields, vec!["protocolConfig.mode", "protocolConfig.stopEvents"]);
+    let fields: Vec<String> = validate_config(&conn.spec)
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["protocolConfig.mode", "protocolConfig.stopEvents"]
+    );
     let err = SseConnector::new(&conn, reqwest::Client::new()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Protocol);
-    assert!(err.message.starts_with("protocolConfig.mode:"), "{}", err.message);
+    assert!(
+        err.message.starts_with("protocolConfig.mode:"),
+        "{}",
+        err.message
+    );
     mock.stop().await;
 }

@@ -4,6 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::connectors::paths::{validate_read_path, validate_write_path};
+use crate::connectors::validate_protocol_config;
 use crate::domain::events::{
     DomainEvent, ScenarioSnapshot, TargetSnapshot, scenario_stream, target_stream,
 };
@@ -53,6 +54,7 @@ fn check_target(spec: &TargetSpec, auth_config: &Value) -> Result<(), CommandErr
     if let Err(errors) = validate_target(spec, auth_config) {
         v.extend(errors);
     }
+    v.extend(validate_protocol_config(spec, auth_config));
     if let Err(e) = validate_write_path(&spec.request_template.message_path) {
         v.push("requestTemplate.messagePath", e.to_string());
     }

@@ -1,7 +1,7 @@
 //! Loading and appending domain events of one stream for the command handlers.
 
-use crate::domain::events::DomainEvent;
 use crate::codec::append_request;
+use crate::domain::events::DomainEvent;
 use crate::store::EventStore;
 
 use super::CommandError;
@@ -21,7 +21,12 @@ pub async fn load(
 }
 
 /// Appends events at the expected version; returns the global position of the last one.
-pub async fn append(store: &EventStore, stream_id: &str, version: i64, events: &[DomainEvent]) -> Result<i64, CommandError> {
+pub async fn append(
+    store: &EventStore,
+    stream_id: &str,
+    version: i64,
+    events: &[DomainEvent],
+) -> Result<i64, CommandError> {
     let request = append_request(stream_id.to_string(), version, events)?;
     Ok(store.append(request).await?.last_position)
 }

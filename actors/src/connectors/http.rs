@@ -261,14 +261,14 @@ pub(super) fn protocol_error(status: StatusCode, message: String) -> ConnectorEr
     }
 }
 
-pub(super) fn render(value: Value) -> String {
+fn render(value: Value) -> String {
     match value {
         Value::String(s) => s,
         other => other.to_string(),
     }
 }
 
-pub(super) fn truncate(text: &str, max_chars: usize) -> String {
+fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }
 

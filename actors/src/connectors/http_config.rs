@@ -216,8 +216,12 @@ pub(super) fn request_body(
     }
     let mut body = request.structure.clone().unwrap_or_else(|| json!({}));
     substitute_placeholder(&mut body, text);
-    write_path(&mut body, &request.message_path, Value::String(text.to_string()))
-        .map_err(|e| config_error(format!("requestTemplate.messagePath: {e}")))?;
+    write_path(
+        &mut body,
+        &request.message_path,
+        Value::String(text.to_string()),
+    )
+    .map_err(|e| config_error(format!("requestTemplate.messagePath: {e}")))?;
     Ok(body.to_string())
 }
 

@@ -16,7 +16,7 @@ pub mod websocket;
 pub use connector::Connector;
 pub use grpc::GrpcConnector;
 pub use http::HttpConnector;
-pub use registry::build_connector;
+pub use registry::{build_connector, validate_protocol_config};
 pub use sse::SseConnector;
 pub use types::{ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection};
 pub use websocket::WebSocketConnector;

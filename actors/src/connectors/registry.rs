@@ -1,25 +1,58 @@
 //! Connector registry: builds the right `Connector` for a target's `ConnectorType`.
 
+use super::grpc::{self, GrpcConnector};
 use super::http::HttpConnector;
-use super::{Connector, ConnectorError, TargetConnection};
-use crate::domain::events::ErrorKind;
-use crate::domain::target::ConnectorType;
+use super::sse::{self, SseConnector};
+use super::websocket::{self, WebSocketConnector};
+use super::{Connector, ConnectorError, TargetConnection, http_config};
+use crate::domain::target::{ConnectorType, TargetSpec};
+use crate::domain::validation::FieldError;
 
 /// Builds a connector for `conn` on the shared HTTP client (a cheap clone).
 ///
-/// Errors are `Protocol` and name the offending field (or the unsupported connector type).
+/// Errors are `Protocol` and name the offending field.
 pub fn build_connector(
     conn: &TargetConnection,
     http: &reqwest::Client,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
-    match conn.spec.connector_type {
-        ConnectorType::HttpRest => Ok(Box::new(HttpConnector::new(conn, http.clone())?)),
-        other @ (ConnectorType::Websocket | ConnectorType::Grpc | ConnectorType::Sse) => {
-            Err(ConnectorError::new(
-                ErrorKind::Protocol,
-                format!("connector type {} is not supported yet", other.as_str()),
-            ))
-        }
+    Ok(match conn.spec.connector_type {
+        ConnectorType::HttpRest => Box::new(HttpConnector::new(conn, http.clone())?),
+        ConnectorType::Sse => Box::new(SseConnector::new(conn, http.clone())?),
+        ConnectorType::Websocket => Box::new(WebSocketConnector::new(conn)?),
+        ConnectorType::Grpc => Box::new(GrpcConnector::new(conn)?),
+    })
+}
+
+/// Checks the protocol-specific `protocolConfig` of a target (at create/update time), so a bad
+/// configuration is a 400 naming the field instead of a failed session later.
+pub fn validate_protocol_config(
+    spec: &TargetSpec,
+    auth_config: &serde_json::Value,
+) -> Vec<FieldError> {
+    match spec.connector_type {
+        ConnectorType::HttpRest => http_errors(spec, auth_config),
+        ConnectorType::Sse => sse::validate_config(spec),
+        ConnectorType::Websocket => websocket::validate_config(spec),
+        ConnectorType::Grpc => grpc::validate_config(spec),
+    }
+}
+
+fn http_errors(spec: &TargetSpec, auth_config: &serde_json::Value) -> Vec<FieldError> {
+    let conn = TargetConnection {
+        spec: spec.clone(),
+        auth_config: auth_config.clone(),
+    };
+    match http_config::plan(&conn) {
+        Ok(_) => Vec::new(),
+        Err(e) => match e.message.split_once(": ") {
+            Some((field, rule)) if field.starts_with("protocolConfig") => {
+                vec![FieldError {
+                    field: field.to_string(),
+                    rule: rule.to_string(),
+                }]
+            }
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -53,14 +86,25 @@ mod tests {
     }
 
     #[test]
-    fn builds_http_and_rejects_the_rest() {
+    fn builds_every_type_and_validates_protocol_config() {
         let client = reqwest::Client::new();
         assert!(build_connector(&connection(ConnectorType::HttpRest), &client).is_ok());
+        assert!(build_connector(&connection(ConnectorType::Sse), &client).is_ok());
         let err = build_connector(&connection(ConnectorType::Grpc), &client)
             .err()
             .unwrap();
-        assert_eq!(err.kind, ErrorKind::Protocol);
-        assert_eq!(err.message, "connector type GRPC is not supported yet");
+        assert_eq!(err.kind, crate::domain::events::ErrorKind::Protocol);
+        assert!(err.message.contains("protoContent"), "{}", err.message);
+        let mut spec = connection(ConnectorType::HttpRest).spec;
+        spec.protocol_config = Some(json!({"method": "NOT A METHOD"}));
+        let errors = validate_protocol_config(&spec, &json!({"token": "t"}));
+        assert_eq!(errors[0].field, "protocolConfig.method");
+        let grpc = connection(ConnectorType::Grpc).spec;
+        assert!(
+            validate_protocol_config(&grpc, &json!({}))
+                .iter()
+                .any(|e| e.field.starts_with("protocolConfig"))
+        );
     }
 
     #[test]

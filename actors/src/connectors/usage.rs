@@ -132,7 +132,10 @@ mod tests {
     fn ollama_counts_at_the_root() {
         let reply = serde_json::json!({"message": {"content": "hi"}, "prompt_eval_count": 9, "eval_count": 3});
         let counts = super::normalise_usage(&reply, None).unwrap();
-        assert_eq!((counts.input, counts.output, counts.estimated), (9, 3, false));
+        assert_eq!(
+            (counts.input, counts.output, counts.estimated),
+            (9, 3, false)
+        );
     }
 
     use super::*;

@@ -60,7 +60,10 @@ pub fn decide_target(
 }
 
 /// Records a connection test; only active targets can be tested.
-pub fn decide_target_tested(state: Lifecycle, tested: TargetTested) -> Result<Vec<DomainEvent>, ResourceError> {
+pub fn decide_target_tested(
+    state: Lifecycle,
+    tested: TargetTested,
+) -> Result<Vec<DomainEvent>, ResourceError> {
     match state {
         Lifecycle::Active => Ok(vec![DomainEvent::TargetTested(tested)]),
         _ => Err(ResourceError::NotFound),

@@ -9,4 +9,5 @@ pub mod scenario_input;
 pub mod session;
 pub mod target;
 pub mod template;
+pub mod templates;
 pub mod validation;

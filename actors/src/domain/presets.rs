@@ -34,10 +34,22 @@ fn chat_structure(model: &str, extra: Value) -> Value {
 }
 
 fn openai(stream: bool) -> Preset {
-    let extra = if stream { json!({"stream": true, "stream_options": {"include_usage": true}}) } else { json!({}) };
+    let extra = if stream {
+        json!({"stream": true, "stream_options": {"include_usage": true}})
+    } else {
+        json!({})
+    };
     Preset {
-        id: if stream { "openai-chat-stream" } else { "openai-chat" },
-        name: if stream { "OpenAI Chat Completions (streaming)" } else { "OpenAI Chat Completions" },
+        id: if stream {
+            "openai-chat-stream"
+        } else {
+            "openai-chat"
+        },
+        name: if stream {
+            "OpenAI Chat Completions (streaming)"
+        } else {
+            "OpenAI Chat Completions"
+        },
         description: "OpenAI /v1/chat/completions with a bearer API key",
         connector_type: if stream { "SSE" } else { "HTTP_REST" },
         default_endpoint: "https://api.openai.com/v1/chat/completions",
@@ -57,10 +69,22 @@ fn openai(stream: bool) -> Preset {
 }
 
 fn anthropic(stream: bool) -> Preset {
-    let extra = if stream { json!({"stream": true}) } else { json!({}) };
+    let extra = if stream {
+        json!({"stream": true})
+    } else {
+        json!({})
+    };
     Preset {
-        id: if stream { "anthropic-messages-stream" } else { "anthropic-messages" },
-        name: if stream { "Anthropic Messages (streaming)" } else { "Anthropic Messages" },
+        id: if stream {
+            "anthropic-messages-stream"
+        } else {
+            "anthropic-messages"
+        },
+        name: if stream {
+            "Anthropic Messages (streaming)"
+        } else {
+            "Anthropic Messages"
+        },
         description: "Anthropic /v1/messages with an x-api-key header",
         connector_type: if stream { "SSE" } else { "HTTP_REST" },
         default_endpoint: "https://api.anthropic.com/v1/messages",
@@ -133,7 +157,14 @@ fn ollama() -> Preset {
     }
 }
 
-fn custom(id: &'static str, connector_type: &'static str, endpoint: &'static str, request: Value, response: Value, protocol: Value) -> Preset {
+fn custom(
+    id: &'static str,
+    connector_type: &'static str,
+    endpoint: &'static str,
+    request: Value,
+    response: Value,
+    protocol: Value,
+) -> Preset {
     Preset {
         id,
         name: match connector_type {
@@ -168,10 +199,30 @@ pub fn presets() -> Vec<Preset> {
         gemini(),
         azure(),
         ollama(),
-        custom("custom-http", "HTTP_REST", "https://", json!({"messagePath": "message", "structure": {"message": "{{message}}"}}), json!({"responsePath": "response", "errorPath": "error"}), json!({})),
-        custom("custom-websocket", "WEBSOCKET", "wss://", json!({"messagePath": "message", "structure": {"type": "message", "message": "{{message}}"}}), json!({"responsePath": "data.content", "errorPath": "error.message"}), json!({})),
-        custom("custom-grpc", "GRPC", "localhost:50051", json!({"messagePath": "message", "structure": {"message": "{{message}}"}}), json!({"responsePath": "content", "tokenUsagePath": "usage"}),
-            json!({"protoContent": MOCK_PROTO, "packageName": "krawall.mock.v1", "serviceName": "ChatService", "methodName": "SendMessage", "useTls": false})),
+        custom(
+            "custom-http",
+            "HTTP_REST",
+            "https://",
+            json!({"messagePath": "message", "structure": {"message": "{{message}}"}}),
+            json!({"responsePath": "response", "errorPath": "error"}),
+            json!({}),
+        ),
+        custom(
+            "custom-websocket",
+            "WEBSOCKET",
+            "wss://",
+            json!({"messagePath": "message", "structure": {"type": "message", "message": "{{message}}"}}),
+            json!({"responsePath": "data.content", "errorPath": "error.message"}),
+            json!({}),
+        ),
+        custom(
+            "custom-grpc",
+            "GRPC",
+            "localhost:50051",
+            json!({"messagePath": "message", "structure": {"message": "{{message}}"}}),
+            json!({"responsePath": "content", "tokenUsagePath": "usage"}),
+            json!({"protoContent": MOCK_PROTO, "packageName": "krawall.mock.v1", "serviceName": "ChatService", "methodName": "SendMessage", "useTls": false}),
+        ),
     ]
 }
 
@@ -226,10 +277,16 @@ mod tests {
     #[test]
     fn user_fields_win_and_only_the_secret_is_needed() {
         let p = preset("anthropic-messages").unwrap();
-        let body = apply_preset(&p, &json!({"presetId": "anthropic-messages", "name": "mine"}));
+        let body = apply_preset(
+            &p,
+            &json!({"presetId": "anthropic-messages", "name": "mine"}),
+        );
         assert_eq!(body["name"], "mine");
         assert_eq!(body["endpoint"], "https://api.anthropic.com/v1/messages");
         let auth = preset_auth(&p, Some(&json!({"apiKey": "k"})));
-        assert_eq!(auth, json!({"headerName": "x-api-key", "location": "header", "apiKey": "k"}));
+        assert_eq!(
+            auth,
+            json!({"headerName": "x-api-key", "location": "header", "apiKey": "k"})
+        );
     }
 }

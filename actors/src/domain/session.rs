@@ -50,7 +50,7 @@ pub enum SessionCommand {
         node_id: String,
     },
     /// Record an exchange event (sent, received, failed, injected) while running.
-    Record(DomainEvent),
+    Record(Box<DomainEvent>),
     Complete(SessionSummary),
     Fail {
         reason: String,
@@ -126,11 +126,11 @@ pub fn decide(
             })]
         }
         _ if status != SessionStatus::Running => return Err(SessionError::NotRunning(label)),
-        SessionCommand::Record(event) => match event {
+        SessionCommand::Record(event) => match *event {
             DomainEvent::MessageSent(_)
             | DomainEvent::ResponseReceived(_)
             | DomainEvent::MessageFailed(_)
-            | DomainEvent::ErrorInjected(_) => vec![event],
+            | DomainEvent::ErrorInjected(_) => vec![*event],
             other => return Err(SessionError::NotAnExchange(other.event_type())),
         },
         SessionCommand::Complete(summary) => {

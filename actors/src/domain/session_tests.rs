@@ -53,7 +53,7 @@ fn full_lifecycle() {
     let state = given(&q);
     assert_eq!(state.status, Some(SessionStatus::Queued));
     assert!(matches!(
-        decide(&state, id, SessionCommand::Record(sent())),
+        decide(&state, id, SessionCommand::Record(Box::new(sent()))),
         Err(SessionError::NotRunning(_))
     ));
     let started = decide(
@@ -66,7 +66,7 @@ fn full_lifecycle() {
     .unwrap();
     let state = given(&[q, started].concat());
     assert_eq!(
-        decide(&state, id, SessionCommand::Record(sent()))
+        decide(&state, id, SessionCommand::Record(Box::new(sent())))
             .unwrap()
             .len(),
         1
@@ -148,7 +148,7 @@ fn only_exchange_events_are_recorded() {
     let r = decide(
         &state,
         id,
-        SessionCommand::Record(DomainEvent::SessionDeleted(Deleted { id })),
+        SessionCommand::Record(Box::new(DomainEvent::SessionDeleted(Deleted { id }))),
     );
     assert_eq!(r, Err(SessionError::NotAnExchange("SessionDeleted")));
 }

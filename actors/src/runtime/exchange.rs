@@ -166,7 +166,7 @@ impl Shared {
     /// Records an exchange event in the session stream.
     pub async fn record(&self, event: DomainEvent) -> Result<(), Stop> {
         let mut log = self.log.lock().await;
-        log.execute(SessionCommand::Record(event))
+        log.execute(SessionCommand::Record(Box::new(event)))
             .await
             .map_err(|e| Stop::Store(e.to_string()))?;
         Ok(())

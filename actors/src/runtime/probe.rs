@@ -13,9 +13,16 @@ use crate::connectors::{OutboundMessage, TargetConnection, build_connector};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum ProbeEvent {
-    Step { message: String },
-    RawResponse { data: String, extracted_content: String },
-    Error { message: String },
+    Step {
+        message: String,
+    },
+    RawResponse {
+        data: String,
+        extracted_content: String,
+    },
+    Error {
+        message: String,
+    },
     Result(ProbeResult),
 }
 
@@ -43,7 +50,13 @@ fn ms(since: Instant) -> u64 {
 }
 
 /// Runs the probe within `timeout` overall; every step is also sent on `tx` (which may be closed).
-pub async fn probe(conn: TargetConnection, http: reqwest::Client, message: String, timeout: Duration, tx: mpsc::Sender<ProbeEvent>) -> ProbeResult {
+pub async fn probe(
+    conn: TargetConnection,
+    http: reqwest::Client,
+    message: String,
+    timeout: Duration,
+    tx: mpsc::Sender<ProbeEvent>,
+) -> ProbeResult {
     let connector_type = conn.spec.connector_type.as_str().to_string();
     let mut result = ProbeResult {
         success: false,
@@ -56,18 +69,45 @@ pub async fn probe(conn: TargetConnection, http: reqwest::Client, message: Strin
         connector_type,
         error: None,
     };
-    if tokio::time::timeout(timeout, steps(&conn, &http, message, &tx, &mut result)).await.is_err() {
-        result.error = Some(format!("the test did not finish within {} ms", timeout.as_millis()));
+    if tokio::time::timeout(timeout, steps(&conn, &http, message, &tx, &mut result))
+        .await
+        .is_err()
+    {
+        result.error = Some(format!(
+            "the test did not finish within {} ms",
+            timeout.as_millis()
+        ));
     }
     if let Some(error) = &result.error {
-        emit(&tx, ProbeEvent::Error { message: error.clone() }).await;
+        emit(
+            &tx,
+            ProbeEvent::Error {
+                message: error.clone(),
+            },
+        )
+        .await;
     }
     emit(&tx, ProbeEvent::Result(result.clone())).await;
     result
 }
 
-async fn steps(conn: &TargetConnection, http: &reqwest::Client, message: String, tx: &mpsc::Sender<ProbeEvent>, result: &mut ProbeResult) {
-    emit(tx, ProbeEvent::Step { message: format!("Connecting to {} ({})…", conn.spec.endpoint, result.connector_type) }).await;
+async fn steps(
+    conn: &TargetConnection,
+    http: &reqwest::Client,
+    message: String,
+    tx: &mpsc::Sender<ProbeEvent>,
+    result: &mut ProbeResult,
+) {
+    emit(
+        tx,
+        ProbeEvent::Step {
+            message: format!(
+                "Connecting to {} ({})…",
+                conn.spec.endpoint, result.connector_type
+            ),
+        },
+    )
+    .await;
     let started = Instant::now();
     let mut connector = match build_connector(conn, http) {
         Ok(c) => c,
@@ -78,20 +118,57 @@ async fn steps(conn: &TargetConnection, http: &reqwest::Client, message: String,
         return;
     }
     result.connect_latency_ms = ms(started);
-    emit(tx, ProbeEvent::Step { message: format!("Connected ({} ms)", result.connect_latency_ms) }).await;
+    emit(
+        tx,
+        ProbeEvent::Step {
+            message: format!("Connected ({} ms)", result.connect_latency_ms),
+        },
+    )
+    .await;
     let health_started = Instant::now();
     let health = connector.health().await;
     result.healthy = health.healthy;
     result.health_check_latency_ms = ms(health_started);
-    let verdict = if health.healthy { "healthy" } else { "not healthy" };
-    emit(tx, ProbeEvent::Step { message: format!("Health check: {verdict} ({} ms) {}", result.health_check_latency_ms, health.detail) }).await;
-    emit(tx, ProbeEvent::Step { message: format!("Sending test message: {message:?}") }).await;
+    let verdict = if health.healthy {
+        "healthy"
+    } else {
+        "not healthy"
+    };
+    emit(
+        tx,
+        ProbeEvent::Step {
+            message: format!(
+                "Health check: {verdict} ({} ms) {}",
+                result.health_check_latency_ms, health.detail
+            ),
+        },
+    )
+    .await;
+    emit(
+        tx,
+        ProbeEvent::Step {
+            message: format!("Sending test message: {message:?}"),
+        },
+    )
+    .await;
     let send_started = Instant::now();
-    let outbound = OutboundMessage { text: message, session_id: Uuid::now_v7(), message_index: 0, inject: None };
+    let outbound = OutboundMessage {
+        text: message,
+        session_id: Uuid::now_v7(),
+        message_index: 0,
+        inject: None,
+    };
     match connector.send(&outbound).await {
         Ok(reply) => {
             result.latency_ms = ms(send_started);
-            emit(tx, ProbeEvent::RawResponse { data: reply.raw.clone(), extracted_content: reply.text.clone() }).await;
+            emit(
+                tx,
+                ProbeEvent::RawResponse {
+                    data: reply.raw.clone(),
+                    extracted_content: reply.text.clone(),
+                },
+            )
+            .await;
             result.success = true;
             result.test_response = Some(reply.text);
             result.raw_response = Some(reply.raw);
@@ -102,5 +179,11 @@ async fn steps(conn: &TargetConnection, http: &reqwest::Client, message: String,
         }
     }
     connector.disconnect().await;
-    emit(tx, ProbeEvent::Step { message: "Disconnected".into() }).await;
+    emit(
+        tx,
+        ProbeEvent::Step {
+            message: "Disconnected".into(),
+        },
+    )
+    .await;
 }

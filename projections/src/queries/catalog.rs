@@ -61,7 +61,9 @@ fn target(row: &AnyRow) -> Result<TargetView, sqlx::Error> {
         protocol_config: protocol.and_then(|p| serde_json::from_str(&p).ok()),
         preset_id: row.try_get("preset_id")?,
         last_test_at: row.try_get::<Option<i64>, _>("last_test_at_ms")?.map(iso),
-        last_test_success: row.try_get::<Option<i64>, _>("last_test_success")?.map(|v| v != 0),
+        last_test_success: row
+            .try_get::<Option<i64>, _>("last_test_success")?
+            .map(|v| v != 0),
         last_test_error: row.try_get("last_test_error")?,
         created_at: iso(row.try_get("created_at_ms")?),
         updated_at: iso(row.try_get("updated_at_ms")?),

@@ -1,6 +1,8 @@
 //! Read-model queries behind the API: typed views, never raw rows, secrets only masked.
 
 mod catalog;
+mod dashboard;
+mod metrics;
 mod sessions;
 mod time;
 
@@ -8,6 +10,11 @@ pub use catalog::{
     ScenarioView, TargetView, get_scenario, get_target, list_scenarios, list_targets,
     sessions_referencing,
 };
+pub use dashboard::{
+    DashboardTotals, NamedRef, SessionRow, SessionRows, active_sessions, dashboard_totals,
+    recent_activity, scenario_names, session_row, session_rows, target_names,
+};
+pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
 };

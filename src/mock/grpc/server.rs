@@ -88,7 +88,10 @@ impl GrpcMock {
 }
 
 /// Starts the plaintext gRPC mock (with health) on `listener` (bind `127.0.0.1:0` in tests).
-pub async fn start_grpc_mock(listener: TcpListener, settings: MockSettings) -> io::Result<GrpcMock> {
+pub async fn start_grpc_mock(
+    listener: TcpListener,
+    settings: MockSettings,
+) -> io::Result<GrpcMock> {
     start_grpc_mock_with(listener, settings, GrpcMockOptions::default()).await
 }
 
@@ -107,9 +110,7 @@ pub async fn start_grpc_mock_with(
         last_metadata: last_metadata.clone(),
     };
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_serving::<ChatServiceServer<MockChat>>()
-        .await;
+    reporter.set_serving::<ChatServiceServer<MockChat>>().await;
     let mut builder = Server::builder();
     if let Some(tls) = options.tls {
         let identity = Identity::from_pem(tls.cert_pem, tls.key_pem);

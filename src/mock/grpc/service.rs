@@ -152,7 +152,9 @@ impl StreamOptions {
         };
         Self {
             chunk_delay: Duration::from_millis(
-                number("x-chunk-delay-ms").unwrap_or(0).min(MAX_CHUNK_DELAY_MS),
+                number("x-chunk-delay-ms")
+                    .unwrap_or(0)
+                    .min(MAX_CHUNK_DELAY_MS),
             ),
             drop_after: number("x-drop-after").and_then(|n| usize::try_from(n).ok()),
         }
@@ -227,7 +229,10 @@ mod tests {
     #[test]
     fn options_come_from_metadata() {
         let mut metadata = MetadataMap::new();
-        assert_eq!(StreamOptions::from_metadata(&metadata), StreamOptions::default());
+        assert_eq!(
+            StreamOptions::from_metadata(&metadata),
+            StreamOptions::default()
+        );
         metadata.insert("x-chunk-delay-ms", MetadataValue::from_static("25"));
         metadata.insert("x-drop-after", MetadataValue::from_static("2"));
         let options = StreamOptions::from_metadata(&metadata);

@@ -75,7 +75,11 @@ impl GrpcConnector {
         MetadataMap::from_headers(headers)
     }
 
-    fn build_request(&self, text: &str, inject: Option<&str>) -> Result<DynamicMessage, ConnectorError> {
+    fn build_request(
+        &self,
+        text: &str,
+        inject: Option<&str>,
+    ) -> Result<DynamicMessage, ConnectorError> {
         let input = self.plan.method.input();
         if inject == Some("empty_body") {
             return Ok(DynamicMessage::new(input));
@@ -117,7 +121,11 @@ impl GrpcConnector {
                 Ok(None) => return collector.finish(sent),
                 Err(status) if collector.chunks() == 0 => return Err(status_error(&status)),
                 Err(status) => {
-                    return Err(stream_error(&status, collector.chunks(), collector.partial()));
+                    return Err(stream_error(
+                        &status,
+                        collector.chunks(),
+                        collector.partial(),
+                    ));
                 }
             }
         }
@@ -139,19 +147,30 @@ impl GrpcConnector {
             service: service.clone(),
         });
         *request.metadata_mut() = MetadataMap::from_headers(self.plan.metadata.clone());
-        let name = if service.is_empty() { "(server)" } else { service.as_str() };
+        let name = if service.is_empty() {
+            "(server)"
+        } else {
+            service.as_str()
+        };
         match HealthClient::new(channel).check(request).await {
             Ok(response) => {
                 let status = response.into_inner().status();
-                let healthy = status == tonic_health::pb::health_check_response::ServingStatus::Serving;
-                report(healthy, format!("grpc.health.v1 Check {name}: {}", status.as_str_name()))
+                let healthy =
+                    status == tonic_health::pb::health_check_response::ServingStatus::Serving;
+                report(
+                    healthy,
+                    format!("grpc.health.v1 Check {name}: {}", status.as_str_name()),
+                )
             }
             Err(s) if s.code() == Code::Unimplemented => {
                 report(true, "connected; no health service".to_string())
             }
             Err(s) => report(
                 false,
-                format!("grpc.health.v1 Check {name} failed: {}", status_error(&s).message),
+                format!(
+                    "grpc.health.v1 Check {name} failed: {}",
+                    status_error(&s).message
+                ),
             ),
         }
     }

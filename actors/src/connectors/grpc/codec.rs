@@ -131,8 +131,7 @@ message Wrong { int64 text = 1; }
         let pool = compile(PROTO).unwrap();
         let rep = pool.get_message_by_name("t.Rep").unwrap();
         let wrong = pool.get_message_by_name("t.Wrong").unwrap();
-        let message =
-            DynamicMessage::deserialize(wrong, serde_json::json!({"text": "5"})).unwrap();
+        let message = DynamicMessage::deserialize(wrong, serde_json::json!({"text": "5"})).unwrap();
         let mut buf = BytesMut::new();
         encode_message(&message, &mut buf).unwrap();
         let err = decode_message(&rep, buf.freeze()).unwrap_err();

@@ -76,8 +76,11 @@ pub(super) fn plan(conn: &TargetConnection) -> Result<GrpcPlan, ConnectorError> 
         parts.method.parent_service().full_name(),
         parts.method.name()
     );
-    let path = PathAndQuery::try_from(path)
-        .map_err(|e| config_error(format!("protocolConfig.methodName: not a usable path ({e})")))?;
+    let path = PathAndQuery::try_from(path).map_err(|e| {
+        config_error(format!(
+            "protocolConfig.methodName: not a usable path ({e})"
+        ))
+    })?;
     Ok(GrpcPlan {
         endpoint: parts.endpoint,
         uri: parts.uri,
@@ -106,8 +109,12 @@ pub(super) fn request_message(
 ) -> Result<DynamicMessage, FieldError> {
     let mut body = template.structure.clone().unwrap_or_else(|| json!({}));
     substitute_placeholder(&mut body, text);
-    write_path(&mut body, &template.message_path, Value::String(text.to_string()))
-        .map_err(|e| field_error("requestTemplate.messagePath", e.to_string()))?;
+    write_path(
+        &mut body,
+        &template.message_path,
+        Value::String(text.to_string()),
+    )
+    .map_err(|e| field_error("requestTemplate.messagePath", e.to_string()))?;
     DynamicMessage::deserialize(input.clone(), body).map_err(|e| {
         field_error(
             "requestTemplate",
@@ -138,7 +145,10 @@ fn build_parts(spec: &TargetSpec) -> Result<Parts, Vec<FieldError>> {
     let extra_metadata = extra_metadata(&config.metadata)
         .map_err(|e| errors.push(e))
         .ok();
-    errors.extend(template_errors(&spec.request_template, &spec.response_template));
+    errors.extend(template_errors(
+        &spec.request_template,
+        &spec.response_template,
+    ));
     let method = find_method(&config).map_err(|e| errors.push(e)).ok();
     if let Some(method) = &method
         && errors.is_empty()
@@ -163,15 +173,24 @@ fn build_parts(spec: &TargetSpec) -> Result<Parts, Vec<FieldError>> {
 fn parse_config(spec: &TargetSpec) -> Result<GrpcProtocolConfig, FieldError> {
     match &spec.protocol_config {
         None | Some(Value::Null) => Ok(GrpcProtocolConfig::default()),
-        Some(value) => GrpcProtocolConfig::deserialize(value)
-            .map_err(|e| field_error("protocolConfig", e.to_string())),
+        Some(value) => serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let field = match path.as_str() {
+                "" | "." => "protocolConfig".to_string(),
+                path => format!("protocolConfig.{path}"),
+            };
+            field_error(&field, e.into_inner().to_string())
+        }),
     }
 }
 
 /// Compiles the proto text and finds the method (defaults: the proto's package, `ChatService`,
 /// `SendMessage`).
 fn find_method(config: &GrpcProtocolConfig) -> Result<MethodDescriptor, FieldError> {
-    let source = config.proto_content.as_deref().filter(|s| !s.trim().is_empty());
+    let source = config
+        .proto_content
+        .as_deref()
+        .filter(|s| !s.trim().is_empty());
     let source = source.ok_or_else(|| {
         let rule = match non_empty(&config.proto_path) {
             Some(_) => "required: paste the .proto text here (protoPath, a file on the server, is not supported)",
@@ -214,9 +233,12 @@ fn endpoint(raw: &str, config: &GrpcProtocolConfig) -> Result<(Endpoint, String)
     if !tls {
         return Ok((endpoint, uri));
     }
-    let endpoint = endpoint
-        .tls_config(tls_config(config)?)
-        .map_err(|e| field_error("protocolConfig.caCert", format!("unusable TLS settings ({e})")))?;
+    let endpoint = endpoint.tls_config(tls_config(config)?).map_err(|e| {
+        field_error(
+            "protocolConfig.caCert",
+            format!("unusable TLS settings ({e})"),
+        )
+    })?;
     Ok((endpoint, uri))
 }
 
@@ -253,7 +275,10 @@ fn auth_metadata(auth: &AuthPlacement) -> Result<HeaderMap, FieldError> {
         let name = HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
             .map_err(|_| field_error(field, "is not a valid metadata key"))?;
         let mut value = HeaderValue::from_str(value).map_err(|_| {
-            field_error("authConfig.apiKey", "contains characters not allowed in metadata")
+            field_error(
+                "authConfig.apiKey",
+                "contains characters not allowed in metadata",
+            )
         })?;
         value.set_sensitive(true);
         metadata.insert(name, value);
@@ -283,8 +308,14 @@ fn template_errors(request: &RequestTemplate, response: &ResponseTemplate) -> Ve
         errors.push(field_error("requestTemplate.messagePath", e.to_string()));
     }
     let reads = [
-        ("responseTemplate.responsePath", Some(&response.response_path)),
-        ("responseTemplate.tokenUsagePath", response.token_usage_path.as_ref()),
+        (
+            "responseTemplate.responsePath",
+            Some(&response.response_path),
+        ),
+        (
+            "responseTemplate.tokenUsagePath",
+            response.token_usage_path.as_ref(),
+        ),
         ("responseTemplate.errorPath", response.error_path.as_ref()),
     ];
     for (field, path) in reads {

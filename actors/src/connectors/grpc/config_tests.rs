@@ -49,7 +49,10 @@ fn defaults_find_chat_service_send_message() {
     let mut conn = conn;
     conn.spec.auth_type = AuthType::BearerToken;
     let plan = plan(&conn).unwrap();
-    assert_eq!(plan.path.as_str(), "/krawall.mock.v1.ChatService/SendMessage");
+    assert_eq!(
+        plan.path.as_str(),
+        "/krawall.mock.v1.ChatService/SendMessage"
+    );
     assert_eq!(plan.uri, "http://127.0.0.1:50051");
     assert_eq!(plan.metadata["authorization"], "Bearer sk-1");
     assert!(plan.metadata["authorization"].is_sensitive());
@@ -58,7 +61,9 @@ fn defaults_find_chat_service_send_message() {
 #[test]
 fn request_is_built_from_the_template() {
     let pool = proto::compile(PROTO).unwrap();
-    let input = pool.get_message_by_name("krawall.mock.v1.ChatRequest").unwrap();
+    let input = pool
+        .get_message_by_name("krawall.mock.v1.ChatRequest")
+        .unwrap();
     let s = spec(json!({}));
     let message = request_message(&s.request_template, &input, "hi").unwrap();
     let json = serde_json::to_value(&message).unwrap();
@@ -84,7 +89,9 @@ fn validation_names_the_field() {
     let errors = validate_config(&spec(json!({"protoContent": broken})));
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].to_string().starts_with("protocolConfig.protoContent: line 3: "),
+        errors[0]
+            .to_string()
+            .starts_with("protocolConfig.protoContent: line 3: "),
         "{errors:?}"
     );
     let errors = validate_config(&spec(json!({"protoContent": PROTO, "methodName": "X"})));
@@ -110,7 +117,10 @@ fn endpoint_tls_and_metadata_are_checked() {
     assert_eq!(got[1], "protocolConfig.metadata.x-a: must be a string");
     s.endpoint = "https://h:1".into();
     let got = fields(&validate_config(&s));
-    assert!(got[0].starts_with("protocolConfig.caCert: must be a PEM"), "{got:?}");
+    assert!(
+        got[0].starts_with("protocolConfig.caCert: must be a PEM"),
+        "{got:?}"
+    );
     s.endpoint = "h:1/path".into();
     assert!(fields(&validate_config(&s))[0].contains("no path"));
 }
@@ -128,8 +138,14 @@ fn tls_defaults_follow_scheme_and_legacy_spelling() {
         .uri
     };
     assert_eq!(conn("h:1", json!({"protoContent": PROTO})), "http://h:1");
-    assert_eq!(conn("https://h:1/", json!({"protoContent": PROTO})), "https://h:1");
-    assert_eq!(conn("http://h:1", json!({"protoContent": PROTO})), "http://h:1");
+    assert_eq!(
+        conn("https://h:1/", json!({"protoContent": PROTO})),
+        "https://h:1"
+    );
+    assert_eq!(
+        conn("http://h:1", json!({"protoContent": PROTO})),
+        "http://h:1"
+    );
     let legacy = json!({"protoContent": PROTO, "useTLS": true});
     assert_eq!(conn("h:1", legacy), "https://h:1");
     let off = json!({"protoContent": PROTO, "useTls": false});
@@ -152,4 +168,12 @@ fn client_streaming_is_rejected_and_templates_checked() {
     s.request_template.message_path = "text".into();
     let errors = validate_config(&s);
     assert_eq!(errors[0].field, "requestTemplate", "{errors:?}");
+}
+
+#[test]
+fn config_type_errors_name_the_key() {
+    let errors = validate_config(&spec(json!({"protoContent": PROTO, "useTls": 3})));
+    assert_eq!(errors[0].field, "protocolConfig.useTls", "{errors:?}");
+    let errors = validate_config(&spec(json!({"protoPath": "/srv/chat.proto"})));
+    assert!(errors[0].rule.contains("not supported"), "{errors:?}");
 }

@@ -32,4 +32,6 @@ mod status;
 pub use client::GrpcConnector;
 pub use codec::{DynamicCodec, DynamicDecoder, DynamicEncoder};
 pub use config::validate_config;
-pub use proto::{CompileError, LookupError, PROTO_FILE_NAME, compile, default_package, find_method};
+pub use proto::{
+    CompileError, LookupError, PROTO_FILE_NAME, compile, default_package, find_method,
+};

@@ -41,9 +41,7 @@ pub enum LookupError {
         method: String,
         available: String,
     },
-    #[error(
-        "method \"{method}\" is {kind}; only unary and server-streaming methods are supported"
-    )]
+    #[error("method \"{method}\" is {kind}; only unary and server-streaming methods are supported")]
     Streaming { method: String, kind: &'static str },
 }
 
@@ -265,8 +263,9 @@ message Rep { string answer = 1; }
 
     #[test]
     fn a_proto_without_package_uses_bare_names() {
-        let pool = compile("syntax = \"proto3\";\nservice S { rpc M(E) returns (E); }\nmessage E {}\n")
-            .unwrap();
+        let pool =
+            compile("syntax = \"proto3\";\nservice S { rpc M(E) returns (E); }\nmessage E {}\n")
+                .unwrap();
         assert_eq!(default_package(&pool), "");
         assert!(find_method(&pool, "", "S", "M").is_ok());
     }

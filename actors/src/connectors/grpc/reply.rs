@@ -37,9 +37,17 @@ pub(super) fn unary_reply(
     let json = to_json(message)?;
     let path = &response.response_path;
     let text = match read_path(&json, path).map_err(|e| protocol(e.to_string()))? {
-        Some(Value::Null) => return Err(protocol(format!("responsePath `{path}` is null in the reply"))),
+        Some(Value::Null) => {
+            return Err(protocol(format!(
+                "responsePath `{path}` is null in the reply"
+            )));
+        }
         Some(value) => render(value),
-        None => return Err(protocol(format!("responsePath `{path}` not found in the reply"))),
+        None => {
+            return Err(protocol(format!(
+                "responsePath `{path}` not found in the reply"
+            )));
+        }
     };
     let tokens = usage_or_estimate(&json, response.token_usage_path.as_deref(), sent, &text);
     Ok(Reply {
@@ -134,15 +142,21 @@ impl<'a> StreamCollector<'a> {
             &self.response.response_path,
             Value::String(self.text.clone()),
         );
-        let tokens = self.usage.unwrap_or_else(|| {
-            usage_or_estimate(&Value::Null, None, sent, &self.text)
-        });
-        let ttft_ms = self.first_chunk.map_or(0, |t| ms(t.duration_since(self.started)));
+        let tokens = self
+            .usage
+            .unwrap_or_else(|| usage_or_estimate(&Value::Null, None, sent, &self.text));
+        let ttft_ms = self
+            .first_chunk
+            .map_or(0, |t| ms(t.duration_since(self.started)));
         let gaps = self.chunks.saturating_sub(1);
         let stream = StreamMetrics {
             ttft_ms,
             chunks: self.chunks,
-            inter_chunk_mean_ms: if gaps == 0 { 0.0 } else { self.gap_total_ms / gaps as f64 },
+            inter_chunk_mean_ms: if gaps == 0 {
+                0.0
+            } else {
+                self.gap_total_ms / gaps as f64
+            },
             inter_chunk_max_ms: self.gap_max_ms,
         };
         Ok(Reply {
@@ -198,26 +212,36 @@ message Usage { uint32 prompt_tokens = 1; uint32 completion_tokens = 2; }
     #[test]
     fn json_keeps_proto_names_and_defaults() {
         let json = to_json(&message(json!({"content": "hi", "big": 5}))).unwrap();
-        assert_eq!(
-            json,
-            json!({"content": "hi", "done": false, "big": 5})
-        );
+        assert_eq!(json, json!({"content": "hi", "done": false, "big": 5}));
         let json = to_json(&message(json!({"usage": {"promptTokens": 3}}))).unwrap();
-        assert_eq!(json["usage"], json!({"prompt_tokens": 3, "completion_tokens": 0}));
+        assert_eq!(
+            json["usage"],
+            json!({"prompt_tokens": 3, "completion_tokens": 0})
+        );
     }
 
     #[test]
     fn unary_reads_text_and_usage() {
-        let m = message(json!({"content": "hello", "usage": {"prompt_tokens": 2, "completion_tokens": 7}}));
+        let m = message(
+            json!({"content": "hello", "usage": {"prompt_tokens": 2, "completion_tokens": 7}}),
+        );
         let reply = unary_reply(&m, &template("content"), "hi").unwrap();
         assert_eq!(reply.text, "hello");
         assert_eq!(
             reply.tokens,
-            TokenCounts { input: 2, output: 7, estimated: false }
+            TokenCounts {
+                input: 2,
+                output: 7,
+                estimated: false
+            }
         );
         let err = unary_reply(&m, &template("answer"), "hi").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Protocol);
-        assert!(err.message.contains("`answer` not found"), "{}", err.message);
+        assert!(
+            err.message.contains("`answer` not found"),
+            "{}",
+            err.message
+        );
         let err = unary_reply(&m, &template("usage.missing"), "hi").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Protocol);
     }

@@ -11,14 +11,16 @@ use crate::connectors::ConnectorError;
 use crate::domain::events::ErrorKind;
 
 /// A failed call: `Unavailable` → `Connect`, `DeadlineExceeded` → `Timeout`,
-/// `ResourceExhausted` → `RateLimited` (with `retry-after`), a reply that does not match the
-/// proto → `Protocol`, any other code → `HttpStatus`. `status` is the gRPC code.
+/// `ResourceExhausted` → `RateLimited` (with `retry-after`), a broken connection (`Unknown` from
+/// the transport) → `Connect`, a reply that does not match the proto → `Protocol`, any other
+/// code → `HttpStatus`. `status` is the gRPC code.
 pub(super) fn status_error(status: &Status) -> ConnectorError {
     if is_decode_error(status) {
         return ConnectorError::new(ErrorKind::Protocol, status.message());
     }
     let kind = match status.code() {
         Code::Unavailable => ErrorKind::Connect,
+        Code::Unknown if from_transport(status) => ErrorKind::Connect,
         Code::DeadlineExceeded => ErrorKind::Timeout,
         Code::ResourceExhausted => ErrorKind::RateLimited,
         _ => ErrorKind::HttpStatus,
@@ -92,6 +94,19 @@ fn with_sources(err: &dyn std::error::Error) -> String {
     message
 }
 
+/// Whether the status wraps a transport failure (connection reset, TLS mismatch) rather than
+/// a code sent by the server.
+fn from_transport(status: &Status) -> bool {
+    let mut source = status.source();
+    while let Some(cause) = source {
+        if cause.is::<tonic::transport::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
 fn code_number(code: Code) -> u16 {
     u16::try_from(code as i32).unwrap_or(u16::MAX)
 }
@@ -113,7 +128,11 @@ mod tests {
         let cases = [
             (Status::unavailable("down"), ErrorKind::Connect, 14),
             (Status::deadline_exceeded("slow"), ErrorKind::Timeout, 4),
-            (Status::resource_exhausted("busy"), ErrorKind::RateLimited, 8),
+            (
+                Status::resource_exhausted("busy"),
+                ErrorKind::RateLimited,
+                8,
+            ),
             (Status::internal("boom"), ErrorKind::HttpStatus, 13),
             (Status::unimplemented("no"), ErrorKind::HttpStatus, 12),
         ];

@@ -210,10 +210,16 @@ impl<'a> Assembler<'a> {
             .filter(|v| !v.is_null());
         let generic = || {
             let error = json.get("error").filter(|v| !v.is_null())?;
-            Some(error.get("message").cloned().unwrap_or_else(|| error.clone()))
+            Some(
+                error
+                    .get("message")
+                    .cloned()
+                    .unwrap_or_else(|| error.clone()),
+            )
         };
         let detail = configured.or_else(generic).or_else(|| {
-            let named = event == "error" || json.get("type").and_then(Value::as_str) == Some("error");
+            let named =
+                event == "error" || json.get("type").and_then(Value::as_str) == Some("error");
             named.then(|| json.clone())
         })?;
         Some(truncate(&match detail {
@@ -259,7 +265,8 @@ impl RawCapture {
         if chunk.len() > room {
             self.truncated = true;
         }
-        self.bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        self.bytes
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
 
     /// The captured text (lossy UTF-8), marked when it was cut.

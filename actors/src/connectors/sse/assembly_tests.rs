@@ -16,7 +16,8 @@ fn rules(response_path: &str) -> Rules {
 }
 
 fn openai_chunk(delta: Value) -> String {
-    json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}).to_string()
+    json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]})
+        .to_string()
 }
 
 #[test]
@@ -68,13 +69,31 @@ fn anthropic_sequence_merges_usage_and_stops_at_message_stop() {
     let rules = rules("delta.text");
     let mut a = Assembler::new(&rules);
     let events = [
-        ("message_start", json!({"type": "message_start", "message": {"usage": {"input_tokens": 25, "output_tokens": 1}}})),
-        ("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"usage": {"input_tokens": 25, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
         ("ping", json!({"type": "ping"})),
-        ("content_block_delta", json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "Hi "}})),
-        ("content_block_delta", json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "there"}})),
-        ("content_block_stop", json!({"type": "content_block_stop", "index": 0})),
-        ("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 15}})),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "Hi "}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "there"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 15}}),
+        ),
     ];
     for (i, (name, data)) in events.iter().enumerate() {
         let step = a.push(name, &data.to_string(), i as u64);
@@ -164,7 +183,8 @@ fn empty_content_resolves_without_counting_a_chunk() {
 fn error_events_fail_the_stream() {
     let r = rules("delta.text");
     let mut a = Assembler::new(&r);
-    let data = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    let data =
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
     assert_eq!(
         a.push("error", &data.to_string(), 1),
         Step::Failed("Overloaded".into())

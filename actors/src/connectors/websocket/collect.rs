@@ -129,7 +129,14 @@ mod tests {
         acc.finish_with(&frame(t0 + ms(90), done));
         let reply = acc.into_reply("hey", None, true);
         assert_eq!(reply.text, "Hello!");
-        assert_eq!((reply.tokens.input, reply.tokens.output, reply.tokens.estimated), (3, 2, false));
+        assert_eq!(
+            (
+                reply.tokens.input,
+                reply.tokens.output,
+                reply.tokens.estimated
+            ),
+            (3, 2, false)
+        );
         let s = reply.stream.unwrap();
         assert_eq!((s.ttft_ms, s.chunks, s.inter_chunk_max_ms), (40, 3, 30));
         assert!((s.inter_chunk_mean_ms - 20.0).abs() < f64::EPSILON);
@@ -140,10 +147,20 @@ mod tests {
     fn single_frame_reply_estimates_tokens() {
         let t0 = Instant::now();
         let mut acc = Accumulator::new(t0);
-        acc.push("abcdefgh", &frame(t0, json!({"data": {"content": "abcdefgh"}})));
+        acc.push(
+            "abcdefgh",
+            &frame(t0, json!({"data": {"content": "abcdefgh"}})),
+        );
         let reply = acc.into_reply("1234", None, false);
         assert_eq!(reply.stream, None);
-        assert_eq!((reply.tokens.input, reply.tokens.output, reply.tokens.estimated), (1, 2, true));
+        assert_eq!(
+            (
+                reply.tokens.input,
+                reply.tokens.output,
+                reply.tokens.estimated
+            ),
+            (1, 2, true)
+        );
         assert_eq!(reply.json, json!({"data": {"content": "abcdefgh"}}));
     }
 }

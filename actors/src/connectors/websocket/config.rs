@@ -1,5 +1,8 @@
 //! `protocolConfig` of a WebSocket target: parsing with defaults and validation that names the
 //! field (`protocolConfig.reconnect.maxAttempts`), resolved into [`WsSettings`].
+//!
+//! Unknown keys are ignored (as for HTTP targets); upstream's `timeout` and `noReconnect` are
+//! accepted as aliases.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,6 +12,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::settings::{Correlation, Reconnect, SocketIo, Streaming, WsSettings};
 use crate::connectors::paths::{validate_read_path, validate_write_path};
 use crate::domain::target::{AuthType, TargetSpec};
 use crate::domain::validation::{FieldError, Validator};
@@ -84,66 +88,6 @@ struct RawSocketIo {
     event: Option<String>,
     namespace: Option<String>,
     reply_event: Option<String>,
-}
-
-/// How a reply frame is told apart from typing indicators, acks and other requests' replies.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Correlation {
-    /// A fresh id is written at `write` and must come back at `read`.
-    Id { write: String, read: String },
-    /// The frame must have `path` (equal to `equals` when given).
-    Matcher { path: String, equals: Option<Value> },
-    /// The next frame whose `responsePath` resolves.
-    Next,
-}
-
-/// A reply spread over several frames.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Streaming {
-    pub done_path: Option<String>,
-    pub done_value: Option<Value>,
-    pub idle_gap: Duration,
-}
-
-/// Bounded exponential backoff for reconnects.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Reconnect {
-    pub max_attempts: u32,
-    pub initial: Duration,
-    pub max: Duration,
-}
-
-impl Reconnect {
-    /// The wait before retry `n` (1-based): `initial × 2^(n-1)`, capped at `max`.
-    pub fn delay(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1));
-        self.initial.saturating_mul(factor).min(self.max)
-    }
-}
-
-/// Socket.IO (Engine.IO v4) framing.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct SocketIo {
-    pub event: String,
-    /// `/` for the main namespace.
-    pub namespace: String,
-    /// Only events with this name are replies (any event when `None`).
-    pub reply_event: Option<String>,
-}
-
-/// Everything from `protocolConfig`, resolved with defaults (no credentials in here).
-#[derive(Debug, Clone)]
-pub(super) struct WsSettings {
-    pub connect_timeout: Duration,
-    pub message_timeout: Option<Duration>,
-    pub subprotocol: Option<String>,
-    pub auth_in_subprotocol: bool,
-    /// Extra upgrade headers, including `X-Persona`.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub correlation: Correlation,
-    pub streaming: Option<Streaming>,
-    pub reconnect: Reconnect,
-    pub socket_io: Option<SocketIo>,
 }
 
 /// Checks the endpoint, the template paths and `protocolConfig` of a WebSocket target; every
@@ -231,8 +175,14 @@ fn check_templates(v: &mut Validator, spec: &TargetSpec) {
     }
     let response = &spec.response_template;
     let reads = [
-        ("responseTemplate.responsePath", Some(&response.response_path)),
-        ("responseTemplate.tokenUsagePath", response.token_usage_path.as_ref()),
+        (
+            "responseTemplate.responsePath",
+            Some(&response.response_path),
+        ),
+        (
+            "responseTemplate.tokenUsagePath",
+            response.token_usage_path.as_ref(),
+        ),
         ("responseTemplate.errorPath", response.error_path.as_ref()),
     ];
     for (field, path) in reads {
@@ -259,7 +209,10 @@ fn check_token(v: &mut Validator, field: &str, value: &str) {
     let value = value.trim();
     let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if value.is_empty() || !value.chars().all(tchar) {
-        v.push(field, "must be a non-empty token (letters, digits, !#$%&'*+-.^_`|~)");
+        v.push(
+            field,
+            "must be a non-empty token (letters, digits, !#$%&'*+-.^_`|~)",
+        );
     }
 }
 
@@ -272,9 +225,13 @@ fn headers(
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| ("x-persona", p, "protocolConfig.persona".to_string()));
-    let extra = extra
-        .iter()
-        .map(|(k, val)| (k.as_str(), val.as_str(), format!("protocolConfig.headers.{k}")));
+    let extra = extra.iter().map(|(k, val)| {
+        (
+            k.as_str(),
+            val.as_str(),
+            format!("protocolConfig.headers.{k}"),
+        )
+    });
     let mut out = Vec::new();
     for (name, value, field) in extra.chain(persona) {
         let name = HeaderName::from_bytes(name.trim().as_bytes());
@@ -306,7 +263,10 @@ fn correlation(
         return Correlation::Id { write, read };
     }
     if reply_id_path.is_some() {
-        v.push("protocolConfig.replyIdPath", "requires protocolConfig.idPath");
+        v.push(
+            "protocolConfig.replyIdPath",
+            "requires protocolConfig.idPath",
+        );
     }
     match matcher {
         Some(m) if m.path.trim().is_empty() => {
@@ -358,7 +318,9 @@ fn reconnect(v: &mut Validator, raw: Option<RawReconnect>, disabled: bool) -> Re
         );
     }
     let initial = raw.initial_delay_ms.unwrap_or(DEFAULT_INITIAL_DELAY_MS);
-    let max = raw.max_delay_ms.unwrap_or(DEFAULT_MAX_DELAY_MS.max(initial));
+    let max = raw
+        .max_delay_ms
+        .unwrap_or(DEFAULT_MAX_DELAY_MS.max(initial));
     millis(v, "protocolConfig.reconnect.initialDelayMs", initial);
     millis(v, "protocolConfig.reconnect.maxDelayMs", max);
     if max < initial {
@@ -374,14 +336,24 @@ fn reconnect(v: &mut Validator, raw: Option<RawReconnect>, disabled: bool) -> Re
     }
 }
 
-fn socket_io(v: &mut Validator, raw: Option<RawSocketIo>, protocol: Option<&str>) -> Option<SocketIo> {
+fn socket_io(
+    v: &mut Validator,
+    raw: Option<RawSocketIo>,
+    protocol: Option<&str>,
+) -> Option<SocketIo> {
     let by_protocol = protocol.is_some_and(|p| {
-        matches!(p.trim().to_ascii_lowercase().as_str(), "socket.io" | "socketio")
+        matches!(
+            p.trim().to_ascii_lowercase().as_str(),
+            "socket.io" | "socketio"
+        )
     });
     if let Some(p) = protocol.filter(|_| !by_protocol) {
         let p = p.trim().to_ascii_lowercase();
         if !matches!(p.as_str(), "raw" | "websocket" | "") {
-            v.push("protocolConfig.protocol", "must be \"socket.io\" or \"raw\"");
+            v.push(
+                "protocolConfig.protocol",
+                "must be \"socket.io\" or \"raw\"",
+            );
         }
     }
     let raw = match raw {
@@ -393,8 +365,15 @@ fn socket_io(v: &mut Validator, raw: Option<RawSocketIo>, protocol: Option<&str>
     if event.trim().is_empty() {
         v.push("protocolConfig.socketIo.event", "must not be empty");
     }
-    let namespace = raw.namespace.map(|n| n.trim().to_string()).unwrap_or_default();
-    let namespace = if namespace.is_empty() { "/".to_string() } else { namespace };
+    let namespace = raw
+        .namespace
+        .map(|n| n.trim().to_string())
+        .unwrap_or_default();
+    let namespace = if namespace.is_empty() {
+        "/".to_string()
+    } else {
+        namespace
+    };
     if !namespace.starts_with('/') || namespace.contains(',') {
         v.push(
             "protocolConfig.socketIo.namespace",

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::collect::Accumulator;
-use super::config::Correlation;
 use super::framing::encode_event;
 use super::link::{Event, Link};
 use super::matching::{FrameClass, ReplyRules};
 use super::plan::WsPlan;
+use super::settings::Correlation;
 use crate::connectors::http_config::{
     OVERSIZED_BYTES, malformed_body, pad_to, substitute_placeholder,
 };
@@ -111,8 +111,8 @@ impl WebSocketConnector {
         text: &str,
     ) -> Result<(Option<String>, String), ConnectorError> {
         let correlation = &self.plan.settings.correlation;
-        let id = matches!(correlation, Correlation::Id { .. })
-            .then(|| uuid::Uuid::new_v4().to_string());
+        let id =
+            matches!(correlation, Correlation::Id { .. }).then(|| uuid::Uuid::new_v4().to_string());
         match message.inject.as_deref() {
             Some("malformed_json") => return Ok((id, malformed_body(text))),
             Some("empty_body") => return Ok((id, String::new())),
@@ -123,8 +123,12 @@ impl WebSocketConnector {
         };
         let mut body = self.request.structure.clone().unwrap_or_else(|| json!({}));
         substitute_placeholder(&mut body, text);
-        write_path(&mut body, &self.request.message_path, Value::String(text.into()))
-            .map_err(|e| config_error("requestTemplate.messagePath", &e))?;
+        write_path(
+            &mut body,
+            &self.request.message_path,
+            Value::String(text.into()),
+        )
+        .map_err(|e| config_error("requestTemplate.messagePath", &e))?;
         if let (Some(id), Correlation::Id { write, .. }) = (&id, correlation) {
             write_path(&mut body, write, Value::String(id.clone()))
                 .map_err(|e| config_error("protocolConfig.idPath", &e))?;
@@ -192,7 +196,10 @@ impl WebSocketConnector {
         }
         let last = last.unwrap_or_else(|| ConnectorError::new(ErrorKind::Connect, "no attempt"));
         Err(ConnectorError {
-            message: format!("gave up after {attempts} connection attempts: {}", last.message),
+            message: format!(
+                "gave up after {attempts} connection attempts: {}",
+                last.message
+            ),
             ..last
         })
     }
@@ -210,7 +217,10 @@ impl WebSocketConnector {
             self.drain();
             within(deadline, self.ensure_link()).await?;
             let sent_at = Instant::now();
-            let written = self.link.as_ref().and_then(|l| l.queue_text(frame.to_string()));
+            let written = self
+                .link
+                .as_ref()
+                .and_then(|l| l.queue_text(frame.to_string()));
             let Some(written) = written else {
                 self.link = None;
                 continue;
@@ -248,23 +258,9 @@ impl WebSocketConnector {
         };
         loop {
             let idle_at = idle_gap.zip(acc.last_chunk_at()).map(|(gap, at)| at + gap);
-            let wake = match (idle_at, deadline.map(|d| d.at)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let event = match wake {
-                None => link.next().await,
-                Some(at) => match tokio::time::timeout_at(at.into(), link.next()).await {
-                    Ok(event) => event,
-                    Err(_) if idle_at.is_some_and(|i| i <= Instant::now()) => {
-                        return Ok(acc.into_reply(sent_text, usage_path, streamed));
-                    }
-                    Err(_) => return Err(timeout_error(deadline, acc.partial())),
-                },
-            };
-            let frame = match event {
-                Event::Frame(frame) => frame,
-                Event::Closed(reason) => {
+            let frame = match wait(link, idle_at, deadline.map(|d| d.at)).await {
+                Wait::Event(Event::Frame(frame)) => frame,
+                Wait::Event(Event::Closed(reason)) => {
                     return Err(ConnectorError {
                         partial: acc.partial(),
                         ..ConnectorError::new(
@@ -273,27 +269,50 @@ impl WebSocketConnector {
                         )
                     });
                 }
+                Wait::IdleGap => return Ok(acc.into_reply(sent_text, usage_path, streamed)),
+                Wait::Deadline => return Err(timeout_error(deadline, acc.partial())),
             };
-            match self.rules.classify(&frame.json, id) {
-                FrameClass::Skip => {}
+            let complete = match self.rules.classify(&frame.json, id) {
+                FrameClass::Skip => false,
                 FrameClass::Content { text, done } => {
                     acc.push(&text, &frame);
-                    if !streamed || done {
-                        return Ok(acc.into_reply(sent_text, usage_path, streamed));
-                    }
+                    !streamed || done
                 }
                 FrameClass::Done => {
                     acc.finish_with(&frame);
-                    return Ok(acc.into_reply(sent_text, usage_path, streamed));
+                    true
                 }
                 FrameClass::Failure(e) => {
-                    return Err(ConnectorError {
-                        partial: acc.partial(),
-                        ..e
-                    });
+                    let partial = acc.partial();
+                    return Err(ConnectorError { partial, ..e });
                 }
+            };
+            if complete {
+                return Ok(acc.into_reply(sent_text, usage_path, streamed));
             }
         }
+    }
+}
+
+/// What ended a wait for the next frame.
+enum Wait {
+    Event(Event),
+    /// No chunk for the streaming idle gap: the streamed reply is complete.
+    IdleGap,
+    /// `timeoutMs` expired.
+    Deadline,
+}
+
+async fn wait(link: &mut Link, idle_at: Option<Instant>, deadline: Option<Instant>) -> Wait {
+    let wake = match (idle_at, deadline) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(at), None) | (None, Some(at)) => at,
+        (None, None) => return Wait::Event(link.next().await),
+    };
+    match tokio::time::timeout_at(wake.into(), link.next()).await {
+        Ok(event) => Wait::Event(event),
+        Err(_) if idle_at.is_some_and(|at| at <= Instant::now()) => Wait::IdleGap,
+        Err(_) => Wait::Deadline,
     }
 }
 
@@ -361,7 +380,11 @@ impl Connector for WebSocketConnector {
                 let ms = elapsed_ms(started);
                 report(true, ms, format!("pong after {ms} ms"))
             }
-            Ok(Err(_)) => report(false, elapsed_ms(started), "the connection closed before the pong"),
+            Ok(Err(_)) => report(
+                false,
+                elapsed_ms(started),
+                "the connection closed before the pong",
+            ),
             Err(_) => report(false, elapsed_ms(started), "no pong within 5 s"),
         }
     }

@@ -191,30 +191,56 @@ mod tests {
     #[test]
     fn socket_packets_with_namespace_and_ack_id() {
         let p = parse_socket("2[\"message\",{\"a\":1}]").unwrap();
-        assert_eq!((p.kind, p.namespace, p.ack_id), (SocketKind::Event, "/", None));
+        assert_eq!(
+            (p.kind, p.namespace, p.ack_id),
+            (SocketKind::Event, "/", None)
+        );
         assert_eq!(p.data, "[\"message\",{\"a\":1}]");
         let p = parse_socket("2/chat,17[\"m\",2]").unwrap();
-        assert_eq!((p.namespace, p.ack_id, p.data), ("/chat", Some(17), "[\"m\",2]"));
+        assert_eq!(
+            (p.namespace, p.ack_id, p.data),
+            ("/chat", Some(17), "[\"m\",2]")
+        );
         let p = parse_socket("312[\"ok\"]").unwrap();
-        assert_eq!((p.kind, p.ack_id, p.data), (SocketKind::Ack, Some(12), "[\"ok\"]"));
+        assert_eq!(
+            (p.kind, p.ack_id, p.data),
+            (SocketKind::Ack, Some(12), "[\"ok\"]")
+        );
         let p = parse_socket("51-/x,[\"m\",{\"_placeholder\":true,\"num\":0}]").unwrap();
         assert_eq!((p.kind, p.namespace), (SocketKind::BinaryEvent, "/x"));
         let p = parse_socket("0{\"sid\":\"s\"}").unwrap();
         assert_eq!((p.kind, p.data), (SocketKind::Connect, "{\"sid\":\"s\"}"));
         let p = parse_socket("1/chat").unwrap();
-        assert_eq!((p.kind, p.namespace, p.data), (SocketKind::Disconnect, "/chat", ""));
-        assert_eq!(parse_socket("4{\"message\":\"no\"}").unwrap().kind, SocketKind::ConnectError);
+        assert_eq!(
+            (p.kind, p.namespace, p.data),
+            (SocketKind::Disconnect, "/chat", "")
+        );
+        assert_eq!(
+            parse_socket("4{\"message\":\"no\"}").unwrap().kind,
+            SocketKind::ConnectError
+        );
         assert_eq!(parse_socket(""), None);
         assert_eq!(parse_socket("9[]"), None);
         assert!(parse_socket("2/unterminated").is_some());
-        assert!(parse_socket("299999999999999999999999[1]").unwrap().ack_id.is_none());
+        assert!(
+            parse_socket("299999999999999999999999[1]")
+                .unwrap()
+                .ack_id
+                .is_none()
+        );
     }
 
     #[test]
     fn reply_values() {
         let p = parse_socket("2[\"message\",{\"data\":{\"content\":\"hi\"}}]").unwrap();
-        assert_eq!(reply_value(&p, "/", None), Some(json!({"data": {"content": "hi"}})));
-        assert_eq!(reply_value(&p, "/", Some("message")), Some(json!({"data": {"content": "hi"}})));
+        assert_eq!(
+            reply_value(&p, "/", None),
+            Some(json!({"data": {"content": "hi"}}))
+        );
+        assert_eq!(
+            reply_value(&p, "/", Some("message")),
+            Some(json!({"data": {"content": "hi"}}))
+        );
         assert_eq!(reply_value(&p, "/", Some("answer")), None);
         assert_eq!(reply_value(&p, "/chat", None), None);
         let p = parse_socket("2[\"typing\"]").unwrap();
@@ -231,10 +257,22 @@ mod tests {
     fn encoding_and_open() {
         assert_eq!(connect_packet("/"), "40");
         assert_eq!(connect_packet("/chat"), "40/chat,");
-        assert_eq!(encode_event("/", "message", &json!({"m": "x"})), "42[\"message\",{\"m\":\"x\"}]");
-        assert_eq!(encode_event("/chat", "ask", &json!("q")), "42/chat,[\"ask\",\"q\"]");
+        assert_eq!(
+            encode_event("/", "message", &json!({"m": "x"})),
+            "42[\"message\",{\"m\":\"x\"}]"
+        );
+        assert_eq!(
+            encode_event("/chat", "ask", &json!("q")),
+            "42/chat,[\"ask\",\"q\"]"
+        );
         let info = parse_open("{\"sid\":\"a\",\"pingInterval\":300,\"pingTimeout\":200}");
-        assert_eq!(info, OpenInfo { ping_interval_ms: 300, ping_timeout_ms: 200 });
+        assert_eq!(
+            info,
+            OpenInfo {
+                ping_interval_ms: 300,
+                ping_timeout_ms: 200
+            }
+        );
         assert_eq!(parse_open("garbage"), OpenInfo::default());
     }
 }

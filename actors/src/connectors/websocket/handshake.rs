@@ -4,12 +4,12 @@
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::config::SocketIo;
 use super::framing::{
     EnginePacket, OpenInfo, SocketKind, connect_packet, parse_engine, parse_open, parse_socket,
 };
 use super::link::Socket;
 use super::plan::WsPlan;
+use super::settings::SocketIo;
 use crate::connectors::ConnectorError;
 use crate::domain::events::ErrorKind;
 

@@ -18,10 +18,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::config::SocketIo;
 use super::framing::{EnginePacket, SocketKind, parse_engine, parse_socket, reply_value};
 use super::handshake::{connect_error, socket_io_handshake};
 use super::plan::WsPlan;
+use super::settings::SocketIo;
 use crate::connectors::ConnectorError;
 use crate::domain::events::ErrorKind;
 
@@ -92,14 +92,12 @@ impl Link {
             };
             Ok::<_, ConnectorError>((socket, sio))
         };
-        let (socket, sio) = tokio::time::timeout(timeout, opening)
-            .await
-            .map_err(|_| {
-                ConnectorError::new(
-                    ErrorKind::Connect,
-                    format!("no connection within {} ms", timeout.as_millis()),
-                )
-            })??;
+        let (socket, sio) = tokio::time::timeout(timeout, opening).await.map_err(|_| {
+            ConnectorError::new(
+                ErrorKind::Connect,
+                format!("no connection within {} ms", timeout.as_millis()),
+            )
+        })??;
         let (commands, command_rx) = mpsc::channel(COMMAND_BUFFER);
         let (event_tx, events) = mpsc::channel(EVENT_BUFFER);
         let task = tokio::spawn(run(socket, command_rx, event_tx, sio));
@@ -129,7 +127,8 @@ impl Link {
             Ok(event) => Some(self.note(event)),
             Err(mpsc::error::TryRecvError::Empty) => None,
             Err(mpsc::error::TryRecvError::Disconnected) => {
-                self.closed.get_or_insert_with(|| "the connection closed".into());
+                self.closed
+                    .get_or_insert_with(|| "the connection closed".into());
                 None
             }
         }
@@ -249,7 +248,10 @@ impl Task {
                 Err(_) => Ok(()),
             },
             Message::Pong(payload) => {
-                if self.pending_ping.as_ref().is_some_and(|(p, _)| *p == payload)
+                if self
+                    .pending_ping
+                    .as_ref()
+                    .is_some_and(|(p, _)| *p == payload)
                     && let Some((_, done)) = self.pending_ping.take()
                 {
                     let _ = done.send(());
@@ -277,7 +279,10 @@ impl Task {
                     sio.deadline = tokio::time::Instant::now() + sio.patience;
                 }
                 let pong = Message::text(format!("3{payload}"));
-                self.socket.send(pong).await.map_err(|e| format!("the connection failed: {e}"))
+                self.socket
+                    .send(pong)
+                    .await
+                    .map_err(|e| format!("the connection failed: {e}"))
             }
             Some(EnginePacket::Close) => Err("the Socket.IO server closed the session".into()),
             Some(EnginePacket::Message(packet)) => self.on_socket_packet(packet, text),
@@ -326,13 +331,19 @@ impl Task {
         let failed = |e: WsError| format!("the connection failed: {e}");
         match command {
             Some(Command::Text(text, written)) => {
-                self.socket.send(Message::text(text)).await.map_err(failed)?;
+                self.socket
+                    .send(Message::text(text))
+                    .await
+                    .map_err(failed)?;
                 let _ = written.send(());
                 Ok(())
             }
             Some(Command::Ping(payload, pong)) => {
                 self.pending_ping = Some((payload.clone(), pong));
-                self.socket.send(Message::Ping(payload)).await.map_err(failed)
+                self.socket
+                    .send(Message::Ping(payload))
+                    .await
+                    .map_err(failed)
             }
             None | Some(Command::Close) => {
                 self.close().await;
@@ -341,11 +352,17 @@ impl Task {
         }
     }
 
-    /// Sends a Close frame and waits (bounded) for the server's close before dropping the socket.
+    /// Sends a Close frame and waits (bounded) for the server's Close frame, then lets the socket
+    /// drop: waiting for the server to end TCP as well costs a round of timeouts with servers
+    /// that wait for the client instead (actix-ws does).
     async fn close(&mut self) {
         let closing = async {
             if self.socket.close(None).await.is_ok() {
-                while let Some(Ok(_)) = self.socket.next().await {}
+                while let Some(Ok(message)) = self.socket.next().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
             }
         };
         let _ = tokio::time::timeout(CLOSE_GRACE, closing).await;

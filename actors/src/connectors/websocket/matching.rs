@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::config::{Correlation, Streaming};
+use super::settings::{Correlation, Streaming};
 use crate::connectors::ConnectorError;
 use crate::connectors::paths::read_path;
 use crate::domain::events::ErrorKind;
@@ -60,7 +60,11 @@ impl ReplyRules {
         let correlated = self.correlates(frame, id);
         let done = self.is_done(frame) && (correlated || !self.has_ids());
         if !correlated {
-            return if done { FrameClass::Done } else { FrameClass::Skip };
+            return if done {
+                FrameClass::Done
+            } else {
+                FrameClass::Skip
+            };
         }
         if let Some(value) = lookup(frame, &self.response_path) {
             return FrameClass::Content {
@@ -122,10 +126,12 @@ pub(super) fn render(value: &Value) -> String {
 }
 
 /// An error frame as a `ConnectorError`: code 429 → `RateLimited`, 400–599 → `HttpStatus`,
-/// otherwise `Protocol`. The code is read from the error object or the frame (`code`,
-/// `status`, `statusCode`).
+/// otherwise `Protocol`. The code (`code`, `status`, `statusCode`) and `retryAfter` (seconds) are
+/// read from the error value, the frame's `error` object, or the frame itself.
 fn failure(frame: &Value, error: &Value) -> ConnectorError {
-    let code = code_of(error).or_else(|| code_of(frame));
+    let code = code_of(error)
+        .or_else(|| frame.get("error").and_then(code_of))
+        .or_else(|| code_of(frame));
     let detail = match error {
         Value::Object(map) => map
             .get("message")
@@ -141,7 +147,12 @@ fn failure(frame: &Value, error: &Value) -> ConnectorError {
     };
     let retry_after_ms = ["retryAfter", "retry_after"]
         .iter()
-        .find_map(|k| error.get(*k).or_else(|| frame.get(*k)))
+        .find_map(|k| {
+            error
+                .get(*k)
+                .or_else(|| frame.get("error").and_then(|e| e.get(*k)))
+                .or_else(|| frame.get(*k))
+        })
         .and_then(Value::as_f64)
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(|s| (s * 1000.0).round() as u64);
@@ -200,7 +211,10 @@ mod tests {
         assert_eq!(r.classify(&reply, Some("a")), content("hi", false));
         assert_eq!(r.classify(&reply, Some("b")), FrameClass::Skip);
         assert_eq!(r.classify(&reply, None), FrameClass::Skip);
-        assert_eq!(r.classify(&json!({"type": "typing"}), Some("a")), FrameClass::Skip);
+        assert_eq!(
+            r.classify(&json!({"type": "typing"}), Some("a")),
+            FrameClass::Skip
+        );
         let ack = json!({"type": "ack", "meta": {"requestId": "a"}});
         assert_eq!(r.classify(&ack, Some("a")), FrameClass::Skip);
         let numeric = json!({"meta": {"requestId": 7}, "data": {"content": 42}});
@@ -210,17 +224,30 @@ mod tests {
     #[test]
     fn next_mode_takes_frames_with_content_and_errors() {
         let r = rules(Correlation::Next, None);
-        assert_eq!(r.classify(&json!({"type": "typing"}), None), FrameClass::Skip);
-        assert_eq!(r.classify(&json!({"data": {"content": null}}), None), FrameClass::Skip);
-        assert_eq!(r.classify(&json!({"data": {"content": ""}}), None), content("", false));
+        assert_eq!(
+            r.classify(&json!({"type": "typing"}), None),
+            FrameClass::Skip
+        );
+        assert_eq!(
+            r.classify(&json!({"data": {"content": null}}), None),
+            FrameClass::Skip
+        );
+        assert_eq!(
+            r.classify(&json!({"data": {"content": ""}}), None),
+            content("", false)
+        );
         assert_eq!(r.classify(&json!([1, 2]), None), FrameClass::Skip);
         let err = json!({"type": "error", "error": {"message": "slow down", "code": 429, "retryAfter": 2}});
         let FrameClass::Failure(e) = r.classify(&err, None) else {
             panic!("expected a failure");
         };
-        assert_eq!((e.kind, e.status, e.retry_after_ms), (ErrorKind::RateLimited, Some(429), Some(2000)));
+        assert_eq!(
+            (e.kind, e.status, e.retry_after_ms),
+            (ErrorKind::RateLimited, Some(429), Some(2000))
+        );
         assert_eq!(e.message, "error frame: slow down");
-        let FrameClass::Failure(e) = r.classify(&json!({"error": "boom", "status": "500"}), None) else {
+        let FrameClass::Failure(e) = r.classify(&json!({"error": "boom", "status": "500"}), None)
+        else {
             panic!("expected a failure");
         };
         assert_eq!((e.kind, e.status), (ErrorKind::HttpStatus, Some(500)));
@@ -241,9 +268,21 @@ mod tests {
         assert_eq!(r.classify(&frame, None), content("x", false));
         let other = json!({"type": "broadcast", "data": {"content": "x"}});
         assert_eq!(r.classify(&other, None), FrameClass::Skip);
-        let any = rules(Correlation::Matcher { path: "reply".into(), equals: None }, None);
-        assert_eq!(any.classify(&json!({"reply": 1, "data": {"content": "y"}}), None), content("y", false));
-        assert_eq!(any.classify(&json!({"data": {"content": "y"}}), None), FrameClass::Skip);
+        let any = rules(
+            Correlation::Matcher {
+                path: "reply".into(),
+                equals: None,
+            },
+            None,
+        );
+        assert_eq!(
+            any.classify(&json!({"reply": 1, "data": {"content": "y"}}), None),
+            content("y", false)
+        );
+        assert_eq!(
+            any.classify(&json!({"data": {"content": "y"}}), None),
+            FrameClass::Skip
+        );
     }
 
     #[test]
@@ -253,17 +292,32 @@ mod tests {
             done_value: value,
             idle_gap: Duration::from_millis(500),
         };
-        let id = Correlation::Id { write: "id".into(), read: "id".into() };
+        let id = Correlation::Id {
+            write: "id".into(),
+            read: "id".into(),
+        };
         let r = rules(id, Some(streaming(Some("type"), Some(json!("done")))));
-        assert_eq!(r.classify(&json!({"id": "a", "type": "done"}), Some("a")), FrameClass::Done);
-        assert_eq!(r.classify(&json!({"id": "b", "type": "done"}), Some("a")), FrameClass::Skip);
+        assert_eq!(
+            r.classify(&json!({"id": "a", "type": "done"}), Some("a")),
+            FrameClass::Done
+        );
+        assert_eq!(
+            r.classify(&json!({"id": "b", "type": "done"}), Some("a")),
+            FrameClass::Skip
+        );
         let chunk = json!({"id": "a", "type": "chunk", "data": {"content": "p"}});
         assert_eq!(r.classify(&chunk, Some("a")), content("p", false));
         let last = json!({"id": "a", "type": "done", "data": {"content": "!"}});
         assert_eq!(r.classify(&last, Some("a")), content("!", true));
-        let m = Correlation::Matcher { path: "type".into(), equals: Some(json!("chunk")) };
+        let m = Correlation::Matcher {
+            path: "type".into(),
+            equals: Some(json!("chunk")),
+        };
         let r = rules(m, Some(streaming(Some("finished"), None)));
-        assert_eq!(r.classify(&json!({"finished": false}), None), FrameClass::Done);
+        assert_eq!(
+            r.classify(&json!({"finished": false}), None),
+            FrameClass::Done
+        );
         assert_eq!(r.classify(&json!({"other": 1}), None), FrameClass::Skip);
         let r = rules(Correlation::Next, Some(streaming(None, None)));
         assert_eq!(r.classify(&json!({"type": "done"}), None), FrameClass::Skip);

@@ -16,13 +16,17 @@
 //! - **Socket.IO** (Engine.IO v4) is framing only: replies go through the same `responsePath`
 //!   and matching rules (upstream ignored `responseTemplate` there). The endpoint is used as
 //!   given, so Socket.IO URLs need `/socket.io/?EIO=4&transport=websocket` themselves.
+//! - **Errors**: upgrade 401/403 → `HttpStatus`, refused/DNS/TLS/handshake → `Connect`, error
+//!   frames (`errorPath` resolves) by their `code` (429 → `RateLimited`, 4xx/5xx → `HttpStatus`),
+//!   a close mid-reply → `Protocol` with the partial text. `wss://` uses rustls (webpki roots)
+//!   and needs the process-wide CryptoProvider that `main` installs.
 //!
 //! `protocolConfig` keys (all optional): `connectTimeoutMs` (10 000), `timeoutMs` (none; upstream
 //! `timeout`), `subprotocol`, `authInSubprotocol` (false), `headers`, `persona` (`X-Persona`),
 //! `idPath`, `replyIdPath` (= `idPath`), `replyMatcher {path, equals?}`, `streaming` (`true` or
 //! `{doneMarkerPath?, doneValue?, idleGapMs: 500}`), `reconnect {maxAttempts: 5,
-//! initialDelayMs: 200, maxDelayMs: 5000}`, `noReconnect`, `socketIo {enabled: true,
-//! event: "message", namespace: "/", replyEvent?}`, `protocol: "socket.io"`.
+//! initialDelayMs: 200, maxDelayMs: 5000}`, `noReconnect`, `socketIo {enabled (true once the
+//! object is given), event: "message", namespace: "/", replyEvent?}`, `protocol: "socket.io"`.
 
 mod collect;
 mod config;
@@ -32,6 +36,7 @@ mod handshake;
 mod link;
 mod matching;
 mod plan;
+mod settings;
 #[cfg(test)]
 mod tests;
 

@@ -10,7 +10,8 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
-use super::config::{WsSettings, settings};
+use super::config::settings;
+use super::settings::WsSettings;
 use crate::connectors::auth::AuthPlacement;
 use crate::connectors::{ConnectorError, TargetConnection};
 use crate::domain::events::ErrorKind;
@@ -160,21 +161,40 @@ mod tests {
     #[test]
     fn auth_goes_to_headers_query_and_subprotocol() {
         let config = json!({"subprotocol": "chat.v1", "authInSubprotocol": true, "headers": {"x-extra": "1"}});
-        let plan = WsPlan::build(&conn(AuthType::BearerToken, json!({"token": "T0K"}), config)).unwrap();
+        let plan = WsPlan::build(&conn(
+            AuthType::BearerToken,
+            json!({"token": "T0K"}),
+            config,
+        ))
+        .unwrap();
         let request = plan.request().unwrap();
-        let header = |name: &str| request.headers().get(name).unwrap().to_str().unwrap().to_string();
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(header("authorization"), "Bearer T0K");
         assert_eq!(header("sec-websocket-protocol"), "chat.v1, T0K");
         assert_eq!(header("x-extra"), "1");
         assert!(request.headers().contains_key("sec-websocket-key"));
-        assert_eq!(request.uri().to_string(), "wss://bot.example.com/chat?lang=de");
+        assert_eq!(
+            request.uri().to_string(),
+            "wss://bot.example.com/chat?lang=de"
+        );
         let auth = json!({"apiKey": "K3Y", "location": "query", "paramName": "token"});
         let plan = WsPlan::build(&conn(AuthType::ApiKey, auth, json!({}))).unwrap();
         let request = plan.request().unwrap();
         assert_eq!(request.uri().query(), Some("lang=de&token=K3Y"));
         assert!(!format!("{plan:?}").contains("K3Y"));
         assert_eq!(plan.display_url, "wss://bot.example.com/chat");
-        assert_eq!(plan.scrub("failed at ...?token=K3Y".into()), "failed at ...?token=<redacted>");
+        assert_eq!(
+            plan.scrub("failed at ...?token=K3Y".into()),
+            "failed at ...?token=<redacted>"
+        );
     }
 
     #[test]
@@ -182,8 +202,16 @@ mod tests {
         let config = json!({"idPath": "a[*]", "reconnect": {"maxAttempts": 1000}});
         let err = WsPlan::build(&conn(AuthType::None, Value::Null, config)).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Protocol);
-        assert!(err.message.starts_with("protocolConfig.idPath:"), "{}", err.message);
-        assert!(err.message.contains("protocolConfig.reconnect.maxAttempts"), "{}", err.message);
+        assert!(
+            err.message.starts_with("protocolConfig.idPath:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("protocolConfig.reconnect.maxAttempts"),
+            "{}",
+            err.message
+        );
         let err = WsPlan::build(&conn(AuthType::BearerToken, json!({}), json!({}))).unwrap_err();
         assert_eq!(err.message, "authConfig.token: required");
     }

@@ -16,7 +16,9 @@ use tokio_tungstenite::{WebSocketStream, accept_async, accept_hdr_async};
 use super::WebSocketConnector;
 use crate::connectors::{Connector, OutboundMessage, TargetConnection};
 use crate::domain::events::ErrorKind;
-use crate::domain::target::{AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec};
+use crate::domain::target::{
+    AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
+};
 
 type Ws = WebSocketStream<TcpStream>;
 
@@ -94,12 +96,22 @@ async fn text(ws: &mut Ws, value: Value) {
 async fn garbage_frames_are_skipped() {
     let (url, _) = serve(|mut ws| async move {
         while let Some(req) = next_json(&mut ws).await {
-            for junk in ["not json", "{\"truncated\":", "[1,2", "", "99999999999999999999999"] {
+            for junk in [
+                "not json",
+                "{\"truncated\":",
+                "[1,2",
+                "",
+                "99999999999999999999999",
+            ] {
                 let _ = ws.send(Message::text(junk)).await;
             }
             let _ = ws.send(Message::binary(vec![0xff, 0xfe, 0x00])).await;
             text(&mut ws, json!({"type": "typing"})).await;
-            text(&mut ws, json!({"text": format!("echo {}", req["message"].as_str().unwrap_or(""))})).await;
+            text(
+                &mut ws,
+                json!({"text": format!("echo {}", req["message"].as_str().unwrap_or(""))}),
+            )
+            .await;
         }
     })
     .await;
@@ -131,32 +143,46 @@ async fn mid_stream_close_keeps_the_partial_text() {
     c.disconnect().await;
 }
 
+/// A handshake callback answering 401 (its signature is tungstenite's).
+#[allow(clippy::result_large_err)]
+fn reject_unauthorized(_: &Request, _: Response) -> Result<Response, ErrorResponse> {
+    let mut response = ErrorResponse::new(Some("no".into()));
+    *response.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
+    Err(response)
+}
+
 #[tokio::test]
 async fn refused_upgrade_and_dead_port() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let reject = |_: &Request, _: Response| -> Result<Response, ErrorResponse> {
-                let mut response = ErrorResponse::new(Some("no".into()));
-                *response.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
-                Err(response)
-            };
-            let _ = accept_hdr_async(tcp, reject).await;
+            let _ = accept_hdr_async(tcp, reject_unauthorized).await;
         }
     });
     let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
     let err = c.connect().await.unwrap_err();
-    assert_eq!((err.kind, err.status), (ErrorKind::HttpStatus, Some(401)), "{err:?}");
+    assert_eq!(
+        (err.kind, err.status),
+        (ErrorKind::HttpStatus, Some(401)),
+        "{err:?}"
+    );
     let err = c.send(&msg("hi")).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::HttpStatus, "401 is not retried: {err:?}");
+    assert_eq!(
+        err.kind,
+        ErrorKind::HttpStatus,
+        "401 is not retried: {err:?}"
+    );
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", dead.local_addr().unwrap());
     drop(dead);
     let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
     assert_eq!(c.connect().await.unwrap_err().kind, ErrorKind::Connect);
     let health = c.health().await;
-    assert!(!health.healthy && health.detail.starts_with("connect failed"), "{health:?}");
+    assert!(
+        !health.healthy && health.detail.starts_with("connect failed"),
+        "{health:?}"
+    );
 }
 
 #[tokio::test]
@@ -178,7 +204,11 @@ async fn pings_are_answered_while_idle_and_health_pongs() {
     let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
     c.connect().await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(pongs.load(Ordering::SeqCst), 1, "server ping answered without a send");
+    assert_eq!(
+        pongs.load(Ordering::SeqCst),
+        1,
+        "server ping answered without a send"
+    );
     let health = c.health().await;
     assert!(health.healthy, "{health:?}");
     c.disconnect().await;
@@ -223,7 +253,10 @@ async fn without_ids_an_abandoned_send_moves_to_a_fresh_connection() {
     let first = tokio::time::timeout(Duration::from_millis(40), c.send(&msg("120 first"))).await;
     assert!(first.is_err(), "the caller gave up");
     let reply = c.send(&msg("100 second")).await.unwrap();
-    assert_eq!(reply.text, "100 second", "the late reply to `first` is not taken");
+    assert_eq!(
+        reply.text, "100 second",
+        "the late reply to `first` is not taken"
+    );
     assert_eq!(accepted.load(Ordering::SeqCst), 2, "a fresh connection");
     let mut c = WebSocketConnector::new(&target(&url, json!({"timeoutMs": 40}))).unwrap();
     let err = c.send(&msg("120 slow")).await.unwrap_err();
@@ -242,13 +275,21 @@ async fn reconnect_exhausted_fails_with_connect() {
     let mut c = WebSocketConnector::new(&target(&url, config)).unwrap();
     c.connect().await.unwrap();
     let err = c.send(&msg("hi")).await.unwrap_err();
-    assert!(matches!(err.kind, ErrorKind::Protocol | ErrorKind::Connect), "{err:?}");
+    assert!(
+        matches!(err.kind, ErrorKind::Protocol | ErrorKind::Connect),
+        "{err:?}"
+    );
     let url = "ws://127.0.0.1:1/";
     let config = json!({"reconnect": {"maxAttempts": 3, "initialDelayMs": 5, "maxDelayMs": 10}});
     let mut c = WebSocketConnector::new(&target(url, config)).unwrap();
     let err = c.send(&msg("hi")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Connect);
-    assert!(err.message.starts_with("gave up after 3 connection attempts"), "{}", err.message);
+    assert!(
+        err.message
+            .starts_with("gave up after 3 connection attempts"),
+        "{}",
+        err.message
+    );
     assert!(accepted.load(Ordering::SeqCst) >= 1);
 }
 
@@ -259,7 +300,11 @@ async fn socket_io_pings_are_answered_and_events_decoded() {
     let (url, _) = serve(move |mut ws| {
         let seen = seen.clone();
         async move {
-            let _ = ws.send(Message::text("0{\"sid\":\"x\",\"pingInterval\":100,\"pingTimeout\":100}")).await;
+            let _ = ws
+                .send(Message::text(
+                    "0{\"sid\":\"x\",\"pingInterval\":100,\"pingTimeout\":100}",
+                ))
+                .await;
             let _ = ws.send(Message::text("2")).await;
             while let Some(Ok(Message::Text(t))) = ws.next().await {
                 match t.as_str() {
@@ -270,9 +315,15 @@ async fn socket_io_pings_are_answered_and_events_decoded() {
                         let _ = ws.send(Message::text("40/bot,{\"sid\":\"y\"}")).await;
                     }
                     other if other.starts_with("42/bot,") => {
-                        let _ = ws.send(Message::text("42[\"message\",{\"text\":\"wrong namespace\"}]")).await;
+                        let _ = ws
+                            .send(Message::text(
+                                "42[\"message\",{\"text\":\"wrong namespace\"}]",
+                            ))
+                            .await;
                         let _ = ws.send(Message::text("42/bot,[\"typing\",{}]")).await;
-                        let _ = ws.send(Message::text("42/bot,[\"reply\",{\"text\":\"ok\"}]")).await;
+                        let _ = ws
+                            .send(Message::text("42/bot,[\"reply\",{\"text\":\"ok\"}]"))
+                            .await;
                         let _ = ws.send(Message::text("2")).await;
                     }
                     _ => {}

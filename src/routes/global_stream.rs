@@ -1,0 +1,146 @@
+//! `GET /api/stream`: every event of the log as Server-Sent Events, from the current head (or
+//! after `Last-Event-ID`), fed by the event store's live subscription; the command center uses
+//! it to keep running sessions' counts and status current without polling. Frames look like the
+//! session stream's (`id:` = global position, JSON `{position, version, streamId, type, data,
+//! recordedAt}`); the event name is the stream's kind (`session`, `target`, `scenario`); no `end`.
+
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actors::store::RecordedEvent;
+use futures_util::{StreamExt, stream};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::envelope::ApiError;
+use super::state::AppState;
+
+/// Comment line sent when nothing happened for this long, so proxies keep the stream open.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+const KINDS: &[&str] = &["session", "target", "scenario"];
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalStreamQuery {
+    /// Same as the `Last-Event-ID` header (the header wins), for clients that cannot set it.
+    last_event_id: Option<i64>,
+    /// Only streams of this kind: `session`, `target` or `scenario`.
+    kind: Option<String>,
+    /// Leave out message texts and snapshots (`content`, `partialContent`, the frozen target
+    /// and scenario); keeps ids, counters, timings, tokens, errors and the names.
+    #[serde(default)]
+    compact: bool,
+}
+
+fn kind_of(stream_id: &str) -> &str {
+    stream_id
+        .split_once('-')
+        .map_or(stream_id, |(kind, _)| kind)
+}
+
+/// The payload without texts and snapshots; `SessionQueued` keeps the target and scenario names.
+fn compact(event_type: &str, payload: &Value) -> Value {
+    let mut data = payload.clone();
+    if let Some(map) = data.as_object_mut() {
+        for key in [
+            "content",
+            "partialContent",
+            "requestTemplate",
+            "responseTemplate",
+            "auth",
+            "flowConfig",
+        ] {
+            map.remove(key);
+        }
+        if event_type == "SessionQueued" {
+            let name = |key: &str| {
+                payload
+                    .get(key)
+                    .map(|s| json!({"name": s.get("name"), "id": s.get(format!("{key}Id"))}))
+            };
+            for key in ["target", "scenario"] {
+                if let Some(short) = name(key) {
+                    map.insert(key.into(), short);
+                }
+            }
+        }
+    }
+    data
+}
+
+fn frame(e: &RecordedEvent, compact_payload: bool) -> Bytes {
+    let recorded_at = chrono::DateTime::from_timestamp_millis(e.recorded_at_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let payload = if compact_payload {
+        compact(&e.event_type, &e.payload)
+    } else {
+        e.payload.clone()
+    };
+    let data = json!({"position": e.position, "version": e.version, "streamId": e.stream_id, "type": e.event_type, "data": payload, "recordedAt": recorded_at});
+    Bytes::from(format!(
+        "id: {}\nevent: {}\ndata: {data}\n\n",
+        e.position,
+        kind_of(&e.stream_id)
+    ))
+}
+
+fn last_event_id(req: &HttpRequest, query: &GlobalStreamQuery) -> Option<i64> {
+    let header = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    header.or(query.last_event_id).map(|p: i64| p.max(0))
+}
+
+pub async fn stream_all(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<GlobalStreamQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    if let Some(kind) = query.kind.as_deref().filter(|k| !KINDS.contains(k)) {
+        return Err(ApiError::field(
+            "kind",
+            format!("must be one of {KINDS:?}, got {kind:?}"),
+        ));
+    }
+    let after = match last_event_id(&req, &query) {
+        Some(after) => after,
+        None => state
+            .store
+            .head_position()
+            .await
+            .map_err(|e| ApiError::Unexpected(e.into()))?,
+    };
+    let (kind, compact_payload) = (query.kind, query.compact);
+    let events = state.store.subscribe(after).filter(move |e| {
+        let keep = match (e, &kind) {
+            (Ok(e), Some(kind)) => kind_of(&e.stream_id) == kind,
+            _ => true,
+        };
+        std::future::ready(keep)
+    });
+    let body = stream::unfold(Box::pin(events), move |mut events| async move {
+        let bytes = match tokio::time::timeout(HEARTBEAT, events.next()).await {
+            Err(_) => Bytes::from_static(b": heartbeat\n\n"),
+            Ok(None) => return None,
+            // The subscription retries by itself after a read error; tell the client and go on.
+            Ok(Some(Err(error))) => Bytes::from(format!(
+                "event: error\ndata: {}\n\n",
+                json!({"error": error.to_string()})
+            )),
+            Ok(Some(Ok(e))) => frame(&e, compact_payload),
+        };
+        Some((Ok::<_, actix_web::Error>(bytes), events))
+    });
+    // The head position up front, so a client knows where it started even before any event.
+    let prelude = Bytes::from(format!("retry: 1000\n\n: head {after}\n\n"));
+    let prelude = stream::once(async move { Ok::<_, actix_web::Error>(prelude) });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache, no-transform"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(prelude.chain(body)))
+}

@@ -1,0 +1,13 @@
+//! `GET /api/scenarios/templates`: the 12 built-in scenario templates in the canonical schema.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+
+use super::envelope::ok;
+
+pub async fn list_templates() -> HttpResponse {
+    ok(
+        StatusCode::OK,
+        actors::domain::templates::scenario_templates(),
+    )
+}

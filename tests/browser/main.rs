@@ -1,0 +1,9 @@
+//! Browser tests: the dashboard in headless Chromium through ChromeDriver (fantoccini), against a
+//! whole node and the in-process mock. They print `SKIPPED` when Chromium is not installed, unless
+//! `KRAWALL_REQUIRE_BROWSER=1` (CI), which makes them fail instead.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod driver;
+mod flow;
+mod harness;
+mod tour;
