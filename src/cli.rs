@@ -40,17 +40,24 @@ pub enum Command {
         /// Also start the mock chatbot and seed a demo target and scenarios.
         #[arg(long)]
         demo: bool,
-        /// Where the demo mock listens.
+        /// Where the demo mock listens (HTTP, SSE and WebSocket).
         #[arg(long, default_value = "127.0.0.1:3001")]
         mock_bind: String,
+        /// Where the demo mock's gRPC service listens.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        grpc_mock_bind: String,
         /// Sessions running at once on this node.
         #[arg(long, env = "KRAWALL_MAX_CONCURRENT_SESSIONS", default_value_t = 1000)]
         max_concurrent_sessions: usize,
     },
-    /// Run the mock chatbot (OpenAI-compatible /v1/chat/completions and /chat).
+    /// Run the mock chatbot: HTTP (/v1/chat/completions, /v1/messages, /chat), SSE streams,
+    /// WebSocket (/ws, /socket.io/) and gRPC (proto/krawall_mock.proto) with the same personas.
     Mock {
         #[arg(long, default_value = "127.0.0.1:3001")]
         bind: String,
+        /// Where the gRPC service listens.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        grpc_bind: String,
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
         #[arg(long, default_value_t = 0)]

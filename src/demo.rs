@@ -1,26 +1,57 @@
-//! `serve --demo`: a demo target pointing at the built-in mock and a few ready-to-run scenarios
+//! `serve --demo`: the built-in mocks, a demo target per protocol and a few ready-to-run scenarios
 //! (upstream's seed scenarios plus one with a loop and a conditional).
 
+use std::net::TcpListener;
+
+use actors::domain::presets::MOCK_PROTO;
 use actors::domain::scenario_input::parse_scenario;
 use actors::domain::target::TargetSpec;
 use anyhow::Context;
 use projections::queries;
 use serde_json::{Value, json};
 
+use crate::mock::{GrpcMock, MockServer, MockSettings, start_grpc_mock, start_mock};
 use crate::startup::Core;
 
-const DEMO_TARGET: &str = "Demo mock chatbot (OpenAI-compatible)";
+/// Demo targets, one per protocol, all served by the built-in mocks.
+fn demo_targets(mock_url: &str, grpc_endpoint: &str) -> Vec<Value> {
+    let ws = mock_url.replacen("http://", "ws://", 1);
+    let chat = json!({"messagePath": "messages.0.content", "structure": {"model": "mock-gpt-4", "messages": [{"role": "user", "content": "{{message}}"}]}});
+    vec![
+        json!({"name": "Demo mock chatbot (OpenAI-compatible)", "description": "The built-in mock chatbot started by `krawall serve --demo`",
+            "connectorType": "HTTP_REST", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE", "requestTemplate": chat,
+            "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage", "errorPath": "error.message"}}),
+        json!({"name": "Demo mock chatbot (SSE streaming)", "description": "OpenAI-style `stream: true` against the built-in mock",
+            "connectorType": "SSE", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
+            "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "mock-gpt-4", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "{{message}}"}]}},
+            "responseTemplate": {"responsePath": "choices.0.delta.content", "tokenUsagePath": "usage", "errorPath": "error.message"}}),
+        json!({"name": "Demo mock chatbot (WebSocket)", "description": "JSON frames with id correlation against the built-in mock's /ws",
+            "connectorType": "WEBSOCKET", "endpoint": format!("{ws}/ws"), "authType": "NONE",
+            "requestTemplate": {"messagePath": "message", "structure": {"message": "{{message}}"}},
+            "responseTemplate": {"responsePath": "data.content", "tokenUsagePath": "usage", "errorPath": "error.message"}, "protocolConfig": {"idPath": "id"}}),
+        json!({"name": "Demo mock chatbot (gRPC)", "description": "ChatService/SendMessage of proto/krawall_mock.proto",
+            "connectorType": "GRPC", "endpoint": grpc_endpoint, "authType": "NONE",
+            "requestTemplate": {"messagePath": "message", "structure": {"message": "{{message}}"}},
+            "responseTemplate": {"responsePath": "content", "tokenUsagePath": "usage"},
+            "protocolConfig": {"protoContent": MOCK_PROTO, "packageName": "krawall.mock.v1", "serviceName": "ChatService", "methodName": "SendMessage"}}),
+    ]
+}
 
-fn demo_target(mock_url: &str) -> anyhow::Result<TargetSpec> {
-    Ok(serde_json::from_value(json!({
-        "name": DEMO_TARGET,
-        "description": "The built-in mock chatbot started by `krawall serve --demo`",
-        "connectorType": "HTTP_REST",
-        "endpoint": format!("{mock_url}/v1/chat/completions"),
-        "authType": "NONE",
-        "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "mock-gpt-4", "messages": [{"role": "user", "content": "{{message}}"}]}},
-        "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage", "errorPath": "error.message"},
-    }))?)
+/// The mocks a demo node runs; dropping them stops nothing, they live as long as the process.
+pub struct DemoMocks {
+    pub http: MockServer,
+    pub grpc: GrpcMock,
+}
+
+/// Starts the HTTP/SSE/WebSocket and gRPC mocks (falling back to free ports) and seeds the demo.
+pub async fn start(core: &Core, http_bind: &str, grpc_bind: &str) -> anyhow::Result<DemoMocks> {
+    let bind = |addr: &str| TcpListener::bind(addr).or_else(|_| TcpListener::bind("127.0.0.1:0"));
+    let settings = MockSettings { latency_ms: 150, jitter_ms: 300, ..MockSettings::default() };
+    let http = start_mock(bind(http_bind).context("cannot bind the mock")?, settings.clone()).await?;
+    let grpc = start_grpc_mock(bind(grpc_bind).context("cannot bind the gRPC mock")?, settings).await?;
+    seed(core, &http.url(), &grpc.endpoint()).await?;
+    tracing::info!(url = %http.url(), grpc = %grpc.endpoint(), "demo mock chatbot running");
+    Ok(DemoMocks { http, grpc })
 }
 
 fn msg(content: &str) -> Value {
@@ -51,28 +82,21 @@ fn demo_scenarios() -> Vec<Value> {
     ]
 }
 
-/// Creates (or re-points) the demo target and creates missing demo scenarios.
-pub async fn seed(core: &Core, mock_url: &str) -> anyhow::Result<()> {
+/// Creates (or re-points) the demo targets and creates missing demo scenarios.
+pub async fn seed(core: &Core, mock_url: &str, grpc_endpoint: &str) -> anyhow::Result<()> {
     let pool = core.store.pool();
-    let spec = demo_target(mock_url)?;
-    let existing = queries::list_targets(pool, None)
-        .await?
-        .into_iter()
-        .find(|t| t.name == DEMO_TARGET);
     let err = |e: actors::commands::CommandError| anyhow::anyhow!("{e:?}");
-    match existing {
-        Some(t) => {
-            let id = t.id.parse().context("stored target id is not a uuid")?;
-            core.commands
-                .update_target(id, spec, None)
-                .await
-                .map_err(err)?;
-        }
-        None => {
-            core.commands
-                .create_target(spec, json!({}))
-                .await
-                .map_err(err)?;
+    let existing = queries::list_targets(pool, None).await?;
+    for body in demo_targets(mock_url, grpc_endpoint) {
+        let spec: TargetSpec = serde_json::from_value(body)?;
+        match existing.iter().find(|t| t.name == spec.name) {
+            Some(t) => {
+                let id = t.id.parse().context("stored target id is not a uuid")?;
+                core.commands.update_target(id, spec, None).await.map_err(err)?;
+            }
+            None => {
+                core.commands.create_target(spec, json!({})).await.map_err(err)?;
+            }
         }
     }
     let names: Vec<String> = queries::list_scenarios(pool, None)
@@ -100,7 +124,9 @@ mod tests {
 
     #[test]
     fn demo_data_is_valid() {
-        demo_target("http://127.0.0.1:1").unwrap();
+        for t in demo_targets("http://127.0.0.1:1", "127.0.0.1:2") {
+            serde_json::from_value::<TargetSpec>(t).unwrap();
+        }
         for s in demo_scenarios() {
             parse_scenario(&s).unwrap();
         }

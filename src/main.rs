@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use krawall::cli::{Cli, Command, ProjectionsAction, StoreArgs};
 use krawall::config::Settings;
-use krawall::mock::{MockSettings, start_mock};
+use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
 
 fn settings_from(store: &StoreArgs) -> Settings {
@@ -16,90 +16,45 @@ fn settings_from(store: &StoreArgs) -> Settings {
     settings
 }
 
-async fn serve(
-    bind: String,
-    store: StoreArgs,
-    demo: bool,
-    mock_bind: String,
-    max: usize,
-) -> anyhow::Result<()> {
+async fn serve(bind: String, store: StoreArgs, demo: Option<(String, String)>, max: usize) -> anyhow::Result<()> {
     let mut settings = settings_from(&store);
     settings.bind = bind;
     settings.max_concurrent_sessions = max;
     let app = Application::build(&settings).await?;
-    let mut _mock = None;
-    if demo {
-        let listener = TcpListener::bind(&mock_bind)
-            .or_else(|_| TcpListener::bind("127.0.0.1:0"))
-            .context("cannot bind the mock")?;
-        let mock = start_mock(
-            listener,
-            MockSettings {
-                latency_ms: 150,
-                jitter_ms: 300,
-                ..MockSettings::default()
-            },
-        )
-        .await?;
-        krawall::demo::seed(&app.core, &mock.url()).await?;
-        tracing::info!(url = %mock.url(), "demo mock chatbot running");
-        _mock = Some(mock);
-    }
-    tracing::info!(
-        "Krawall listening on http://{}",
-        settings.bind.replace(":0", &format!(":{}", app.port()))
-    );
+    let _mocks = match demo {
+        Some((http, grpc)) => Some(krawall::demo::start(&app.core, &http, &grpc).await?),
+        None => None,
+    };
+    tracing::info!("Krawall listening on http://{}", settings.bind.replace(":0", &format!(":{}", app.port())));
     app.run_until_stopped().await?;
     Ok(())
 }
 
-async fn mock(
-    bind: String,
-    latency_ms: u64,
-    jitter_ms: u64,
-    error_rate: f64,
-    persona: String,
-) -> anyhow::Result<()> {
-    if !(0.0..=1.0).contains(&error_rate) {
+async fn mock(bind: String, grpc_bind: String, settings: MockSettings) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&settings.error_rate) {
         anyhow::bail!("--error-rate must be between 0 and 1");
     }
     let listener = TcpListener::bind(&bind).with_context(|| format!("cannot bind {bind}"))?;
-    let server = start_mock(
-        listener,
-        MockSettings {
-            latency_ms,
-            jitter_ms,
-            error_rate,
-            default_persona: persona,
-        },
-    )
-    .await?;
-    tracing::info!(url = %server.url(), "mock chatbot running; Ctrl-C stops it");
+    let grpc_listener = TcpListener::bind(&grpc_bind).with_context(|| format!("cannot bind {grpc_bind}"))?;
+    let server = start_mock(listener, settings.clone()).await?;
+    let grpc = start_grpc_mock(grpc_listener, settings).await?;
+    tracing::info!(url = %server.url(), grpc = %grpc.endpoint(), "mock chatbot running; Ctrl-C stops it");
     tokio::signal::ctrl_c().await?;
     server.stop().await;
+    grpc.stop().await;
     Ok(())
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve {
-            bind,
-            store,
-            demo,
-            mock_bind,
-            max_concurrent_sessions,
-        } => serve(bind, store, demo, mock_bind, max_concurrent_sessions)
-            .await
-            .map(|_| 0),
-        Command::Mock {
-            bind,
-            latency_ms,
-            jitter_ms,
-            error_rate,
-            persona,
-        } => mock(bind, latency_ms, jitter_ms, error_rate, persona)
-            .await
-            .map(|_| 0),
+        Command::Serve { bind, store, demo, mock_bind, grpc_mock_bind, max_concurrent_sessions } => {
+            let demo = demo.then_some((mock_bind, grpc_mock_bind));
+            serve(bind, store, demo, max_concurrent_sessions).await.map(|_| 0)
+        }
+        Command::Mock { bind, grpc_bind, latency_ms, jitter_ms, error_rate, persona } => {
+            let settings = MockSettings { latency_ms, jitter_ms, error_rate, default_persona: persona };
+            mock(bind, grpc_bind, settings).await.map(|_| 0)
+        }
         Command::Run(args) => krawall::run_cmd::run(args).await,
         Command::Projections {
             action: ProjectionsAction::Rebuild { store },

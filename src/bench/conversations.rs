@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
+use actors::domain::presets::MOCK_PROTO;
 use actors::domain::scenario_input::parse_scenario;
 use anyhow::Context;
 use futures_util::StreamExt;
@@ -10,24 +11,57 @@ use serde_json::json;
 
 use super::support::{cpu_seconds, tempfile_dir};
 use crate::config::Settings;
-use crate::mock::{MockSettings, start_mock};
+use crate::mock::{MockSettings, start_grpc_mock, start_mock};
 use crate::startup::Core;
 
-pub async fn bench_conversations(conversations: u32, messages: u32) -> anyhow::Result<()> {
+/// The wire protocol a conversation benchmark drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    WebSocket,
+    Sse,
+    Grpc,
+}
+
+impl Protocol {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::WebSocket => "websocket",
+            Self::Sse => "sse",
+            Self::Grpc => "grpc",
+        }
+    }
+}
+
+/// A target body for `protocol` against the in-process mocks.
+fn target_body(protocol: Protocol, mock_url: &str, grpc_endpoint: &str) -> serde_json::Value {
+    let openai = json!({"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": ""}]}});
+    match protocol {
+        Protocol::Http => json!({"name": "bench", "connectorType": "HTTP_REST", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
+            "requestTemplate": openai, "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage"}}),
+        Protocol::Sse => json!({"name": "bench", "connectorType": "SSE", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
+            "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "m", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": ""}]}},
+            "responseTemplate": {"responsePath": "choices.0.delta.content", "tokenUsagePath": "usage"}}),
+        Protocol::WebSocket => json!({"name": "bench", "connectorType": "WEBSOCKET", "endpoint": format!("{}/ws", mock_url.replacen("http://", "ws://", 1)), "authType": "NONE",
+            "requestTemplate": {"messagePath": "message", "structure": {"message": ""}},
+            "responseTemplate": {"responsePath": "data.content", "tokenUsagePath": "usage"}, "protocolConfig": {"idPath": "id"}}),
+        Protocol::Grpc => json!({"name": "bench", "connectorType": "GRPC", "endpoint": grpc_endpoint, "authType": "NONE",
+            "requestTemplate": {"messagePath": "message", "structure": {"message": ""}},
+            "responseTemplate": {"responsePath": "content", "tokenUsagePath": "usage"},
+            "protocolConfig": {"protoContent": MOCK_PROTO, "packageName": "krawall.mock.v1", "serviceName": "ChatService", "methodName": "SendMessage"}}),
+    }
+}
+
+pub async fn bench_conversations(conversations: u32, messages: u32, protocol: Protocol) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.recover_sessions = false;
     settings.max_concurrent_sessions = conversations as usize;
     let core = Core::start(&settings).await?;
-    let mock = start_mock(
-        std::net::TcpListener::bind("127.0.0.1:0")?,
-        MockSettings::default(),
-    )
-    .await?;
-    let target = serde_json::from_value(json!({
-        "name": "bench", "connectorType": "HTTP_REST", "endpoint": format!("{}/v1/chat/completions", mock.url()), "authType": "NONE",
-        "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": ""}]}},
-        "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage"}}))?;
+    let mock = start_mock(std::net::TcpListener::bind("127.0.0.1:0")?, MockSettings::default()).await?;
+    let grpc = start_grpc_mock(std::net::TcpListener::bind("127.0.0.1:0")?, MockSettings::default()).await?;
+    let target = serde_json::from_value(target_body(protocol, &mock.url(), &grpc.endpoint()))?;
     let err = |e: actors::commands::CommandError| anyhow::anyhow!("{e:?}");
     let (target_id, _) = core
         .commands
@@ -61,12 +95,14 @@ pub async fn bench_conversations(conversations: u32, messages: u32) -> anyhow::R
     let secs = started.elapsed().as_secs_f64();
     let total = f64::from(conversations * messages);
     println!(
-        "sessions {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed in {secs:.2} s = {:.1} conv/s, {:.0} msg/s, CPU {:.0} µs/msg (incl. in-process mock + SQLite)",
+        "sessions {:<9} {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed in {secs:.2} s = {:.1} conv/s, {:.0} msg/s, CPU {:.0} µs/msg (incl. in-process mock + SQLite)",
+        protocol.label(),
         f64::from(conversations) / secs,
         total / secs,
         (cpu_seconds() - cpu) * 1e6 / total
     );
     mock.stop().await;
+    grpc.stop().await;
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use uuid::Uuid;
 
 use super::appends::bench_appends;
-use super::conversations::bench_conversations;
+use super::conversations::{Protocol, bench_conversations};
 use super::feed::bench_feed;
 use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
 use crate::cli::BenchArgs;
@@ -51,7 +51,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bench_appends("postgres", &url, args.events).await?;
     }
     for c in &args.conversations {
-        bench_conversations(*c, args.messages).await?;
+        bench_conversations(*c, args.messages, Protocol::Http).await?;
+    }
+    for protocol in [Protocol::WebSocket, Protocol::Sse, Protocol::Grpc] {
+        bench_conversations(50, args.messages, protocol).await?;
     }
     bench_feed(args.feed_events).await
 }
