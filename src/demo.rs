@@ -46,9 +46,21 @@ pub struct DemoMocks {
 /// Starts the HTTP/SSE/WebSocket and gRPC mocks (falling back to free ports) and seeds the demo.
 pub async fn start(core: &Core, http_bind: &str, grpc_bind: &str) -> anyhow::Result<DemoMocks> {
     let bind = |addr: &str| TcpListener::bind(addr).or_else(|_| TcpListener::bind("127.0.0.1:0"));
-    let settings = MockSettings { latency_ms: 150, jitter_ms: 300, ..MockSettings::default() };
-    let http = start_mock(bind(http_bind).context("cannot bind the mock")?, settings.clone()).await?;
-    let grpc = start_grpc_mock(bind(grpc_bind).context("cannot bind the gRPC mock")?, settings).await?;
+    let settings = MockSettings {
+        latency_ms: 150,
+        jitter_ms: 300,
+        ..MockSettings::default()
+    };
+    let http = start_mock(
+        bind(http_bind).context("cannot bind the mock")?,
+        settings.clone(),
+    )
+    .await?;
+    let grpc = start_grpc_mock(
+        bind(grpc_bind).context("cannot bind the gRPC mock")?,
+        settings,
+    )
+    .await?;
     seed(core, &http.url(), &grpc.endpoint()).await?;
     tracing::info!(url = %http.url(), grpc = %grpc.endpoint(), "demo mock chatbot running");
     Ok(DemoMocks { http, grpc })
@@ -92,10 +104,16 @@ pub async fn seed(core: &Core, mock_url: &str, grpc_endpoint: &str) -> anyhow::R
         match existing.iter().find(|t| t.name == spec.name) {
             Some(t) => {
                 let id = t.id.parse().context("stored target id is not a uuid")?;
-                core.commands.update_target(id, spec, None).await.map_err(err)?;
+                core.commands
+                    .update_target(id, spec, None)
+                    .await
+                    .map_err(err)?;
             }
             None => {
-                core.commands.create_target(spec, json!({})).await.map_err(err)?;
+                core.commands
+                    .create_target(spec, json!({}))
+                    .await
+                    .map_err(err)?;
             }
         }
     }

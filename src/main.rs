@@ -16,7 +16,12 @@ fn settings_from(store: &StoreArgs) -> Settings {
     settings
 }
 
-async fn serve(bind: String, store: StoreArgs, demo: Option<(String, String)>, max: usize) -> anyhow::Result<()> {
+async fn serve(
+    bind: String,
+    store: StoreArgs,
+    demo: Option<(String, String)>,
+    max: usize,
+) -> anyhow::Result<()> {
     let mut settings = settings_from(&store);
     settings.bind = bind;
     settings.max_concurrent_sessions = max;
@@ -25,7 +30,10 @@ async fn serve(bind: String, store: StoreArgs, demo: Option<(String, String)>, m
         Some((http, grpc)) => Some(krawall::demo::start(&app.core, &http, &grpc).await?),
         None => None,
     };
-    tracing::info!("Krawall listening on http://{}", settings.bind.replace(":0", &format!(":{}", app.port())));
+    tracing::info!(
+        "Krawall listening on http://{}",
+        settings.bind.replace(":0", &format!(":{}", app.port()))
+    );
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -35,7 +43,8 @@ async fn mock(bind: String, grpc_bind: String, settings: MockSettings) -> anyhow
         anyhow::bail!("--error-rate must be between 0 and 1");
     }
     let listener = TcpListener::bind(&bind).with_context(|| format!("cannot bind {bind}"))?;
-    let grpc_listener = TcpListener::bind(&grpc_bind).with_context(|| format!("cannot bind {grpc_bind}"))?;
+    let grpc_listener =
+        TcpListener::bind(&grpc_bind).with_context(|| format!("cannot bind {grpc_bind}"))?;
     let server = start_mock(listener, settings.clone()).await?;
     let grpc = start_grpc_mock(grpc_listener, settings).await?;
     tracing::info!(url = %server.url(), grpc = %grpc.endpoint(), "mock chatbot running; Ctrl-C stops it");
@@ -47,12 +56,33 @@ async fn mock(bind: String, grpc_bind: String, settings: MockSettings) -> anyhow
 
 async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve { bind, store, demo, mock_bind, grpc_mock_bind, max_concurrent_sessions } => {
+        Command::Serve {
+            bind,
+            store,
+            demo,
+            mock_bind,
+            grpc_mock_bind,
+            max_concurrent_sessions,
+        } => {
             let demo = demo.then_some((mock_bind, grpc_mock_bind));
-            serve(bind, store, demo, max_concurrent_sessions).await.map(|_| 0)
+            serve(bind, store, demo, max_concurrent_sessions)
+                .await
+                .map(|_| 0)
         }
-        Command::Mock { bind, grpc_bind, latency_ms, jitter_ms, error_rate, persona } => {
-            let settings = MockSettings { latency_ms, jitter_ms, error_rate, default_persona: persona };
+        Command::Mock {
+            bind,
+            grpc_bind,
+            latency_ms,
+            jitter_ms,
+            error_rate,
+            persona,
+        } => {
+            let settings = MockSettings {
+                latency_ms,
+                jitter_ms,
+                error_rate,
+                default_persona: persona,
+            };
             mock(bind, grpc_bind, settings).await.map(|_| 0)
         }
         Command::Run(args) => krawall::run_cmd::run(args).await,

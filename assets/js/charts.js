@@ -77,6 +77,7 @@
       legend: { live: true },
       plugins: [zoomPanPlugin(state)],
     };
+    el.textContent = "";
     const empty = [[]].concat(cfg.series.map(() => []));
     const u = new uPlot(opts, empty, el);
     if (typeof ResizeObserver !== "undefined") {

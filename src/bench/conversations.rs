@@ -38,29 +38,49 @@ impl Protocol {
 fn target_body(protocol: Protocol, mock_url: &str, grpc_endpoint: &str) -> serde_json::Value {
     let openai = json!({"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": ""}]}});
     match protocol {
-        Protocol::Http => json!({"name": "bench", "connectorType": "HTTP_REST", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
-            "requestTemplate": openai, "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage"}}),
-        Protocol::Sse => json!({"name": "bench", "connectorType": "SSE", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
+        Protocol::Http => {
+            json!({"name": "bench", "connectorType": "HTTP_REST", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
+            "requestTemplate": openai, "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage"}})
+        }
+        Protocol::Sse => {
+            json!({"name": "bench", "connectorType": "SSE", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
             "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "m", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": ""}]}},
-            "responseTemplate": {"responsePath": "choices.0.delta.content", "tokenUsagePath": "usage"}}),
-        Protocol::WebSocket => json!({"name": "bench", "connectorType": "WEBSOCKET", "endpoint": format!("{}/ws", mock_url.replacen("http://", "ws://", 1)), "authType": "NONE",
+            "responseTemplate": {"responsePath": "choices.0.delta.content", "tokenUsagePath": "usage"}})
+        }
+        Protocol::WebSocket => {
+            json!({"name": "bench", "connectorType": "WEBSOCKET", "endpoint": format!("{}/ws", mock_url.replacen("http://", "ws://", 1)), "authType": "NONE",
             "requestTemplate": {"messagePath": "message", "structure": {"message": ""}},
-            "responseTemplate": {"responsePath": "data.content", "tokenUsagePath": "usage"}, "protocolConfig": {"idPath": "id"}}),
-        Protocol::Grpc => json!({"name": "bench", "connectorType": "GRPC", "endpoint": grpc_endpoint, "authType": "NONE",
+            "responseTemplate": {"responsePath": "data.content", "tokenUsagePath": "usage"}, "protocolConfig": {"idPath": "id"}})
+        }
+        Protocol::Grpc => {
+            json!({"name": "bench", "connectorType": "GRPC", "endpoint": grpc_endpoint, "authType": "NONE",
             "requestTemplate": {"messagePath": "message", "structure": {"message": ""}},
             "responseTemplate": {"responsePath": "content", "tokenUsagePath": "usage"},
-            "protocolConfig": {"protoContent": MOCK_PROTO, "packageName": "krawall.mock.v1", "serviceName": "ChatService", "methodName": "SendMessage"}}),
+            "protocolConfig": {"protoContent": MOCK_PROTO, "packageName": "krawall.mock.v1", "serviceName": "ChatService", "methodName": "SendMessage"}})
+        }
     }
 }
 
-pub async fn bench_conversations(conversations: u32, messages: u32, protocol: Protocol) -> anyhow::Result<()> {
+pub async fn bench_conversations(
+    conversations: u32,
+    messages: u32,
+    protocol: Protocol,
+) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.recover_sessions = false;
     settings.max_concurrent_sessions = conversations as usize;
     let core = Core::start(&settings).await?;
-    let mock = start_mock(std::net::TcpListener::bind("127.0.0.1:0")?, MockSettings::default()).await?;
-    let grpc = start_grpc_mock(std::net::TcpListener::bind("127.0.0.1:0")?, MockSettings::default()).await?;
+    let mock = start_mock(
+        std::net::TcpListener::bind("127.0.0.1:0")?,
+        MockSettings::default(),
+    )
+    .await?;
+    let grpc = start_grpc_mock(
+        std::net::TcpListener::bind("127.0.0.1:0")?,
+        MockSettings::default(),
+    )
+    .await?;
     let target = serde_json::from_value(target_body(protocol, &mock.url(), &grpc.endpoint()))?;
     let err = |e: actors::commands::CommandError| anyhow::anyhow!("{e:?}");
     let (target_id, _) = core

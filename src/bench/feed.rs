@@ -15,6 +15,7 @@ use actors::store::{AppendRequest, ExpectedVersion, NewEvent};
 use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::json;
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::stats::Percentiles;
@@ -33,7 +34,6 @@ pub async fn bench_feed(events: usize) -> anyhow::Result<()> {
     let core = app.core.clone();
     actix_web::rt::spawn(app.run_until_stopped());
     let session = idle_session(&core).await?;
-    let client = reqwest::Client::new();
     let session_path = format!("/api/sessions/{session}/stream");
     let mut index = 0u32;
     for (label, path, pace) in [
@@ -43,26 +43,20 @@ pub async fn bench_feed(events: usize) -> anyhow::Result<()> {
         ("global stream, 1 per 2 ms", "/api/stream", Some(2)),
     ] {
         let head = core.store.head_position().await?;
-        let resp = client
-            .get(format!("{base}{path}"))
-            .header("last-event-id", head.to_string())
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            println!(
-                "feed     {label:<30} GET {path} answered {}: skipped",
-                resp.status()
-            );
+        let (ready, received) = spawn_reader(format!("{base}{path}"), head, events);
+        let status = ready.await.context("the SSE client thread failed")??;
+        if !status.is_success() {
+            println!("feed     {label:<30} GET {path} answered {status}: skipped");
             continue;
         }
-        let reader = tokio::spawn(read_ids(resp, events));
         let started = Instant::now();
         let sent = append_events(&core, session, &mut index, events, pace).await?;
         let rate = events as f64 / started.elapsed().as_secs_f64();
-        let received = tokio::time::timeout(Duration::from_secs(60), reader)
+        let received = tokio::time::timeout(Duration::from_secs(60), received)
             .await
-            .context("the SSE client did not receive every event within 60 s")??;
-        report(label, rate, &sent, &received?);
+            .context("the SSE client did not receive every event within 60 s")?
+            .context("the SSE client thread failed")??;
+        report(label, rate, &sent, &received);
     }
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
@@ -157,6 +151,50 @@ async fn append_events(
         }
     }
     Ok(sent)
+}
+
+type Received = anyhow::Result<Vec<(i64, Instant)>>;
+
+/// An SSE client on its own thread and runtime (like a browser, it does not share a thread with
+/// the node): the first channel answers the response status once the stream is open, the second
+/// the frames received.
+fn spawn_reader(
+    url: String,
+    head: i64,
+    events: usize,
+) -> (
+    oneshot::Receiver<anyhow::Result<reqwest::StatusCode>>,
+    oneshot::Receiver<Received>,
+) {
+    let (ready_tx, ready) = oneshot::channel();
+    let (done_tx, done) = oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => return drop(ready_tx.send(Err(e.into()))),
+        };
+        runtime.block_on(async move {
+            let client = reqwest::Client::new();
+            let sent = client
+                .get(url)
+                .header("last-event-id", head.to_string())
+                .send()
+                .await;
+            let resp = match sent {
+                Ok(resp) => resp,
+                Err(e) => return drop(ready_tx.send(Err(e.into()))),
+            };
+            let ok = resp.status().is_success();
+            let _ = ready_tx.send(Ok(resp.status()));
+            if ok {
+                let _ = done_tx.send(read_ids(resp, events).await);
+            }
+        });
+    });
+    (ready, done)
 }
 
 /// Reads SSE frames until `events` `ResponseReceived` frames arrived; returns (id, instant of

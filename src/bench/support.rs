@@ -76,6 +76,9 @@ async fn run_dashboard(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(base) = &args.postgres_url {
         let url = scratch_postgres(base).await?;
         let result = bench_pages("postgres", Some(url.clone()), size).await;
+        println!(
+            "pages    postgres  dropping the scratch database (its node may log errors from now on)"
+        );
         drop_scratch_postgres(base, &url).await?;
         result?;
     }

@@ -106,14 +106,14 @@ pub async fn stream_all(
             format!("must be one of {KINDS:?}, got {kind:?}"),
         ));
     }
-    let after = match last_event_id(&req, &query) {
-        Some(after) => after,
-        None => state
-            .store
-            .head_position()
-            .await
-            .map_err(|e| ApiError::Unexpected(e.into()))?,
-    };
+    let head = state
+        .store
+        .head_position()
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    // An id beyond the head (another database, a reset node) would wait for positions that
+    // may never come: start from the head instead.
+    let after = last_event_id(&req, &query).map_or(head, |after| after.min(head));
     let (kind, compact_payload) = (query.kind, query.compact);
     let events = state.store.subscribe(after).filter(move |e| {
         let keep = match (e, &kind) {
