@@ -114,6 +114,8 @@ impl Application {
                 .configure(pages::configure)
         })
         .workers(settings.http_workers.max(1))
+        // Live feeds send small frames; without NODELAY, Nagle + delayed ACK held some for ~40 ms.
+        .tcp_nodelay(true)
         .listen(listener)?
         .run();
         Ok(Application { port, server, core })

@@ -28,6 +28,8 @@ pub(super) struct LastTest {
     /// `passed`, `failed` or `never` (also the sort key of the list column).
     pub state: &'static str,
     pub at: String,
+    /// `at` for people: `2026-11-26 04:53:26 UTC`.
+    pub at_display: String,
     pub error: String,
 }
 
@@ -38,9 +40,15 @@ impl LastTest {
             Some(false) => "failed",
             None => "never",
         };
+        let at = t.last_test_at.clone().unwrap_or_default();
+        let at_display = match at.get(..19) {
+            Some(prefix) => format!("{} UTC", prefix.replace('T', " ")),
+            None => at.clone(),
+        };
         Self {
             state,
-            at: t.last_test_at.clone().unwrap_or_default(),
+            at,
+            at_display,
             error: t.last_test_error.clone().unwrap_or_default(),
         }
     }

@@ -178,11 +178,16 @@ impl Ui {
             .map_or(0, |v| v.len())
     }
 
-    /// Saves a PNG of the viewport to `docs/screenshots/{name}.png`.
+    /// Saves a PNG of the viewport: to `docs/screenshots/{name}.png` when `KRAWALL_SCREENSHOTS=1`
+    /// (to refresh the README's pictures), else under the target directory's temp folder.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        let dir = if std::env::var("KRAWALL_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
+        } else {
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
+        };
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }

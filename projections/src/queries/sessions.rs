@@ -120,23 +120,46 @@ fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> 
     })
 }
 
-const FILTER: &str =
-    "($1 = '' OR status = $1) AND ($2 = '' OR target_id = $2) AND ($3 = '' OR scenario_id = $3)";
+/// `WHERE` clause with only the filters that are set (so indexes apply) and its bind values.
+fn filter_clause(f: &SessionFilter) -> (String, Vec<String>) {
+    let columns = [
+        ("status", &f.status),
+        ("target_id", &f.target_id),
+        ("scenario_id", &f.scenario_id),
+    ];
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    for (column, value) in columns {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+            binds.push(v.clone());
+            conditions.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    let clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    (clause, binds)
+}
 
 /// Sessions newest first, filtered and paged.
 pub async fn list_sessions(pool: &AnyPool, f: &SessionFilter) -> Result<SessionPage, sqlx::Error> {
-    let binds = [f.status.clone(), f.target_id.clone(), f.scenario_id.clone()]
-        .map(Option::unwrap_or_default);
+    let (clause, binds) = filter_clause(f);
+    let n = binds.len();
     let list_sql = format!(
-        "SELECT * FROM sessions WHERE {FILTER} ORDER BY queued_at_ms DESC, id DESC LIMIT $4 OFFSET $5"
+        "SELECT * FROM sessions {clause} ORDER BY queued_at_ms DESC, id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
     );
     let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql));
     for b in &binds {
         list = list.bind(b.clone());
     }
     let rows = list.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
-    let count_sql = format!("SELECT COUNT(*) FROM sessions WHERE {FILTER}");
-    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM sessions {clause}"
+    )));
     for b in &binds {
         count = count.bind(b.clone());
     }
