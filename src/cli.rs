@@ -67,6 +67,9 @@ pub enum Command {
         error_rate: f64,
         #[arg(long, default_value = "default")]
         persona: String,
+        /// Answer every Nth request of a session with 429 + Retry-After, whatever the persona.
+        #[arg(long)]
+        rate_limit_every: Option<u64>,
     },
     /// Run one session in-process and print a summary; exits non-zero unless it completed.
     Run(RunArgs),

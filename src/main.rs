@@ -76,12 +76,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             jitter_ms,
             error_rate,
             persona,
+            rate_limit_every,
         } => {
             let settings = MockSettings {
                 latency_ms,
                 jitter_ms,
                 error_rate,
                 default_persona: persona,
+                rate_limit_every,
             };
             mock(bind, grpc_bind, settings).await.map(|_| 0)
         }

@@ -165,7 +165,7 @@ pub(super) async fn answer(
             "server_error",
         ));
     }
-    match persona.respond(message, session) {
+    match state.respond(persona, message, session) {
         Outcome::Reply(text) => Ok(text),
         Outcome::Empty => Ok(String::new()),
         Outcome::RateLimited { retry_after_secs } => {

@@ -13,7 +13,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpServer, web};
 use serde_json::{Map, Value, json};
 
-use super::personas::Persona;
+use super::personas::{Outcome, Persona};
 use super::routes;
 use super::sessions::{SessionStore, SessionView};
 
@@ -28,6 +28,8 @@ pub struct MockSettings {
     pub error_rate: f64,
     /// Persona used when a request names none (or an unknown one).
     pub default_persona: String,
+    /// Answer every Nth request of a session with a 429 (`Retry-After: 2`), whatever the persona.
+    pub rate_limit_every: Option<u64>,
 }
 
 impl Default for MockSettings {
@@ -37,6 +39,7 @@ impl Default for MockSettings {
             jitter_ms: 0,
             error_rate: 0.0,
             default_persona: "default".to_string(),
+            rate_limit_every: None,
         }
     }
 }
@@ -189,6 +192,21 @@ impl MockState {
         let total = self.settings.latency_ms.saturating_add(jitter);
         if total > 0 {
             tokio::time::sleep(Duration::from_millis(total)).await;
+        }
+    }
+
+    /// The persona's answer, unless the `rate_limit_every` knob turns this request into a 429.
+    pub(super) fn respond(
+        &self,
+        persona: Persona,
+        message: &str,
+        session: &SessionView,
+    ) -> Outcome {
+        match self.settings.rate_limit_every {
+            Some(n) if n > 0 && session.count.is_multiple_of(n) => Outcome::RateLimited {
+                retry_after_secs: 2,
+            },
+            _ => persona.respond(message, session),
         }
     }
 

@@ -281,3 +281,34 @@ async fn oversized_injection_sends_a_one_mebibyte_message() {
     );
     mock.stop().await;
 }
+
+#[actix_web::test]
+async fn rate_limit_every_n_knob_applies_to_any_persona() {
+    let settings = krawall::mock::MockSettings {
+        rate_limit_every: Some(2),
+        ..krawall::mock::MockSettings::default()
+    };
+    let mock = krawall::mock::start_mock(
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        settings,
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let resp = client
+            .post(format!("{}/chat", mock.url()))
+            .header("X-Session-Id", "knob")
+            .json(&serde_json::json!({"message": "hi"}))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 429 {
+            assert_eq!(resp.headers()["retry-after"], "2");
+        }
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 429, 200, 429]);
+    mock.stop().await;
+}

@@ -78,7 +78,7 @@ impl MockChat {
         if self.state.roll_error() {
             return Err(Status::internal("Simulated server error"));
         }
-        let text = match persona.respond(&body.message, &session) {
+        let text = match self.state.respond(persona, &body.message, &session) {
             Outcome::Reply(text) => text,
             Outcome::Empty => String::new(),
             Outcome::RateLimited { retry_after_secs } => {

@@ -185,7 +185,7 @@ pub(super) async fn answer(
     if state.roll_error() {
         return Err(Failure::new(500, "Simulated server error"));
     }
-    match persona.respond(message, &session) {
+    match state.respond(persona, message, &session) {
         Outcome::Reply(text) => Ok(text),
         Outcome::Empty => Ok(String::new()),
         Outcome::RateLimited { retry_after_secs } => Err(Failure {
