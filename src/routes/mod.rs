@@ -4,6 +4,7 @@ mod envelope;
 mod global_stream;
 mod health;
 mod presets;
+mod references;
 mod scenario_templates;
 mod scenario_yaml;
 mod scenarios;

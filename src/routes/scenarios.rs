@@ -8,17 +8,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::envelope::{ApiError, ok, parse_body, parse_id};
+use super::references::{DeleteQuery, Referrer, clear_references};
 use super::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     search: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DeleteQuery {
-    #[serde(default)]
-    force: bool,
 }
 
 pub async fn list_scenarios(
@@ -77,13 +72,8 @@ pub async fn delete_scenario(
     path: web::Path<String>,
     q: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    clear_references(&state, Referrer::Scenario, &path, &q).await?;
     let id = parse_id(&path, "scenario")?;
-    let refs = queries::sessions_referencing(&state.read, &id.to_string()).await?;
-    if refs > 0 && !q.force {
-        return Err(ApiError::Conflict(format!(
-            "{refs} session(s) reference this scenario; pass ?force=true to delete it anyway"
-        )));
-    }
     let position = state.commands.delete_scenario(id).await?;
     state.caught_up(position).await?;
     Ok(ok(

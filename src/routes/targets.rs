@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::envelope::{ApiError, ok, parse_body, parse_id, parse_value};
+use super::references::{DeleteQuery, Referrer, clear_references};
 use super::state::AppState;
 
 /// Splits a create/replace body into the spec and the plaintext `authConfig` (never stored in clear).
@@ -52,12 +53,6 @@ fn with_preset(raw: Value) -> Result<(Value, Option<String>), ApiError> {
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     connector_type: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DeleteQuery {
-    #[serde(default)]
-    force: bool,
 }
 
 pub async fn list_targets(
@@ -118,13 +113,8 @@ pub async fn delete_target(
     path: web::Path<String>,
     q: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    clear_references(&state, Referrer::Target, &path, &q).await?;
     let id = parse_id(&path, "target")?;
-    let refs = queries::sessions_referencing(&state.read, &id.to_string()).await?;
-    if refs > 0 && !q.force {
-        return Err(ApiError::Conflict(format!(
-            "{refs} session(s) reference this target; pass ?force=true to delete it anyway"
-        )));
-    }
     let position = state.commands.delete_target(id).await?;
     state.caught_up(position).await?;
     Ok(ok(

@@ -181,10 +181,63 @@ async fn delete_is_refused_while_sessions_reference_a_target() {
     app.wait_for_status(&s, &["COMPLETED"]).await;
     let (status, resp) = app.delete(&format!("/api/targets/{target}")).await;
     assert_eq!(status, 409, "{resp}");
+    assert!(
+        resp["error"].as_str().unwrap().contains("1 session(s)"),
+        "{resp}"
+    );
     let (status, _) = app
         .delete(&format!("/api/targets/{target}?force=true"))
         .await;
     assert_eq!(status, 200);
     let (status, _) = app.get(&format!("/api/targets/{target}")).await;
     assert_eq!(status, 404);
+    let (status, _) = app.get(&format!("/api/sessions/{s}")).await;
+    assert_eq!(status, 200, "force keeps the sessions and their history");
+}
+
+#[actix_web::test]
+async fn cascade_deletes_finished_sessions_and_refuses_while_one_runs() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let target = app
+        .create("/api/targets", &app.mock_target("/v1/chat/completions"))
+        .await;
+    let done = app
+        .execute(&json!({"targetId": target, "customMessages": ["hi"]}))
+        .await;
+    app.wait_for_status(&done, &["COMPLETED"]).await;
+    let mut slow = app.mock_target("/timeout");
+    slow["name"] = json!("slow");
+    let slow = app.create("/api/targets", &slow).await;
+    let running = app
+        .execute(&json!({"targetId": slow, "customMessages": ["hang"], "messageTimeoutMs": 60000}))
+        .await;
+    app.wait_for_status(&running, &["RUNNING"]).await;
+    let (status, resp) = app
+        .delete(&format!("/api/targets/{slow}?cascade=true"))
+        .await;
+    assert_eq!(status, 409, "{resp}");
+    assert!(
+        resp["error"]
+            .as_str()
+            .unwrap()
+            .contains("queued or running"),
+        "{resp}"
+    );
+    let (status, resp) = app
+        .delete(&format!("/api/targets/{target}?cascade=true"))
+        .await;
+    assert_eq!(status, 200, "{resp}");
+    let (status, _) = app.get(&format!("/api/sessions/{done}")).await;
+    assert_eq!(status, 404, "the finished session went with its target");
+    let (_, events) = app.get(&format!("/api/sessions/{done}/events")).await;
+    assert_eq!(
+        events["data"].as_array().unwrap().last().unwrap()["type"],
+        "SessionDeleted",
+        "audit trail kept"
+    );
+    app.patch(
+        &format!("/api/sessions/{running}"),
+        &json!({"action": "cancel"}),
+    )
+    .await;
 }
