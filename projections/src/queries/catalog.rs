@@ -123,11 +123,3 @@ pub async fn get_scenario(pool: &AnyPool, id: &str) -> Result<Option<ScenarioVie
         .await?;
     row.as_ref().map(scenario).transpose()
 }
-
-/// Number of sessions (any status) that reference a target or scenario id.
-pub async fn sessions_referencing(pool: &AnyPool, id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE target_id = $1 OR scenario_id = $1")
-        .bind(id.to_string())
-        .fetch_one(pool)
-        .await
-}

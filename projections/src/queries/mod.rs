@@ -8,7 +8,6 @@ mod time;
 
 pub use catalog::{
     ScenarioView, TargetView, get_scenario, get_target, list_scenarios, list_targets,
-    sessions_referencing,
 };
 pub use dashboard::{
     DashboardTotals, NamedRef, SessionRow, SessionRows, active_sessions, dashboard_totals,
