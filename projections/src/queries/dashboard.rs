@@ -113,7 +113,7 @@ const ROW_COLUMNS: &str = "id, target_id, target_name, scenario_id, scenario_nam
     started_at_ms, completed_at_ms, message_count, error_count, tokens_in, tokens_out, latency_total_ms, \
     summary, failure_reason, error, restarted_from";
 
-fn decode_row(row: &AnyRow) -> Result<SessionRow, sqlx::Error> {
+pub(super) fn decode_row(row: &AnyRow) -> Result<SessionRow, sqlx::Error> {
     let summary: Option<String> = row.try_get("summary")?;
     Ok(SessionRow {
         id: row.try_get("id")?,

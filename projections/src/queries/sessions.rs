@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{AnyPool, Row, any::AnyRow};
 
+use super::dashboard::{SessionRow, decode_row};
 use super::time::{iso, iso_opt};
 
 /// A session row as the API shows it.
@@ -82,42 +83,40 @@ pub struct SessionPage {
 }
 
 fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> {
-    let parse = |col: &str| -> Result<Option<Value>, sqlx::Error> {
-        let text: Option<String> = row.try_get(col)?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    let execution_config = if with_config {
+        let text: Option<String> = row.try_get("execution_config")?;
+        text.and_then(|t| serde_json::from_str(&t).ok())
+    } else {
+        None
     };
-    let replies: i64 =
-        row.try_get::<i64, _>("message_count")? - row.try_get::<i64, _>("error_count")?;
-    let latency: i64 = row.try_get("latency_total_ms")?;
-    Ok(SessionView {
-        id: row.try_get("id")?,
-        target_id: row.try_get("target_id")?,
-        target_name: row.try_get("target_name")?,
-        scenario_id: row.try_get("scenario_id")?,
-        scenario_name: row.try_get("scenario_name")?,
-        status: row.try_get("status")?,
-        queued_at: iso(row.try_get("queued_at_ms")?),
-        started_at: iso_opt(row.try_get("started_at_ms")?),
-        completed_at: iso_opt(row.try_get("completed_at_ms")?),
-        message_count: row.try_get("message_count")?,
-        error_count: row.try_get("error_count")?,
-        tokens_in: row.try_get("tokens_in")?,
-        tokens_out: row.try_get("tokens_out")?,
-        avg_latency_ms: if replies > 0 {
-            latency as f64 / replies as f64
-        } else {
-            0.0
-        },
-        summary_metrics: parse("summary")?,
-        failure_reason: row.try_get("failure_reason")?,
-        error: row.try_get("error")?,
-        restarted_from: row.try_get("restarted_from")?,
-        execution_config: if with_config {
-            parse("execution_config")?
-        } else {
-            None
-        },
-    })
+    Ok(SessionView::from_row(decode_row(row)?, execution_config))
+}
+
+impl SessionView {
+    /// The API's view of a read-model row: RFC 3339 times and the mean reply latency.
+    fn from_row(r: SessionRow, execution_config: Option<Value>) -> Self {
+        Self {
+            avg_latency_ms: r.avg_latency_ms().unwrap_or(0.0),
+            queued_at: iso(r.queued_at_ms),
+            started_at: iso_opt(r.started_at_ms),
+            completed_at: iso_opt(r.completed_at_ms),
+            id: r.id,
+            target_id: r.target_id,
+            target_name: r.target_name,
+            scenario_id: r.scenario_id,
+            scenario_name: r.scenario_name,
+            status: r.status,
+            message_count: r.message_count,
+            error_count: r.error_count,
+            tokens_in: r.tokens_in,
+            tokens_out: r.tokens_out,
+            summary_metrics: r.summary,
+            failure_reason: r.failure_reason,
+            error: r.error,
+            restarted_from: r.restarted_from,
+            execution_config,
+        }
+    }
 }
 
 /// `WHERE` clause with only the filters that are set (so indexes apply) and its bind values.
