@@ -56,20 +56,33 @@ async fn lock_checkpoints(
     conn: &mut AnyConnection,
     projections: &[Arc<dyn Projection>],
 ) -> Result<HashMap<String, i64>, ProjectionError> {
-    let mut done = HashMap::new();
-    for p in projections {
-        sqlx::query("UPDATE projection_checkpoints SET position = position WHERE name = $1")
-            .bind(p.name())
-            .execute(&mut *conn)
-            .await?;
-        let position: i64 =
-            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
-                .bind(p.name())
-                .fetch_one(&mut *conn)
-                .await?;
-        done.insert(p.name().to_string(), position);
-    }
-    Ok(done)
+    let names = name_list(projections);
+    let lock =
+        format!("UPDATE projection_checkpoints SET position = position WHERE name IN ({names})");
+    sqlx::query(sqlx::AssertSqlSafe(lock))
+        .execute(&mut *conn)
+        .await?;
+    let read = format!("SELECT name, position FROM projection_checkpoints WHERE name IN ({names})");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(read))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("name")?,
+                r.try_get::<i64, _>("position")?,
+            ))
+        })
+        .collect()
+}
+
+/// `'a', 'b', …` of the projections' names (static identifiers from the code, never input).
+fn name_list(projections: &[Arc<dyn Projection>]) -> String {
+    projections
+        .iter()
+        .map(|p| format!("'{}'", p.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Applies a batch of events to every projection that has not seen them, in one transaction.
@@ -97,15 +110,14 @@ async fn apply_batch(
             }
         }
     }
-    for p in projections {
-        sqlx::query(
-            "UPDATE projection_checkpoints SET position = $2 WHERE name = $1 AND position < $2",
-        )
-        .bind(p.name())
+    let advance = format!(
+        "UPDATE projection_checkpoints SET position = $1 WHERE name IN ({}) AND position < $1",
+        name_list(projections)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(advance))
         .bind(last)
         .execute(&mut *tx)
         .await?;
-    }
     tx.commit().await?;
     Ok(())
 }
