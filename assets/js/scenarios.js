@@ -45,30 +45,7 @@
 
   // ---- list page
   function deleteFlow(id, name, row) {
-    const dlg = $("#delete-dialog");
-    const [confirmBtn, forceBtn, cascadeBtn, reason] = [$("#delete-confirm"), $("#delete-force"), $("#delete-cascade"), $("#delete-reason")];
-    $("#delete-message").textContent = `Delete scenario “${name}”? This cannot be undone.`;
-    reason.hidden = true; forceBtn.hidden = true; cascadeBtn.hidden = true; confirmBtn.hidden = false;
-    const run = async (mode) => {
-      confirmBtn.disabled = forceBtn.disabled = cascadeBtn.disabled = true;
-      try {
-        await krawall.api("DELETE", `/api/scenarios/${id}${mode ? `?${mode}=true` : ""}`);
-        dlg.close();
-        row.remove();
-        krawall.toast(`Deleted “${name}”.`);
-      } catch (err) {
-        if (err.status === 409 && !mode) {
-          reason.textContent = `${err.message.replace(/; pass \?force=true.*$/, "")}. Delete it and keep the sessions (they keep their own copy), or delete its finished sessions too?`;
-          reason.hidden = false; confirmBtn.hidden = true; forceBtn.hidden = false; cascadeBtn.hidden = false;
-          forceBtn.focus();
-        } else { dlg.close(); krawall.fail(err); }
-      } finally { confirmBtn.disabled = forceBtn.disabled = cascadeBtn.disabled = false; }
-    };
-    confirmBtn.onclick = () => run("");
-    forceBtn.onclick = () => run("force");
-    cascadeBtn.onclick = () => run("cascade");
-    $("#delete-cancel").onclick = () => dlg.close();
-    dlg.showModal();
+    krawall.confirmDelete({ path: `/api/scenarios/${id}`, label: "scenario", name, done: () => row.remove() });
   }
 
   function initExecute() {

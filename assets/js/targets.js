@@ -50,30 +50,7 @@
 
   // ---- delete: confirm in the dialog; on 409 show the reason and offer "Delete anyway".
   function deleteFlow(id, name, done) {
-    const dlg = $("#delete-dialog");
-    const [confirmBtn, forceBtn, cascadeBtn, reason] = [$("#delete-confirm"), $("#delete-force"), $("#delete-cascade"), $("#delete-reason")];
-    $("#delete-message").textContent = `Delete target “${name}”? This cannot be undone.`;
-    reason.hidden = true; forceBtn.hidden = true; cascadeBtn.hidden = true; confirmBtn.hidden = false;
-    const run = async (mode) => {
-      confirmBtn.disabled = forceBtn.disabled = cascadeBtn.disabled = true;
-      try {
-        await krawall.api("DELETE", `/api/targets/${id}${mode ? `?${mode}=true` : ""}`);
-        dlg.close();
-        krawall.toast(`Deleted “${name}”.`);
-        done();
-      } catch (err) {
-        if (err.status === 409 && !mode) {
-          reason.textContent = `${err.message.replace(/; pass \?force=true.*$/, "")}. Delete it and keep the sessions (they keep their own copy), or delete its finished sessions too?`;
-          reason.hidden = false; confirmBtn.hidden = true; forceBtn.hidden = false; cascadeBtn.hidden = false;
-          forceBtn.focus();
-        } else { dlg.close(); krawall.fail(err); }
-      } finally { confirmBtn.disabled = forceBtn.disabled = cascadeBtn.disabled = false; }
-    };
-    confirmBtn.onclick = () => run("");
-    forceBtn.onclick = () => run("force");
-    cascadeBtn.onclick = () => run("cascade");
-    $("#delete-cancel").onclick = () => dlg.close();
-    dlg.showModal();
+    krawall.confirmDelete({ path: `/api/targets/${id}`, label: "target", name, done: () => done() });
   }
   document.addEventListener("click", (e) => {
     const btn = e.target.closest("button[data-action='delete']");

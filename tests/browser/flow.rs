@@ -26,7 +26,55 @@ async fn create_run_watch_and_replay_a_session() {
     ui.wait_text("session-status", "COMPLETED").await;
     assert_ne!(second, session);
     crate::tour::visit_main_pages(&ui, true).await;
+    delete_with_sessions(&ui, &target_id).await;
     ui.finish().await;
+}
+
+/// Deleting a target with sessions: the dialog shows the API's reason, then "delete with its
+/// sessions" removes the target and its finished sessions.
+async fn delete_with_sessions(ui: &Ui, target_id: &str) {
+    ui.goto("/targets").await;
+    let row = ui
+        .css(&format!(
+            "[data-testid=target-row][data-id=\"{target_id}\"]"
+        ))
+        .await;
+    row.find(Locator::Css(&tid("target-delete")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ui.wait_js(
+        "return document.querySelector('[data-testid=delete-dialog]').open === true;",
+        "the delete dialog",
+    )
+    .await;
+    ui.click("delete-confirm").await;
+    ui.wait_js(
+        "return !document.querySelector('[data-testid=delete-reason]').hidden;",
+        "the reason why the delete was refused",
+    )
+    .await;
+    assert!(
+        ui.text("delete-reason")
+            .await
+            .contains("session(s) reference this target")
+    );
+    assert!(ui.displayed("delete-force").await && ui.displayed("delete-cascade").await);
+    ui.click("delete-cascade").await;
+    ui.wait_js(
+        &format!(
+            "return !document.querySelector('[data-testid=target-row][data-id=\"{target_id}\"]');"
+        ),
+        "the target row to go",
+    )
+    .await;
+    let sessions = api(ui, &format!("/api/sessions?targetId={target_id}")).await;
+    assert_eq!(
+        sessions["total"], 0,
+        "its finished sessions went with it: {sessions}"
+    );
 }
 
 /// `/targets/new` → OpenAI preset, endpoint overridden to the mock → saved → connection test.
