@@ -177,3 +177,26 @@ pub fn branching_scenario() -> Value {
         ]
     })
 }
+
+/// One outbound message of a connector test (first message of the session).
+pub fn outbound(session_id: uuid::Uuid, text: &str) -> actors::connectors::OutboundMessage {
+    actors::connectors::OutboundMessage {
+        text: text.into(),
+        session_id,
+        message_index: 0,
+        inject: None,
+    }
+}
+
+/// The mock's `rate-limited` persona answered 429 with a Retry-After of 2–4 s.
+pub fn assert_rate_limited(err: &actors::connectors::ConnectorError) {
+    assert_eq!(err.kind, actors::domain::events::ErrorKind::RateLimited);
+    assert_eq!(err.status, Some(429));
+    let retry = err.retry_after_ms.unwrap();
+    assert!((2000..=4000).contains(&retry), "{retry}");
+    assert!(
+        err.message.contains("Rate limit exceeded"),
+        "{}",
+        err.message
+    );
+}

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use actors::connectors::{
-    Connector, ConnectorError, OutboundMessage, TargetConnection, build_connector,
-};
+use actors::connectors::{Connector, ConnectorError, TargetConnection, build_connector};
 use actors::domain::events::ErrorKind;
 use actors::domain::target::{
     AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
@@ -61,14 +59,7 @@ fn connector(conn: &TargetConnection) -> Box<dyn Connector> {
     build_connector(conn, &reqwest::Client::new()).unwrap()
 }
 
-fn message(session_id: Uuid, text: &str) -> OutboundMessage {
-    OutboundMessage {
-        text: text.into(),
-        session_id,
-        message_index: 0,
-        inject: None,
-    }
-}
+use crate::helpers::outbound as message;
 
 async fn send_err(connector: &mut Box<dyn Connector>, text: &str) -> ConnectorError {
     connector
@@ -151,15 +142,7 @@ async fn rate_limited_persona_third_call_is_429_with_retry_after() {
         .send(&message(session, "three"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::RateLimited);
-    assert_eq!(err.status, Some(429));
-    let retry = err.retry_after_ms.unwrap();
-    assert!((2000..=4000).contains(&retry), "{retry}");
-    assert!(
-        err.message.contains("Rate limit exceeded"),
-        "{}",
-        err.message
-    );
+    crate::helpers::assert_rate_limited(&err);
     mock.stop().await;
 }
 

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use actors::connectors::sse::validate_config;
 use actors::connectors::usage::estimate_tokens;
-use actors::connectors::{
-    Connector, HttpConnector, OutboundMessage, SseConnector, TargetConnection,
-};
+use actors::connectors::{Connector, HttpConnector, SseConnector, TargetConnection};
 use actors::domain::events::ErrorKind;
 use actors::domain::target::{
     AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
@@ -83,14 +81,7 @@ fn sse(conn: &TargetConnection) -> SseConnector {
     SseConnector::new(conn, reqwest::Client::new()).unwrap()
 }
 
-fn message(session_id: Uuid, text: &str) -> OutboundMessage {
-    OutboundMessage {
-        text: text.into(),
-        session_id,
-        message_index: 0,
-        inject: None,
-    }
-}
+use crate::helpers::outbound as message;
 
 async fn last_request(mock: &MockServer) -> Value {
     let url = format!("{}/__last_request", mock.url());
@@ -227,15 +218,7 @@ async fn rate_limit_before_the_stream_is_classified_with_retry_after() {
         .send(&message(session, "three"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::RateLimited);
-    assert_eq!(err.status, Some(429));
-    let retry = err.retry_after_ms.unwrap();
-    assert!((2000..=4000).contains(&retry), "{retry}");
-    assert!(
-        err.message.contains("Rate limit exceeded"),
-        "{}",
-        err.message
-    );
+    crate::helpers::assert_rate_limited(&err);
     assert_eq!(err.partial, None);
     mock.stop().await;
 }
