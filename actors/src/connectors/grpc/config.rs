@@ -198,7 +198,7 @@ fn find_method(config: &GrpcProtocolConfig) -> Result<MethodDescriptor, FieldErr
         };
         field_error("protocolConfig.protoContent", rule)
     })?;
-    let pool = proto::compile(source)
+    let pool = proto::compile_cached(source)
         .map_err(|e| field_error("protocolConfig.protoContent", e.to_string()))?;
     let package = non_empty(&config.package_name)
         .map_or_else(|| proto::default_package(&pool), str::to_string);

@@ -1,6 +1,8 @@
 //! gRPC target protos: compiles `protocolConfig.protoContent` in memory with protox (plus the
 //! Google well-known types) and looks up the package, service and method to call.
 
+use std::sync::{Mutex, PoisonError};
+
 use prost_reflect::{DescriptorPool, MethodDescriptor, ServiceDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
@@ -69,6 +71,29 @@ impl FileResolver for SourceResolver {
             Err(protox::Error::file_not_found(name))
         }
     }
+}
+
+/// [`compile`], remembering the last few results: every conversation builds its own connector,
+/// and recompiling the same proto per session would put the compiler on the hot path.
+pub fn compile_cached(source: &str) -> Result<DescriptorPool, CompileError> {
+    const CAPACITY: usize = 32;
+    static CACHE: Mutex<Vec<(String, DescriptorPool)>> = Mutex::new(Vec::new());
+    let cached = CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(text, _)| text == source)
+        .map(|(_, pool)| pool.clone());
+    if let Some(pool) = cached {
+        return Ok(pool);
+    }
+    let pool = compile(source)?;
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= CAPACITY {
+        cache.remove(0);
+    }
+    cache.push((source.to_string(), pool.clone()));
+    Ok(pool)
 }
 
 /// Compiles `source` (imports may name Google's well-known types only) into a descriptor pool.
@@ -198,6 +223,14 @@ fn list(names: impl Iterator<Item = String>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cached_compile_returns_the_same_pool_and_still_reports_errors() {
+        let first = super::compile_cached(CHAT).unwrap();
+        let second = super::compile_cached(CHAT).unwrap();
+        assert_eq!(first, second);
+        assert!(super::compile_cached("syntax = \"proto3\";\nmessage {").is_err());
+    }
+
     use super::*;
 
     const CHAT: &str = r#"syntax = "proto3";
