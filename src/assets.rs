@@ -21,8 +21,3 @@ pub async fn asset(path: web::Path<String>) -> HttpResponse {
         None => HttpResponse::NotFound().finish(),
     }
 }
-
-/// Whether an embedded asset exists (used by tests and the tidy check).
-pub fn exists(path: &str) -> bool {
-    Assets::get(path).is_some()
-}
