@@ -49,6 +49,9 @@ pub enum Command {
         /// Sessions running at once on this node.
         #[arg(long, env = "KRAWALL_MAX_CONCURRENT_SESSIONS", default_value_t = 1000)]
         max_concurrent_sessions: usize,
+        /// Conversations running at once on this node over all sessions (its connection budget).
+        #[arg(long, env = "KRAWALL_MAX_CONVERSATIONS", default_value_t = 10_000)]
+        max_conversations: usize,
     },
     /// Run the mock chatbot: HTTP (/v1/chat/completions, /v1/messages, /chat), SSE streams,
     /// WebSocket (/ws, /socket.io/) and gRPC (proto/krawall_mock.proto) with the same personas.
@@ -107,7 +110,60 @@ pub struct RunArgs {
     #[arg(long)]
     pub max_error_rate: Option<f64>,
     #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// Load shape and conversation flags of `krawall run` (see docs/load.md). `--load` takes the
+/// whole `executionConfig.load` object as JSON; the other flags set or override its fields.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LoadArgs {
+    /// `executionConfig.load` as JSON, e.g. '{"executor":"constant-users","users":10,"duration":"1m"}'.
+    #[arg(long)]
+    pub load: Option<String>,
+    /// constant-users, ramping-users, constant-arrival-rate or ramping-arrival-rate.
+    #[arg(long)]
+    pub executor: Option<String>,
+    /// Concurrent users (constant-users).
+    #[arg(long)]
+    pub users: Option<u32>,
+    /// Conversations started per --time-unit (constant-arrival-rate).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Unit of --rate and of arrival-rate stage targets (default 1s).
+    #[arg(long)]
+    pub time_unit: Option<String>,
+    /// Length of the run, e.g. 30s, 5m.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// A ramp stage DURATION:TARGET (repeat for more), e.g. --stage 30s:100 --stage 1m:100.
+    #[arg(long = "stage")]
+    pub stages: Vec<String>,
+    /// Users or rate before the first stage.
+    #[arg(long)]
+    pub start: Option<f64>,
+    /// Conversations to start in all; reaching it ends the run.
+    #[arg(long)]
+    pub max_conversations: Option<u64>,
+    /// Arrival-rate executors: conversations running at once; later arrivals are dropped.
+    #[arg(long)]
+    pub max_concurrent: Option<u32>,
+    /// Pause between a user's conversations (users executors).
+    #[arg(long)]
+    pub think_time_ms: Option<u64>,
+    /// uniform or poisson arrivals.
+    #[arg(long)]
+    pub distribution: Option<String>,
+    /// Fail the session when the error rate (0-1) passes this after the warm-up.
+    #[arg(long)]
+    pub abort_on_error_rate: Option<f64>,
+    /// History each request carries: full, none, window:N or max-tokens:N.
+    #[arg(long)]
+    pub history: Option<String>,
+    /// `executionConfig.faults` as JSON, e.g. '{"serverErrorRate":0.1,"seed":1}'.
+    #[arg(long)]
+    pub faults: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,8 @@ pub struct Settings {
     pub encryption_key: Option<String>,
     /// Sessions running at once on this node.
     pub max_concurrent_sessions: usize,
+    /// Conversations running at once on this node, over all sessions.
+    pub max_conversations: usize,
     /// Arbiter threads for session actors.
     pub session_arbiters: usize,
     /// HTTP worker threads.
@@ -33,6 +35,7 @@ impl Settings {
             database_url: None,
             encryption_key: None,
             max_concurrent_sessions: 1000,
+            max_conversations: actors::runtime::DEFAULT_NODE_CONVERSATIONS,
             session_arbiters: cores,
             http_workers: cores,
             recover_sessions: true,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod mock;
 pub mod pages;
 pub mod routes;
+pub mod run_args;
 pub mod run_cmd;
 pub mod startup;
 

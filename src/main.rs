@@ -20,11 +20,12 @@ async fn serve(
     bind: String,
     store: StoreArgs,
     demo: Option<(String, String)>,
-    max: usize,
+    (max_sessions, max_conversations): (usize, usize),
 ) -> anyhow::Result<()> {
     let mut settings = settings_from(&store);
     settings.bind = bind;
-    settings.max_concurrent_sessions = max;
+    settings.max_concurrent_sessions = max_sessions;
+    settings.max_conversations = max_conversations;
     let app = Application::build(&settings).await?;
     let _mocks = match demo {
         Some((http, grpc)) => Some(krawall::demo::start(&app.core, &http, &grpc).await?),
@@ -63,11 +64,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             mock_bind,
             grpc_mock_bind,
             max_concurrent_sessions,
+            max_conversations,
         } => {
             let demo = demo.then_some((mock_bind, grpc_mock_bind));
-            serve(bind, store, demo, max_concurrent_sessions)
-                .await
-                .map(|_| 0)
+            serve(
+                bind,
+                store,
+                demo,
+                (max_concurrent_sessions, max_conversations),
+            )
+            .await
+            .map(|_| 0)
         }
         Command::Mock {
             bind,

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::cli::RunArgs;
 use crate::config::Settings;
+use crate::run_args::overrides_from;
 use crate::startup::Core;
 
 /// Runs the session; returns the process exit code.
@@ -26,14 +27,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     settings.encryption_key = args.store.encryption_key.clone();
     settings.recover_sessions = false;
     settings.session_arbiters = 0;
-    let core = Core::start(&settings).await?;
-    let target_id = resolve_target(&core, &args).await?;
-    let scenario_id = resolve_scenario(&core, &args.scenario).await?;
     let overrides = ExecutionOverrides {
         repetitions: args.repetitions,
         concurrency: args.concurrency,
-        ..Default::default()
+        ..overrides_from(&args.load)?
     };
+    let core = Core::start(&settings).await?;
+    let target_id = resolve_target(&core, &args).await?;
+    let scenario_id = resolve_scenario(&core, &args.scenario).await?;
     let request = ExecuteRequest {
         target_id,
         scenario_id: Some(scenario_id),
@@ -81,6 +82,10 @@ async fn resolve_target(core: &Core, args: &RunArgs) -> anyhow::Result<Uuid> {
             structure: Some(
                 json!({ "model": "gpt-4o-mini", "messages": [{ "role": "user", "content": "{{message}}" }] }),
             ),
+            history_path: (args.message_path == "messages.0.content").then(|| "messages".into()),
+            history_item: (args.message_path == "messages.0.content")
+                .then(|| json!({"role": "{{role}}", "content": "{{content}}"})),
+            ..RequestTemplate::default()
         },
         response_template: ResponseTemplate {
             response_path: args.response_path.clone(),
@@ -88,6 +93,7 @@ async fn resolve_target(core: &Core, args: &RunArgs) -> anyhow::Result<Uuid> {
             error_path: Some("error.message".into()),
         },
         protocol_config: None,
+        rate_limit: None,
     };
     let (id, _) = core
         .commands
@@ -172,9 +178,10 @@ fn print_summary(v: &SessionView) {
     }
     if let Some(m) = &v.summary_metrics {
         println!(
-            "{:<18}p50 {} ms, p95 {} ms, max {} ms",
-            "latency", m["p50LatencyMs"], m["p95LatencyMs"], m["maxLatencyMs"]
+            "{:<18}p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+            "latency", m["p50LatencyMs"], m["p95LatencyMs"], m["p99LatencyMs"], m["maxLatencyMs"]
         );
+        print_load(m);
     }
     if let Some(reason) = &v.failure_reason {
         println!(
@@ -184,6 +191,34 @@ fn print_summary(v: &SessionView) {
         );
     }
     println!("{:-<60}", "");
+}
+
+fn print_load(m: &serde_json::Value) {
+    let load = &m["load"];
+    if load.is_null() {
+        return;
+    }
+    let intended = load["intendedConversations"]
+        .as_u64()
+        .map_or(String::new(), |n| format!(" of {n} intended"));
+    println!(
+        "{:<18}{} started{intended}, {} completed, {} dropped, peak {} at once",
+        "conversations",
+        load["startedConversations"],
+        load["completedConversations"],
+        load["droppedConversations"],
+        load["peakConcurrent"]
+    );
+    println!(
+        "{:<18}{} ({}), {} ms; waited {} ms (back-off {} ms); p99 from due {} ms",
+        "load",
+        load["executor"].as_str().unwrap_or_default(),
+        load["stopReason"].as_str().unwrap_or_default(),
+        load["durationMs"],
+        m["waitMs"],
+        m["backoffMs"],
+        m["p99LatencyFromDueMs"]
+    );
 }
 
 fn exit_code(v: &SessionView, max_error_rate: Option<f64>) -> i32 {

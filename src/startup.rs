@@ -31,6 +31,7 @@ impl Core {
     /// Connects the store (migrating it), loads the key and starts the projection and dispatcher actors.
     /// Must run inside an actix `System`.
     pub async fn start(settings: &Settings) -> anyhow::Result<Core> {
+        raise_file_limit(settings.max_conversations);
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
         let store = EventStore::connect(&settings.database_url())
@@ -56,6 +57,7 @@ impl Core {
             max_concurrent: settings.max_concurrent_sessions,
             arbiters: settings.session_arbiters,
             recover: settings.recover_sessions,
+            max_conversations: settings.max_conversations,
         };
         let dispatcher = Dispatcher::new(
             dispatcher_settings,
@@ -78,6 +80,20 @@ impl Core {
             projections: handle,
             dispatcher,
         })
+    }
+}
+
+/// Each conversation may hold a socket: raise the soft open-files limit towards the hard one
+/// and warn when the node's conversation budget cannot fit.
+fn raise_file_limit(conversations: usize) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < conversations as u64 + 256 => tracing::warn!(
+            limit,
+            conversations,
+            "the open-files limit is below the conversation budget; connections may fail"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Session messages read model (`session_messages`): one row per exchange attempt with its metrics.
 
-use actors::domain::events::{DomainEvent, ExchangeRef, MessageFailed, ResponseReceived};
+use actors::domain::events::{
+    DomainEvent, ExchangeRef, MessageFailed, MessageSent, ResponseReceived,
+};
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
@@ -25,16 +27,21 @@ async fn upsert_sent(
     e: &ExchangeRef,
     request: &str,
     injected: Option<&str>,
+    sent: Option<&MessageSent>,
 ) -> Result<(), ProjectionError> {
     let (session, index, attempt) = key(e);
+    let size = |f: fn(&MessageSent) -> u64| sent.map(|s| i64::try_from(f(s)).unwrap_or(i64::MAX));
     sqlx::query(
         "INSERT INTO session_messages (session_id, message_index, attempt, repetition_index, request, outcome,
-             injected, sent_at_ms)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
+             injected, sent_at_ms, context_messages, context_tokens, wait_ms)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10)
          ON CONFLICT (session_id, message_index, attempt) DO UPDATE SET
              request = CASE WHEN excluded.request = '' THEN session_messages.request ELSE excluded.request END,
              injected = COALESCE(excluded.injected, session_messages.injected),
-             sent_at_ms = excluded.sent_at_ms",
+             sent_at_ms = excluded.sent_at_ms,
+             context_messages = COALESCE(excluded.context_messages, session_messages.context_messages),
+             context_tokens = COALESCE(excluded.context_tokens, session_messages.context_tokens),
+             wait_ms = COALESCE(excluded.wait_ms, session_messages.wait_ms)",
     )
     .bind(session)
     .bind(index)
@@ -43,6 +50,9 @@ async fn upsert_sent(
     .bind(request.to_string())
     .bind(injected.map(str::to_string))
     .bind(meta.recorded_at_ms)
+    .bind(size(|s| u64::from(s.context_messages)))
+    .bind(size(|s| s.context_tokens))
+    .bind(size(|s| s.wait_ms))
     .execute(conn)
     .await?;
     Ok(())
@@ -101,7 +111,7 @@ async fn failed(
         .bind(f.error.clone())
         .bind(f.status.map(i64::from))
         .bind(f.latency_ms as i64)
-        .bind(f.action.clone())
+        .bind(f.action.as_str())
         .bind(meta.recorded_at_ms)
         .bind(f.partial_content.clone())
         .execute(conn)
@@ -143,10 +153,10 @@ impl Projection for SessionMessagesProjection {
     ) -> Result<(), ProjectionError> {
         match event {
             DomainEvent::ErrorInjected(i) => {
-                upsert_sent(conn, meta, &i.exchange, "", Some(&i.fault)).await?
+                upsert_sent(conn, meta, &i.exchange, "", Some(i.fault.as_str()), None).await?
             }
             DomainEvent::MessageSent(s) => {
-                upsert_sent(conn, meta, &s.exchange, &s.content, None).await?
+                upsert_sent(conn, meta, &s.exchange, &s.content, None, Some(s)).await?
             }
             DomainEvent::ResponseReceived(r) => received(conn, meta, r).await?,
             DomainEvent::MessageFailed(f) => failed(conn, meta, f).await?,

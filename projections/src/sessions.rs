@@ -132,7 +132,7 @@ impl Projection for SessionsProjection {
                     f.session_id.to_string(),
                     "FAILED",
                     &f.summary,
-                    Some((&f.reason, &f.error)),
+                    Some((f.reason.as_str(), &f.error)),
                 )
                 .await?
             }

@@ -172,6 +172,9 @@ async fn crash_leftovers(app: &TestApp) -> (String, String) {
         node_id: "dead-node".into(),
     });
     let sent = DomainEvent::MessageSent(MessageSent {
+        context_messages: 0,
+        context_tokens: 0,
+        wait_ms: 0,
         exchange: ExchangeRef {
             session_id: running,
             message_index: 0,

@@ -46,10 +46,15 @@ fn target(endpoint: String, config: Value) -> TargetConnection {
         spec: TargetSpec {
             name: "grpc mock".into(),
             description: None,
+            rate_limit: None,
             connector_type: ConnectorType::Grpc,
             endpoint,
             auth_type: AuthType::None,
             request_template: RequestTemplate {
+                history_path: None,
+                history_item: None,
+                history_roles: Default::default(),
+                system_path: None,
                 message_path: "message".into(),
                 structure: Some(json!({"persona": "default"})),
             },
@@ -69,6 +74,7 @@ fn message(text: &str, session_id: Uuid, index: u32) -> OutboundMessage {
         text: text.into(),
         session_id,
         message_index: index,
+        context: None,
         inject: None,
     }
 }

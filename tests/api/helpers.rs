@@ -185,6 +185,7 @@ pub fn outbound(session_id: uuid::Uuid, text: &str) -> actors::connectors::Outbo
         session_id,
         message_index: 0,
         inject: None,
+        context: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! in-process mock chatbot on port 0; each test gets a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod conversation;
 mod crud;
 mod dashboard_catalog;
 mod dashboard_sessions;
@@ -9,10 +10,12 @@ mod e2e;
 mod grpc;
 mod helpers;
 mod lifecycle;
+mod load;
 mod mock_http;
 mod pages;
 mod presets;
 mod protocols;
+mod recording_bot;
 mod sse;
 mod stream;
 mod ws;

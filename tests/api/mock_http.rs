@@ -23,10 +23,15 @@ fn target(endpoint: String, auth_type: AuthType, auth_config: Value) -> TargetCo
         spec: TargetSpec {
             name: "mock".into(),
             description: None,
+            rate_limit: None,
             connector_type: ConnectorType::HttpRest,
             endpoint,
             auth_type,
             request_template: RequestTemplate {
+                history_path: None,
+                history_item: None,
+                history_roles: Default::default(),
+                system_path: None,
                 message_path: "messages.0.content".into(),
                 structure: Some(json!({
                     "model": "gpt-4o-mini",
@@ -48,6 +53,10 @@ fn target(endpoint: String, auth_type: AuthType, auth_config: Value) -> TargetCo
 fn chat_target(mock: &MockServer, auth_type: AuthType, auth_config: Value) -> TargetConnection {
     let mut conn = target(format!("{}/chat", mock.url()), auth_type, auth_config);
     conn.spec.request_template = RequestTemplate {
+        history_path: None,
+        history_item: None,
+        history_roles: Default::default(),
+        system_path: None,
         message_path: "message".into(),
         structure: Some(json!({"meta": {"client": "krawall", "note": "asked: {{message}}"}})),
     };

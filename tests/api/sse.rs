@@ -27,10 +27,15 @@ fn target(endpoint: String, structure: Value, response_path: &str) -> TargetConn
         spec: TargetSpec {
             name: "stream".into(),
             description: None,
+            rate_limit: None,
             connector_type: ConnectorType::Sse,
             endpoint,
             auth_type: AuthType::None,
             request_template: RequestTemplate {
+                history_path: None,
+                history_item: None,
+                history_roles: Default::default(),
+                system_path: None,
                 message_path: "messages.0.content".into(),
                 structure: Some(structure),
             },

@@ -41,10 +41,15 @@ fn target(endpoint: String, auth_type: AuthType, auth: Value, config: Value) -> 
         spec: TargetSpec {
             name: "ws".into(),
             description: None,
+            rate_limit: None,
             connector_type: ConnectorType::Websocket,
             endpoint,
             auth_type,
             request_template: RequestTemplate {
+                history_path: None,
+                history_item: None,
+                history_roles: Default::default(),
+                system_path: None,
                 message_path: "message".into(),
                 structure: Some(json!({"client": "krawall"})),
             },
@@ -69,6 +74,7 @@ async fn send(c: &mut WebSocketConnector, text: &str) -> Result<Reply, Connector
         text,
         session_id,
         message_index: 0,
+        context: None,
         inject,
     })
     .await

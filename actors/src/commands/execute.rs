@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::conversation::HistoryPolicy;
 use crate::domain::events::{
     ScenarioSnapshot, SessionQueued, TargetSnapshot, scenario_stream, session_stream, target_stream,
 };
+use crate::domain::faults::FaultSpec;
 use crate::domain::lifecycle::Lifecycle;
+use crate::domain::load::LoadSpec;
 use crate::domain::scenario::{
     MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario,
 };
@@ -32,6 +35,10 @@ pub struct ExecutionOverrides {
     pub message_timeout_ms: Option<u64>,
     /// Run these messages instead of a scenario's flow.
     pub custom_messages: Option<Vec<String>>,
+    pub system_prompt: Option<String>,
+    pub history: Option<HistoryPolicy>,
+    pub load: Option<LoadSpec>,
+    pub faults: Option<FaultSpec>,
 }
 
 /// What to run.
@@ -63,6 +70,10 @@ fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpe
     if let Some(templates) = o.message_templates {
         spec.message_templates.extend(templates);
     }
+    spec.system_prompt = o.system_prompt.or(spec.system_prompt);
+    spec.history = o.history.unwrap_or(spec.history);
+    spec.load = o.load.or(spec.load);
+    spec.faults = o.faults.or(spec.faults);
     spec
 }
 
@@ -80,6 +91,10 @@ fn ad_hoc_scenario() -> ScenarioSpec {
         error_handling: Default::default(),
         message_timeout_ms: 30_000,
         variable_extractors: BTreeMap::new(),
+        system_prompt: None,
+        history: HistoryPolicy::Full,
+        load: None,
+        faults: None,
     }
 }
 

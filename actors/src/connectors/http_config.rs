@@ -7,10 +7,10 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::auth::AuthPlacement;
-use super::paths::{validate_read_path, validate_write_path, write_path};
+use super::paths::{validate_read_path, validate_write_path};
 use super::{ConnectorError, OutboundMessage, TargetConnection};
 use crate::domain::events::ErrorKind;
 use crate::domain::target::{RequestTemplate, ResponseTemplate};
@@ -214,14 +214,7 @@ pub(super) fn request_body(
         Some("empty_body") => return Ok(String::new()),
         _ => {}
     }
-    let mut body = request.structure.clone().unwrap_or_else(|| json!({}));
-    substitute_placeholder(&mut body, text);
-    write_path(
-        &mut body,
-        &request.message_path,
-        Value::String(text.to_string()),
-    )
-    .map_err(|e| config_error(format!("requestTemplate.messagePath: {e}")))?;
+    let body = super::history::request_value(request, message, text)?;
     Ok(body.to_string())
 }
 

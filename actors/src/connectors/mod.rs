@@ -3,6 +3,7 @@
 pub mod auth;
 mod connector;
 pub mod grpc;
+pub mod history;
 pub mod http;
 mod http_config;
 mod path_syntax;

@@ -29,12 +29,14 @@ pub fn validate_protocol_config(
     spec: &TargetSpec,
     auth_config: &serde_json::Value,
 ) -> Vec<FieldError> {
-    match spec.connector_type {
+    let mut errors = match spec.connector_type {
         ConnectorType::HttpRest => http_errors(spec, auth_config),
         ConnectorType::Sse => sse::validate_config(spec),
         ConnectorType::Websocket => websocket::validate_config(spec),
         ConnectorType::Grpc => grpc::validate_config(spec),
-    }
+    };
+    errors.extend(super::history::validate_history_paths(spec));
+    errors
 }
 
 fn http_errors(spec: &TargetSpec, auth_config: &serde_json::Value) -> Vec<FieldError> {
@@ -67,10 +69,15 @@ mod tests {
             spec: TargetSpec {
                 name: "t".into(),
                 description: None,
+                rate_limit: None,
                 connector_type,
                 endpoint: "http://127.0.0.1:9/v1/chat/completions".into(),
                 auth_type: AuthType::BearerToken,
                 request_template: RequestTemplate {
+                    history_path: None,
+                    history_item: None,
+                    history_roles: Default::default(),
+                    system_path: None,
                     message_path: "messages.0.content".into(),
                     structure: None,
                 },

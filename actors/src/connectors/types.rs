@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::domain::conversation::Context;
 use crate::domain::events::{ErrorKind, StreamMetrics, TokenCounts};
 use crate::domain::target::TargetSpec;
 
@@ -30,6 +31,9 @@ pub struct OutboundMessage {
     pub message_index: u32,
     /// Deliberate fault to inject into this request (`malformed_json`, `empty_body`, `oversized`).
     pub inject: Option<String>,
+    /// The conversation to carry (system prompt and earlier turns), when the scenario's history
+    /// policy sends any and the target places it (`requestTemplate.historyPath`).
+    pub context: Option<Context>,
 }
 
 /// A reply read from the target.

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::scenario::ScenarioSpec;
+use super::faults::InjectedFault;
+use super::scenario::{ErrorAction, ScenarioSpec};
 use super::target::{SealedAuth, TargetSpec};
 
 /// A domain event. The variant name is the stored `event_type`; the fields are the payload.
@@ -110,6 +111,25 @@ pub struct MessageSent {
     #[serde(flatten)]
     pub exchange: ExchangeRef,
     pub content: String,
+    /// Messages the request carried (system prompt + earlier turns + this one); 0 in events
+    /// recorded before conversations carried context.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub context_messages: u32,
+    /// Estimated tokens of everything the request carried (ceil(chars / 4)).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub context_tokens: u64,
+    /// Time between when the exchange was due and when it was sent: waiting for the target's
+    /// rate limiter, a 429 back-off, or (open model) a conversation that started late.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub wait_ms: u64,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Token counts normalised from the provider's usage shape, or estimated when it sent none.
@@ -181,8 +201,8 @@ pub struct MessageFailed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub latency_ms: u64,
-    /// What the error policy decided: `skip`, `retry` or `abort`.
-    pub action: String,
+    /// What the error policy decided.
+    pub action: ErrorAction,
     /// Text received before a streamed reply broke off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_content: Option<String>,
@@ -194,7 +214,7 @@ pub struct MessageFailed {
 pub struct ErrorInjected {
     #[serde(flatten)]
     pub exchange: ExchangeRef,
-    pub fault: String,
+    pub fault: InjectedFault,
 }
 
 /// Totals over a finished session.
@@ -210,6 +230,81 @@ pub struct SessionSummary {
     pub p95_latency_ms: u64,
     pub max_latency_ms: u64,
     pub errors_by_kind: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    pub p99_latency_ms: u64,
+    /// Time exchanges waited before being sent (rate limiter, 429 back-off, late starts).
+    #[serde(default)]
+    pub wait_ms: u64,
+    /// Of `wait_ms`, the part spent backing off after 429 replies.
+    #[serde(default)]
+    pub backoff_ms: u64,
+    /// Latency measured from when each exchange was due (corrects coordinated omission).
+    #[serde(default)]
+    pub p50_latency_from_due_ms: u64,
+    #[serde(default)]
+    pub p99_latency_from_due_ms: u64,
+    /// Present when the session ran a load shape (`executionConfig.load`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadReport>,
+}
+
+/// What a load shape achieved against what it intended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadReport {
+    pub executor: String,
+    /// Conversations the schedule meant to start (open model: the integral of the rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intended_conversations: Option<u64>,
+    pub started_conversations: u64,
+    pub completed_conversations: u64,
+    /// Arrivals that could not start on time (concurrency cap or node budget reached).
+    pub dropped_conversations: u64,
+    pub peak_concurrent: u64,
+    pub duration_ms: u64,
+    pub stop_reason: StopReason,
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Every planned conversation ran (repetitions, or the stages/duration elapsed).
+    #[default]
+    Completed,
+    Duration,
+    MaxConversations,
+    Cancelled,
+    AbortOnErrorRate,
+    Aborted,
+}
+
+/// Why a session failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The error policy aborted (or a connector could not be built or connected).
+    Aborted,
+    /// The event store refused a write.
+    Store,
+    /// The node stopped while the session was running.
+    Interrupted,
+    /// The session could not be started.
+    StartRejected,
+    /// `load.abortOn`: the error rate passed its limit.
+    AbortOnErrorRate,
+}
+
+impl FailureReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aborted => "aborted",
+            Self::Store => "store",
+            Self::Interrupted => "interrupted",
+            Self::StartRejected => "start_rejected",
+            Self::AbortOnErrorRate => "abort_on_error_rate",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,8 +318,7 @@ pub struct SessionCompleted {
 #[serde(rename_all = "camelCase")]
 pub struct SessionFailed {
     pub session_id: Uuid,
-    /// Machine-readable reason: `aborted`, `interrupted`, `connect`, `invalid_plan`, …
-    pub reason: String,
+    pub reason: FailureReason,
     pub error: String,
     pub summary: SessionSummary,
 }

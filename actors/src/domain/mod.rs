@@ -1,8 +1,11 @@
 //! Pure domain: events, specs and decide/evolve aggregates. No I/O, no actix, no sqlx.
 
 pub mod condition;
+pub mod conversation;
 pub mod events;
+pub mod faults;
 pub mod lifecycle;
+pub mod load;
 pub mod presets;
 pub mod scenario;
 pub mod scenario_input;

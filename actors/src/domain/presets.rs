@@ -33,6 +33,20 @@ fn chat_structure(model: &str, extra: Value) -> Value {
     s
 }
 
+/// Request template of a chat API whose `messages` array carries the conversation.
+fn chat_request(structure: Value, system_path: Option<&str>) -> Value {
+    let mut t = json!({
+        "messagePath": "messages.0.content",
+        "structure": structure,
+        "historyPath": "messages",
+        "historyItem": {"role": "{{role}}", "content": "{{content}}"},
+    });
+    if let (Some(obj), Some(path)) = (t.as_object_mut(), system_path) {
+        obj.insert("systemPath".into(), json!(path));
+    }
+    t
+}
+
 fn openai(stream: bool) -> Preset {
     let extra = if stream {
         json!({"stream": true, "stream_options": {"include_usage": true}})
@@ -56,7 +70,7 @@ fn openai(stream: bool) -> Preset {
         auth_type: "BEARER_TOKEN",
         auth_fields: vec!["token"],
         auth_defaults: json!({}),
-        request_template: json!({"messagePath": "messages.0.content", "structure": chat_structure("gpt-4o-mini", extra)}),
+        request_template: chat_request(chat_structure("gpt-4o-mini", extra), None),
         response_template: if stream {
             json!({"responsePath": "choices.0.delta.content", "tokenUsagePath": "usage", "errorPath": "error.message"})
         } else {
@@ -91,7 +105,7 @@ fn anthropic(stream: bool) -> Preset {
         auth_type: "API_KEY",
         auth_fields: vec!["apiKey"],
         auth_defaults: json!({"headerName": "x-api-key", "location": "header"}),
-        request_template: json!({"messagePath": "messages.0.content", "structure": chat_structure("claude-sonnet-4-5", extra)}),
+        request_template: chat_request(chat_structure("claude-sonnet-4-5", extra), Some("system")),
         response_template: if stream {
             json!({"responsePath": "delta.text", "errorPath": "error.message"})
         } else {
@@ -113,7 +127,14 @@ fn gemini() -> Preset {
         auth_type: "API_KEY",
         auth_fields: vec!["apiKey"],
         auth_defaults: json!({"headerName": "x-goog-api-key", "location": "header"}),
-        request_template: json!({"messagePath": "contents.0.parts.0.text", "structure": {"contents": [{"role": "user", "parts": [{"text": "{{message}}"}]}]}}),
+        request_template: json!({
+            "messagePath": "contents.0.parts.0.text",
+            "structure": {"contents": [{"role": "user", "parts": [{"text": "{{message}}"}]}]},
+            "historyPath": "contents",
+            "historyItem": {"role": "{{role}}", "parts": [{"text": "{{content}}"}]},
+            "historyRoles": {"assistant": "model"},
+            "systemPath": "systemInstruction.parts.0.text",
+        }),
         response_template: json!({"responsePath": "candidates.0.content.parts.0.text", "tokenUsagePath": "usageMetadata", "errorPath": "error.message"}),
         protocol_config: json!({}),
         documentation: "Set `apiKey` to a Google AI Studio key. The model is part of the endpoint path.",
@@ -131,7 +152,10 @@ fn azure() -> Preset {
         auth_type: "API_KEY",
         auth_fields: vec!["apiKey"],
         auth_defaults: json!({"headerName": "api-key", "location": "header"}),
-        request_template: json!({"messagePath": "messages.0.content", "structure": {"messages": [{"role": "user", "content": "{{message}}"}], "max_tokens": 1024}}),
+        request_template: chat_request(
+            json!({"messages": [{"role": "user", "content": "{{message}}"}], "max_tokens": 1024}),
+            None,
+        ),
         response_template: json!({"responsePath": "choices.0.message.content", "tokenUsagePath": "usage", "errorPath": "error.message"}),
         protocol_config: json!({}),
         documentation: "Replace {resource-name} and {deployment-id} in the endpoint and set `apiKey`.",
@@ -149,7 +173,10 @@ fn ollama() -> Preset {
         auth_type: "NONE",
         auth_fields: vec![],
         auth_defaults: json!({}),
-        request_template: json!({"messagePath": "messages.0.content", "structure": {"model": "llama3.2", "messages": [{"role": "user", "content": "{{message}}"}], "stream": false}}),
+        request_template: chat_request(
+            json!({"model": "llama3.2", "messages": [{"role": "user", "content": "{{message}}"}], "stream": false}),
+            None,
+        ),
         response_template: json!({"responsePath": "message.content", "errorPath": "error"}),
         protocol_config: json!({}),
         documentation: "No key needed. Ollama reports prompt_eval_count/eval_count, which Krawall reads as tokens.",
@@ -283,6 +310,8 @@ mod tests {
         );
         assert_eq!(body["name"], "mine");
         assert_eq!(body["endpoint"], "https://api.anthropic.com/v1/messages");
+        assert_eq!(p.request_template["historyPath"], "messages");
+        assert_eq!(p.request_template["systemPath"], "system");
         let auth = preset_auth(&p, Some(&json!({"apiKey": "k"})));
         assert_eq!(
             auth,

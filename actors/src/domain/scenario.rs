@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::condition::Condition;
+use super::conversation::HistoryPolicy;
+use super::faults::{FaultSpec, validate_faults};
+use super::load::{LoadSpec, MAX_CONVERSATIONS_PER_NODE, validate_load};
 use super::validation::{FieldError, Validator};
 
 /// A scenario as stored in events and returned by the API (canonical schema, camelCase).
@@ -36,6 +39,18 @@ pub struct ScenarioSpec {
     /// Variables extracted from each reply: name → JSONPath over the reply JSON.
     #[serde(default)]
     pub variable_extractors: BTreeMap<String, String>,
+    /// System prompt sent first in every conversation (where the target places history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// How much of the conversation each request carries (see `domain::conversation`).
+    #[serde(default, skip_serializing_if = "HistoryPolicy::is_full")]
+    pub history: HistoryPolicy,
+    /// Load shape; without it `repetitions` × `concurrency` runs (see `domain::load`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadSpec>,
+    /// Share of exchanges replaced by injected faults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<FaultSpec>,
 }
 
 fn default_category() -> String {
@@ -137,6 +152,16 @@ pub enum ErrorAction {
     Retry,
 }
 
+impl ErrorAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::Abort => "abort",
+            Self::Retry => "retry",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryConfig {
@@ -144,6 +169,13 @@ pub struct RetryConfig {
     pub delay_ms: u64,
     pub backoff_multiplier: f64,
     pub max_delay_ms: u64,
+    /// Longest `Retry-After` honoured; a bot asking for more waits this long.
+    #[serde(default = "default_max_retry_after")]
+    pub max_retry_after_ms: u64,
+}
+
+fn default_max_retry_after() -> u64 {
+    60_000
 }
 
 impl Default for RetryConfig {
@@ -153,6 +185,7 @@ impl Default for RetryConfig {
             delay_ms: 1000,
             backoff_multiplier: 1.5,
             max_delay_ms: 30_000,
+            max_retry_after_ms: default_max_retry_after(),
         }
     }
 }
@@ -184,12 +217,18 @@ impl ErrorHandling {
             .map_or(self.on_error, |r| r.action)
     }
 
-    /// Backoff before retry `attempt` (1-based), honouring a server's `Retry-After` when longer.
+    /// Backoff before retry `attempt` (1-based), honouring a server's `Retry-After` when longer
+    /// (bounded by `maxRetryAfterMs`).
     pub fn retry_delay_ms(&self, attempt: u32, retry_after_ms: Option<u64>) -> u64 {
         let c = &self.retry_config;
         let exp = c.backoff_multiplier.powi(attempt.saturating_sub(1) as i32);
         let backoff = ((c.delay_ms as f64) * exp).min(c.max_delay_ms as f64) as u64;
-        retry_after_ms.map_or(backoff, |ra| ra.max(backoff).min(c.max_delay_ms.max(ra)))
+        retry_after_ms.map_or(backoff, |ra| backoff.max(self.bounded_retry_after(ra)))
+    }
+
+    /// A server's `Retry-After`, capped at `maxRetryAfterMs`.
+    pub fn bounded_retry_after(&self, retry_after_ms: u64) -> u64 {
+        retry_after_ms.min(self.retry_config.max_retry_after_ms)
     }
 }
 
@@ -197,8 +236,13 @@ impl ErrorHandling {
 pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
     let mut v = Validator::default();
     v.length("name", &spec.name, 1, 200);
-    v.range("repetitions", spec.repetitions.into(), 1, 1000);
-    v.range("concurrency", spec.concurrency.into(), 1, 100);
+    v.range("repetitions", spec.repetitions.into(), 1, 1_000_000);
+    v.range(
+        "concurrency",
+        spec.concurrency.into(),
+        1,
+        MAX_CONVERSATIONS_PER_NODE.into(),
+    );
     v.range("delayBetweenMs", spec.delay_between_ms as i64, 0, 300_000);
     v.range(
         "messageTimeoutMs",
@@ -210,7 +254,27 @@ pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
         v.push("flowConfig", "must contain at least one step");
     }
     validate_steps(&mut v, "flowConfig", &spec.flow_config, 0);
+    if let Some(system) = &spec.system_prompt {
+        v.length("systemPrompt", system, 0, 100_000);
+    }
+    match spec.history {
+        HistoryPolicy::Window(0) => v.push("history.window", "must be at least 1"),
+        HistoryPolicy::MaxTokens(0) => v.push("history.maxTokens", "must be at least 1"),
+        _ => {}
+    }
+    if let Some(load) = &spec.load {
+        validate_load(&mut v, "load", load);
+    }
+    if let Some(faults) = &spec.faults {
+        validate_faults(&mut v, "faults", faults);
+    }
     let r = &spec.error_handling.retry_config;
+    v.range(
+        "errorHandling.retryConfig.maxRetryAfterMs",
+        r.max_retry_after_ms as i64,
+        0,
+        3_600_000,
+    );
     v.range(
         "errorHandling.retryConfig.maxRetries",
         r.max_retries.into(),

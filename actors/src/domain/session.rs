@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use super::events::{
-    Deleted, DomainEvent, SessionCancelled, SessionCompleted, SessionFailed, SessionQueued,
-    SessionStarted, SessionSummary,
+    Deleted, DomainEvent, FailureReason, SessionCancelled, SessionCompleted, SessionFailed,
+    SessionQueued, SessionStarted, SessionSummary,
 };
 
 /// Lifecycle status (upstream names on the wire).
@@ -53,7 +53,7 @@ pub enum SessionCommand {
     Record(Box<DomainEvent>),
     Complete(SessionSummary),
     Fail {
-        reason: String,
+        reason: FailureReason,
         error: String,
         summary: SessionSummary,
     },

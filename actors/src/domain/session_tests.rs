@@ -31,6 +31,9 @@ fn given(events: &[DomainEvent]) -> SessionState {
 
 fn sent() -> DomainEvent {
     DomainEvent::MessageSent(MessageSent {
+        context_messages: 0,
+        context_tokens: 0,
+        wait_ms: 0,
         exchange: ExchangeRef {
             session_id: Uuid::nil(),
             message_index: 0,

@@ -1,5 +1,7 @@
 //! Target: a chatbot endpoint under test — its spec types and its pure decide/evolve aggregate.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -51,12 +53,25 @@ impl AuthType {
 }
 
 /// Where the outgoing message goes: `structure` is cloned and the message written at `messagePath`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestTemplate {
     pub message_path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub structure: Option<Value>,
+    /// Where the conversation (earlier turns + the new message) is written as an array; when
+    /// set, `messagePath` is not written (see `docs/connectors.md`, "Conversation history").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_path: Option<String>,
+    /// One array item: string leaves `{{role}}` and `{{content}}` are filled in per turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_item: Option<Value>,
+    /// Role names the API uses instead of `system`, `user`, `assistant` (Gemini: `model`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub history_roles: BTreeMap<String, String>,
+    /// Where the system prompt goes when it is not the first history item (Anthropic: `system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_path: Option<String>,
 }
 
 /// Where the reply text, token usage and error message are read from the reply JSON.
@@ -84,6 +99,20 @@ pub struct TargetSpec {
     pub response_template: ResponseTemplate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_config: Option<Value>,
+    /// Node-wide request and token budget for this target, shared by all its sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// `rateLimit` of a target: token buckets shared by every session on the node.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<f64>,
+    /// Estimated input tokens per minute (the context each request carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<u64>,
 }
 
 /// Credentials as they may appear in events: ciphertext plus a masked copy for display.
@@ -156,7 +185,61 @@ pub fn validate_target(spec: &TargetSpec, auth_config: &Value) -> Result<(), Vec
         &spec.response_template.response_path,
     );
     validate_auth(&mut v, spec.auth_type, auth_config);
+    validate_history(&mut v, &spec.request_template);
+    if let Some(limit) = &spec.rate_limit {
+        validate_rate_limit(&mut v, limit);
+    }
     v.finish()
+}
+
+fn validate_history(v: &mut Validator, request: &RequestTemplate) {
+    match (&request.history_path, &request.history_item) {
+        (Some(_), None) => v.push(
+            "requestTemplate.historyItem",
+            "is required when historyPath is set",
+        ),
+        (None, Some(_)) => v.push(
+            "requestTemplate.historyPath",
+            "is required when historyItem is set",
+        ),
+        (Some(_), Some(item)) if !mentions(item, "{{content}}") => v.push(
+            "requestTemplate.historyItem",
+            "must contain \"{{content}}\" in a string value",
+        ),
+        _ => {}
+    }
+    for role in request.history_roles.keys() {
+        if !["system", "user", "assistant"].contains(&role.as_str()) {
+            v.push(
+                format!("requestTemplate.historyRoles.{role}"),
+                "keys must be system, user or assistant",
+            );
+        }
+    }
+}
+
+/// Whether a string leaf of `value` contains `needle`.
+fn mentions(value: &Value, needle: &str) -> bool {
+    match value {
+        Value::String(s) => s.contains(needle),
+        Value::Array(items) => items.iter().any(|v| mentions(v, needle)),
+        Value::Object(map) => map.values().any(|v| mentions(v, needle)),
+        _ => false,
+    }
+}
+
+fn validate_rate_limit(v: &mut Validator, limit: &RateLimit) {
+    if let Some(rps) = limit.requests_per_second
+        && !(rps.is_finite() && rps > 0.0 && rps <= 100_000.0)
+    {
+        v.push(
+            "rateLimit.requestsPerSecond",
+            "must be more than 0 and at most 100000",
+        );
+    }
+    if limit.tokens_per_minute == Some(0) {
+        v.push("rateLimit.tokensPerMinute", "must be at least 1");
+    }
 }
 
 fn validate_auth(v: &mut Validator, auth_type: AuthType, config: &Value) {

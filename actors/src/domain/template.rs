@@ -4,17 +4,10 @@
 use std::collections::BTreeMap;
 
 use minijinja::Environment;
-use serde::Serialize;
 use uuid::Uuid;
 
+use super::conversation::ChatTurn;
 use super::scenario::Verbosity;
-
-/// One turn of the conversation so far.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Turn {
-    pub role: &'static str,
-    pub content: String,
-}
 
 /// Everything a template can refer to. Built-in names are listed in [`BUILTIN_VARIABLES`].
 #[derive(Debug, Clone)]
@@ -24,7 +17,8 @@ pub struct TemplateContext<'a> {
     pub session_id: Uuid,
     pub conversation_id: &'a str,
     pub timestamp: String,
-    pub history: &'a [Turn],
+    /// Whole exchanges of this conversation so far (failed exchanges are not in it).
+    pub history: &'a [ChatTurn],
     /// Values extracted from earlier replies by JSONPath (scenario `variableExtractors`).
     pub extracted: &'a BTreeMap<String, String>,
     /// Scenario `messageTemplates`; they win over everything else.
@@ -56,8 +50,8 @@ impl TemplateContext<'_> {
         self.history
             .iter()
             .rev()
-            .find(|t| t.role == role)
-            .map(|t| t.content.clone())
+            .find(|t| t.role.as_str() == role)
+            .map(|t| t.content.to_string())
             .unwrap_or_default()
     }
 
@@ -65,7 +59,7 @@ impl TemplateContext<'_> {
         let history = self
             .history
             .iter()
-            .map(|t| format!("{}: {}", t.role, t.content))
+            .map(|t| format!("{}: {}", t.role.as_str(), t.content))
             .collect::<Vec<_>>()
             .join("\n");
         let assistant = self.last("assistant");
@@ -135,18 +129,13 @@ pub fn apply_verbosity(message: String, verbosity: Verbosity) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::conversation::Role;
 
     #[test]
     fn renders_builtins_custom_and_extracted() {
         let history = vec![
-            Turn {
-                role: "user",
-                content: "hi".into(),
-            },
-            Turn {
-                role: "assistant",
-                content: "hello there".into(),
-            },
+            ChatTurn::new(Role::User, "hi"),
+            ChatTurn::new(Role::Assistant, "hello there"),
         ];
         let extracted = BTreeMap::from([("orderId".to_string(), "42".to_string())]);
         let custom =

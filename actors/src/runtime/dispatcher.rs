@@ -7,10 +7,12 @@ use actix::prelude::*;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::domain::events::FailureReason;
 use crate::domain::session::{SessionCommand, SessionStatus};
 use crate::secrets::SecretBox;
 use crate::store::{BatchedAppender, EventStore};
 
+use super::node::NodeResources;
 use super::recovery::unfinished_sessions;
 use super::runner::SessionRun;
 use super::session_actor::{SessionActor, SessionFinished, StopSession};
@@ -27,6 +29,8 @@ pub struct DispatcherSettings {
     pub arbiters: usize,
     /// Recover sessions a previous process left unfinished (off for `krawall run` next to a server).
     pub recover: bool,
+    /// Conversations running at once over all sessions (the node's budget of connections).
+    pub max_conversations: usize,
 }
 
 /// Queue a session whose `SessionQueued` event is stored.
@@ -74,6 +78,7 @@ pub struct Dispatcher {
     running: HashMap<Uuid, Option<Addr<SessionActor>>>,
     arbiters: Vec<Arbiter>,
     next_arbiter: usize,
+    node: NodeResources,
 }
 
 impl Dispatcher {
@@ -86,7 +91,6 @@ impl Dispatcher {
     ) -> Self {
         let arbiters = (0..settings.arbiters).map(|_| Arbiter::new()).collect();
         Self {
-            settings,
             store,
             appender,
             secrets,
@@ -95,6 +99,8 @@ impl Dispatcher {
             running: HashMap::new(),
             arbiters,
             next_arbiter: 0,
+            node: NodeResources::new(settings.max_conversations),
+            settings,
         }
     }
 
@@ -116,6 +122,7 @@ impl Dispatcher {
             self.http.clone(),
         );
         let node_id = self.settings.node_id.clone();
+        let node = self.node.clone();
         let prepare = async move {
             let log = SessionLog::load(&store, appender, id)
                 .await
@@ -140,6 +147,7 @@ impl Dispatcher {
                 http,
                 cancel: CancellationToken::new(),
                 node_id,
+                node,
             })
         };
         ctx.spawn(prepare.into_actor(self).map(
@@ -191,7 +199,7 @@ impl Actor for Dispatcher {
                         .await
                         .map_err(|e| e.to_string())?;
                     let cmd = SessionCommand::Fail {
-                        reason: "interrupted".into(),
+                        reason: FailureReason::Interrupted,
                         error: "the node stopped while the session was running".into(),
                         summary: SummaryBuilder::default().build(),
                     };

@@ -1,18 +1,22 @@
-//! One exchange: send a rendered message with timeout, cancellation and the error policy
-//! (skip, abort, retry with backoff honouring `Retry-After`), recording every attempt as events.
+//! One exchange: wait for the rate limiter and any 429 back-off, send the rendered message (or
+//! an injected fault in its place) with timeout and cancellation, then apply the error policy
+//! (skip, abort, retry with backoff honouring a bounded `Retry-After`), recording every attempt.
 
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{Connector, ConnectorError, OutboundMessage, Reply};
+use crate::domain::conversation::Context;
 use crate::domain::events::{
     DomainEvent, ErrorInjected, ErrorKind, ExchangeRef, MessageFailed, MessageSent,
     ResponseReceived,
 };
+use crate::domain::faults::InjectedFault;
 use crate::domain::scenario::{ErrorAction, ErrorHandling};
 use crate::domain::session::SessionCommand;
 
+use super::faults::simulate;
 use super::runner::{Shared, Stop};
 
 /// What came of an exchange after the policy ran.
@@ -28,6 +32,11 @@ pub struct Exchange<'a> {
     pub inject: Option<String>,
     pub timeout: Duration,
     pub policy: &'a ErrorHandling,
+    pub context: Option<Context>,
+    pub context_messages: u32,
+    pub context_tokens: u64,
+    /// When the exchange was due; time until it is sent is recorded as `waitMs`.
+    pub due: Instant,
 }
 
 /// Sleeps unless cancelled first.
@@ -46,16 +55,45 @@ async fn send_once(
     connector: &mut dyn Connector,
     msg: &OutboundMessage,
     timeout: Duration,
+    fault: Option<InjectedFault>,
 ) -> Result<(Result<Reply, ConnectorError>, u64), Stop> {
     let started = Instant::now();
+    let send = async {
+        match fault {
+            Some(fault) => simulate(fault, timeout).await,
+            None => connector.send(msg).await,
+        }
+    };
     let result = tokio::select! {
         _ = shared.cancel.cancelled() => return Err(Stop::Cancelled),
-        r = tokio::time::timeout(timeout, connector.send(msg)) => match r {
+        r = tokio::time::timeout(timeout, send) => match r {
             Ok(r) => r,
             Err(_) => Err(ConnectorError::new(ErrorKind::Timeout, format!("no reply within {} ms", timeout.as_millis()))),
         },
     };
     Ok((result, started.elapsed().as_millis() as u64))
+}
+
+/// Waits for the session's 429 back-off and the target's rate limiter; returns
+/// (total wait since `due`, back-off part) in milliseconds.
+async fn wait_turn(shared: &Shared, due: Instant, tokens: u64) -> Result<(u64, u64), Stop> {
+    let backoff_until = *shared
+        .backoff_until
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut backoff = Duration::ZERO;
+    if let Some(until) = backoff_until.filter(|u| *u > Instant::now()) {
+        backoff = until - Instant::now();
+        pause(&shared.cancel, backoff.as_millis() as u64).await?;
+    }
+    if let Some(limiter) = &shared.limiter {
+        tokio::select! {
+            _ = shared.cancel.cancelled() => return Err(Stop::Cancelled),
+            _ = limiter.acquire(tokens) => {}
+        }
+    }
+    let waited = Instant::now().saturating_duration_since(due);
+    Ok((waited.as_millis() as u64, backoff.as_millis() as u64))
 }
 
 /// Runs the exchange to completion under the error policy.
@@ -65,29 +103,41 @@ pub async fn run_exchange(
     ex: Exchange<'_>,
 ) -> Result<ExchangeResult, Stop> {
     let mut reference = ex.exchange.clone();
+    let mut due = ex.due;
+    let mut msg = OutboundMessage {
+        text: ex.text.clone(),
+        session_id: reference.session_id,
+        message_index: reference.message_index,
+        inject: ex.inject.clone(),
+        context: ex.context.clone(),
+    };
     loop {
-        if let Some(fault) = &ex.inject {
+        let (wait_ms, backoff_ms) = wait_turn(shared, due, ex.context_tokens).await?;
+        shared.summary().record_wait(wait_ms, backoff_ms);
+        let fault = injected_fault(shared, &ex, &reference);
+        if let Some(fault) = fault {
             let injected = ErrorInjected {
                 exchange: reference.clone(),
-                fault: fault.clone(),
+                fault,
             };
             shared.record(DomainEvent::ErrorInjected(injected)).await?;
         }
         let sent = MessageSent {
             exchange: reference.clone(),
             content: ex.text.clone(),
+            context_messages: ex.context_messages,
+            context_tokens: ex.context_tokens,
+            wait_ms,
         };
         shared.record(DomainEvent::MessageSent(sent)).await?;
-        let msg = OutboundMessage {
-            text: ex.text.clone(),
-            session_id: reference.session_id,
-            message_index: reference.message_index,
-            inject: ex.inject.clone(),
-        };
-        let (result, latency_ms) = send_once(shared, connector, &msg, ex.timeout).await?;
+        msg.message_index = reference.message_index;
+        let simulated = fault.filter(|f| InjectedFault::from_step(f.as_str()).is_none());
+        let (result, latency_ms) =
+            send_once(shared, connector, &msg, ex.timeout, simulated).await?;
         let err = match result {
             Ok(reply) => {
-                record_reply(shared, &reference, &reply, latency_ms).await?;
+                record_reply(shared, &reference, &reply, latency_ms, wait_ms).await?;
+                shared.check_error_rate()?;
                 return Ok(ExchangeResult::Replied(reply));
             }
             Err(err) => err,
@@ -97,6 +147,10 @@ pub async fn run_exchange(
             action = ErrorAction::Skip;
         }
         record_failure(shared, &reference, &err, latency_ms, action).await?;
+        if err.kind == ErrorKind::RateLimited {
+            shared.back_off(ex.policy, reference.attempt + 1, err.retry_after_ms);
+        }
+        shared.check_error_rate()?;
         match action {
             ErrorAction::Skip => return Ok(ExchangeResult::Skipped),
             ErrorAction::Abort => {
@@ -114,9 +168,18 @@ pub async fn run_exchange(
                         .retry_delay_ms(reference.attempt, err.retry_after_ms),
                 )
                 .await?;
+                due = Instant::now();
             }
         }
     }
+}
+
+/// The fault of this attempt: the message step's `inject`, else the session's fault draw.
+fn injected_fault(shared: &Shared, ex: &Exchange<'_>, at: &ExchangeRef) -> Option<InjectedFault> {
+    ex.inject
+        .as_deref()
+        .and_then(InjectedFault::from_step)
+        .or_else(|| shared.faults?.draw(at.message_index, at.attempt))
 }
 
 async fn record_reply(
@@ -124,12 +187,11 @@ async fn record_reply(
     exchange: &ExchangeRef,
     reply: &Reply,
     latency_ms: u64,
+    wait_ms: u64,
 ) -> Result<(), Stop> {
     shared
-        .summary
-        .lock()
-        .await
-        .record_reply(latency_ms, reply.tokens);
+        .summary()
+        .record_reply(latency_ms, wait_ms, reply.tokens);
     let received = ResponseReceived {
         exchange: exchange.clone(),
         content: reply.text.clone(),
@@ -149,14 +211,14 @@ async fn record_failure(
     latency_ms: u64,
     action: ErrorAction,
 ) -> Result<(), Stop> {
-    shared.summary.lock().await.record_error(err.kind);
+    shared.summary().record_error(err.kind);
     let failed = MessageFailed {
         exchange: exchange.clone(),
         kind: err.kind,
         error: err.message.clone(),
         status: err.status,
         latency_ms,
-        action: format!("{action:?}").to_lowercase(),
+        action,
         partial_content: err.partial.clone(),
     };
     shared.record(DomainEvent::MessageFailed(failed)).await
@@ -169,6 +231,45 @@ impl Shared {
         log.execute(SessionCommand::Record(Box::new(event)))
             .await
             .map_err(|e| Stop::Store(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Adaptive slow-down after a 429: every conversation of the session holds off until the
+    /// bot's `Retry-After` (bounded by `maxRetryAfterMs`) or the policy's backoff has passed.
+    fn back_off(&self, policy: &ErrorHandling, attempt: u32, retry_after_ms: Option<u64>) {
+        let ms = retry_after_ms.map_or_else(
+            || policy.retry_delay_ms(attempt, None),
+            |ra| policy.bounded_retry_after(ra),
+        );
+        let until = Instant::now() + Duration::from_millis(ms);
+        let mut slot = self.backoff_until.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none_or(|u| u < until) {
+            *slot = Some(until);
+        }
+    }
+
+    /// `load.abortOn`: fails the run when the error rate passed the limit after the warm-up.
+    pub fn check_error_rate(&self) -> Result<(), Stop> {
+        let Some(rule) = &self.abort_on else {
+            return Ok(());
+        };
+        if self.started.elapsed() < rule.warmup.0 {
+            return Ok(());
+        }
+        let (replies, errors) = self.summary().counts();
+        let finished = replies + errors;
+        if finished < rule.min_exchanges || finished == 0 {
+            return Ok(());
+        }
+        let rate = errors as f64 / finished as f64;
+        if rate > rule.error_rate {
+            self.cancel.cancel();
+            return Err(Stop::ErrorRate(format!(
+                "error rate {:.1}% over {finished} exchanges is above the limit of {:.1}%",
+                rate * 100.0,
+                rule.error_rate * 100.0
+            )));
+        }
         Ok(())
     }
 }

@@ -1,44 +1,84 @@
-//! One conversation (lane) of a session: interprets the flow steps for its repetitions, keeping
-//! the conversation's history, last reply and extracted variables.
+//! One conversation at a time on one connector: interprets the flow steps, keeping the
+//! conversation's role-structured history, last reply and extracted variables. Each
+//! conversation starts fresh; only whole exchanges (a message and its reply) enter the history.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::connectors::paths::read_path;
 use crate::connectors::{Connector, Reply};
+use crate::domain::conversation::{ChatTurn, Context, Role, estimate_tokens, select_context};
 use crate::domain::events::ExchangeRef;
 use crate::domain::scenario::{ScenarioSpec, Step, StepKind};
-use crate::domain::template::{TemplateContext, Turn, apply_verbosity, render};
+use crate::domain::template::{TemplateContext, apply_verbosity, render};
 
 use super::exchange::{Exchange, ExchangeResult, pause, run_exchange};
 use super::runner::{Shared, Stop};
 
-/// Turns of history kept per conversation (for `{{history}}`); older turns are dropped.
-const MAX_HISTORY: usize = 200;
+/// Turns kept per conversation; the oldest exchange is dropped beyond this (memory guard).
+const MAX_HISTORY: usize = 1000;
 
-/// Per-conversation state.
+/// Per-conversation state on one connector.
 pub struct Lane<'a> {
     pub shared: &'a Shared,
     pub scenario: &'a ScenarioSpec,
     pub connector: Box<dyn Connector>,
-    pub conversation_id: String,
-    pub repetition: u32,
-    pub history: Vec<Turn>,
-    pub last_json: Value,
-    pub extracted: BTreeMap<String, String>,
-    pub sent_any: bool,
+    system: Option<Arc<str>>,
+    conversation_id: String,
+    repetition: u32,
+    history: Vec<ChatTurn>,
+    last_json: Value,
+    extracted: BTreeMap<String, String>,
+    sent_any: bool,
+    /// When the next exchange is due (open model: the conversation's scheduled start).
+    due: Option<Instant>,
 }
 
-impl Lane<'_> {
-    /// Runs the whole flow once for the current repetition.
-    pub async fn run_repetition(&mut self, repetition: u32) -> Result<(), Stop> {
+impl<'a> Lane<'a> {
+    pub fn new(
+        shared: &'a Shared,
+        scenario: &'a ScenarioSpec,
+        connector: Box<dyn Connector>,
+    ) -> Self {
+        Self {
+            shared,
+            scenario,
+            connector,
+            system: scenario.system_prompt.as_deref().map(Arc::from),
+            conversation_id: String::new(),
+            repetition: 0,
+            history: Vec::new(),
+            last_json: Value::Null,
+            extracted: BTreeMap::new(),
+            sent_any: false,
+            due: None,
+        }
+    }
+
+    /// Runs the whole flow as conversation number `repetition`, from a fresh state.
+    pub async fn run_conversation(
+        &mut self,
+        repetition: u32,
+        due: Option<Instant>,
+    ) -> Result<(), Stop> {
         self.repetition = repetition;
+        self.conversation_id = format!("{}-{repetition}", self.shared.session_id);
+        self.history.clear();
+        self.last_json = Value::Null;
+        self.extracted.clear();
+        self.sent_any = false;
+        self.due = due;
         let steps = &self.scenario.flow_config;
         self.run_steps(steps).await
+    }
+
+    pub async fn disconnect(&mut self) {
+        self.connector.disconnect().await;
     }
 
     fn run_steps<'s>(&'s mut self, steps: &'s [Step]) -> BoxFuture<'s, Result<(), Stop>> {
@@ -73,9 +113,27 @@ impl Lane<'_> {
         self.history
             .iter()
             .rev()
-            .find(|t| t.role == "assistant")
-            .map(|t| t.content.clone())
+            .find(|t| t.role == Role::Assistant)
+            .map(|t| t.content.to_string())
             .unwrap_or_default()
+    }
+
+    /// The context the request carries: `None` when the target does not place history or the
+    /// policy sends none; the size is recorded either way.
+    fn context(&self, text: &str) -> (Option<Context>, u32, u64) {
+        let ctx = select_context(
+            self.scenario.history,
+            self.system.as_ref(),
+            &self.history,
+            text,
+        );
+        let carries = self.shared.places_history && ctx.message_count > 1;
+        if carries {
+            let (count, tokens) = (ctx.message_count, ctx.estimated_tokens);
+            (Some(ctx), count, tokens)
+        } else {
+            (None, 1, estimate_tokens(text))
+        }
     }
 
     async fn message(&mut self, template: &str, inject: Option<String>) -> Result<(), Stop> {
@@ -96,6 +154,7 @@ impl Lane<'_> {
         };
         let rendered = render(template, &ctx).map_err(|e| Stop::Aborted(e.to_string()))?;
         let text = apply_verbosity(rendered, self.scenario.verbosity_level);
+        let (context, context_messages, context_tokens) = self.context(&text);
         let exchange = Exchange {
             exchange: ExchangeRef {
                 session_id: self.shared.session_id,
@@ -107,20 +166,19 @@ impl Lane<'_> {
             inject,
             timeout: Duration::from_millis(self.scenario.message_timeout_ms),
             policy: &self.scenario.error_handling,
+            context,
+            context_messages,
+            context_tokens,
+            due: self.due.take().unwrap_or_else(Instant::now),
         };
         let result = run_exchange(self.shared, self.connector.as_mut(), exchange).await?;
-        self.history.push(Turn {
-            role: "user",
-            content: text,
-        });
-        self.trim_history();
         if let ExchangeResult::Replied(reply) = result {
-            self.absorb(reply);
+            self.absorb(text, reply);
         }
         Ok(())
     }
 
-    fn absorb(&mut self, reply: Reply) {
+    fn absorb(&mut self, sent: String, reply: Reply) {
         for (name, path) in &self.scenario.variable_extractors {
             if let Ok(Some(value)) = read_path(&reply.json, path) {
                 let text = value
@@ -132,18 +190,13 @@ impl Lane<'_> {
                 self.extracted.insert(name.clone(), text);
             }
         }
-        self.history.push(Turn {
-            role: "assistant",
-            content: reply.text,
-        });
+        self.history.push(ChatTurn::new(Role::User, sent));
+        self.history
+            .push(ChatTurn::new(Role::Assistant, reply.text));
         self.last_json = reply.json;
-        self.trim_history();
-    }
-
-    fn trim_history(&mut self) {
         if self.history.len() > MAX_HISTORY {
             let excess = self.history.len() - MAX_HISTORY;
-            self.history.drain(..excess);
+            self.history.drain(..excess + excess % 2);
         }
     }
 }

@@ -2,7 +2,10 @@
 
 mod dispatcher;
 mod exchange;
+mod faults;
 mod lane;
+mod load;
+mod node;
 mod probe;
 mod recovery;
 mod runner;
@@ -14,6 +17,7 @@ pub use dispatcher::{
     CancelOutcome, CancelSession, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus,
     QueryNodeStatus,
 };
+pub use node::{DEFAULT_NODE_CONVERSATIONS, NodeResources, TargetLimiter};
 pub use probe::{ProbeEvent, ProbeResult, probe};
 pub use runner::{RunOutcome, SessionRun};
 pub use session_actor::SessionActor;

@@ -157,6 +157,7 @@ async fn steps(
         session_id: Uuid::now_v7(),
         message_index: 0,
         inject: None,
+        context: None,
     };
     match connector.send(&outbound).await {
         Ok(reply) => {

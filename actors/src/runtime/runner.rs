@@ -1,20 +1,26 @@
-//! Executes one queued session: starts it, runs its lanes (parallel conversations) and ends it
-//! as completed, failed or cancelled. Every step is recorded through the [`SessionLog`].
+//! Executes one queued session: starts it, runs its conversations (repetitions × concurrency, or
+//! a load shape) and ends it as completed, failed or cancelled. Every step is recorded through
+//! the [`SessionLog`].
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Instant;
 
 use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::connectors::{TargetConnection, build_connector};
-use crate::domain::events::SessionQueued;
+use crate::connectors::history::places_history;
+use crate::connectors::{Connector, TargetConnection, build_connector};
+use crate::domain::events::{FailureReason, SessionQueued};
+use crate::domain::faults::FaultSpec;
+use crate::domain::load::AbortOn;
+use crate::domain::scenario::ScenarioSpec;
 use crate::domain::session::SessionCommand;
 
 use super::lane::Lane;
+use super::node::{NodeResources, TargetLimiter};
 use super::session_log::SessionLog;
 use super::summary::SummaryBuilder;
 
@@ -24,23 +30,75 @@ pub enum Stop {
     Cancelled,
     Aborted(String),
     Store(String),
+    /// `load.abortOn` fired.
+    ErrorRate(String),
 }
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunOutcome {
     Completed,
-    Failed { reason: String, error: String },
+    Failed {
+        reason: FailureReason,
+        error: String,
+    },
     Cancelled,
 }
 
-/// State shared by the lanes of one session.
+/// Conversation counters of one session (atomics: conversations run concurrently).
+#[derive(Debug, Default)]
+pub struct Conversations {
+    pub started: AtomicU64,
+    pub completed: AtomicU64,
+    pub dropped: AtomicU64,
+    pub active: AtomicU32,
+    pub peak: AtomicU32,
+}
+
+impl Conversations {
+    /// Counts a conversation start unless `max` are already started.
+    pub fn try_start(&self, max: Option<u64>) -> Option<u64> {
+        let number = self.started.fetch_add(1, Ordering::Relaxed);
+        if max.is_some_and(|m| number >= m) {
+            self.started.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        let active = self.active.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(active, Ordering::Relaxed);
+        Some(number)
+    }
+
+    pub fn finish(&self, completed: bool) {
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        if completed {
+            self.completed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// State shared by the conversations of one session.
 pub struct Shared {
     pub session_id: Uuid,
     pub cancel: CancellationToken,
     pub next_index: AtomicU32,
     pub log: Mutex<SessionLog>,
-    pub summary: Mutex<SummaryBuilder>,
+    pub summary: std::sync::Mutex<SummaryBuilder>,
+    pub started: Instant,
+    pub conversations: Conversations,
+    pub faults: Option<FaultSpec>,
+    pub limiter: Option<Arc<TargetLimiter>>,
+    /// Session-wide pause after a 429 (adaptive slow-down): no exchange is sent before it.
+    pub backoff_until: std::sync::Mutex<Option<Instant>>,
+    pub abort_on: Option<AbortOn>,
+    /// Whether the target's requests carry the conversation (`requestTemplate.historyPath`).
+    pub places_history: bool,
+    pub node: NodeResources,
+}
+
+impl Shared {
+    pub fn summary(&self) -> std::sync::MutexGuard<'_, SummaryBuilder> {
+        self.summary.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Everything needed to run a session, assembled by the dispatcher.
@@ -52,6 +110,32 @@ pub struct SessionRun {
     pub http: reqwest::Client,
     pub cancel: CancellationToken,
     pub node_id: String,
+    pub node: NodeResources,
+}
+
+/// What every conversation of a run is built from.
+pub struct RunContext<'a> {
+    pub shared: &'a Shared,
+    pub scenario: &'a ScenarioSpec,
+    pub conn: &'a TargetConnection,
+    pub http: &'a reqwest::Client,
+}
+
+impl RunContext<'_> {
+    /// A connected connector for one user or conversation.
+    pub async fn connector(&self) -> Result<Box<dyn Connector>, Stop> {
+        let mut connector = build_connector(self.conn, self.http)
+            .map_err(|e| Stop::Aborted(format!("connector: {}", e.message)))?;
+        connector
+            .connect()
+            .await
+            .map_err(|e| Stop::Aborted(format!("connect: {}", e.message)))?;
+        Ok(connector)
+    }
+
+    pub fn lane(&self, connector: Box<dyn Connector>) -> Lane<'_> {
+        Lane::new(self.shared, self.scenario, connector)
+    }
 }
 
 impl SessionRun {
@@ -64,123 +148,80 @@ impl SessionRun {
             http,
             cancel,
             node_id,
+            node,
         } = self;
         if let Err(e) = log.execute(SessionCommand::Start { node_id }).await {
             return RunOutcome::Failed {
-                reason: "start_rejected".into(),
+                reason: FailureReason::StartRejected,
                 error: e.to_string(),
             };
         }
-        let shared = Arc::new(Shared {
+        let scenario = &plan.scenario.spec;
+        let target = &plan.target;
+        let shared = Shared {
             session_id: plan.session_id,
             cancel,
             next_index: AtomicU32::new(0),
             log: Mutex::new(log),
-            summary: Mutex::new(SummaryBuilder::default()),
-        });
-        let connection = TargetConnection {
-            spec: plan.target.spec.clone(),
+            summary: std::sync::Mutex::new(SummaryBuilder::default()),
+            started: Instant::now(),
+            conversations: Conversations::default(),
+            faults: scenario.faults.filter(FaultSpec::is_active),
+            limiter: target
+                .spec
+                .rate_limit
+                .as_ref()
+                .and_then(|l| node.limiter(target.target_id, l)),
+            backoff_until: std::sync::Mutex::new(None),
+            abort_on: scenario.load.as_ref().and_then(|l| l.abort_on),
+            places_history: places_history(&target.spec.request_template),
+            node,
+        };
+        let conn = TargetConnection {
+            spec: target.spec.clone(),
             auth_config,
         };
-        let stop = run_lanes(&shared, &plan, &connection, &http).await;
+        let ctx = RunContext {
+            shared: &shared,
+            scenario,
+            conn: &conn,
+            http: &http,
+        };
+        let stop = match &scenario.load {
+            Some(load) => super::load::run(&ctx, load).await,
+            None => super::load::run_repetitions(&ctx).await,
+        };
         finish(&shared, stop).await
     }
 }
 
-async fn run_lanes(
-    shared: &Shared,
-    plan: &SessionQueued,
-    conn: &TargetConnection,
-    http: &reqwest::Client,
-) -> Option<Stop> {
-    let scenario = &plan.scenario.spec;
-    let lanes = scenario.concurrency.clamp(1, scenario.repetitions.max(1));
-    let futures = (0..lanes).map(|lane| run_lane(shared, plan, conn, http, lane, lanes));
-    let results = futures_util::future::join_all(futures).await;
-    let mut first: Option<Stop> = None;
-    for r in results {
-        if let Err(stop) = r {
-            first = match (first, stop) {
-                (Some(Stop::Cancelled) | None, s) => Some(s),
-                (f, _) => f,
-            };
-        }
-    }
-    first
-}
-
-async fn run_lane(
-    shared: &Shared,
-    plan: &SessionQueued,
-    conn: &TargetConnection,
-    http: &reqwest::Client,
-    lane: u32,
-    lanes: u32,
-) -> Result<(), Stop> {
-    let scenario = &plan.scenario.spec;
-    let mut connector = build_connector(conn, http)
-        .map_err(|e| Stop::Aborted(format!("connector: {}", e.message)))?;
-    connector
-        .connect()
-        .await
-        .map_err(|e| Stop::Aborted(format!("connect: {}", e.message)))?;
-    let mut state = Lane {
-        shared,
-        scenario,
-        connector,
-        conversation_id: format!("{}-{lane}", plan.session_id),
-        repetition: 0,
-        history: Vec::new(),
-        last_json: Value::Null,
-        extracted: BTreeMap::new(),
-        sent_any: false,
-    };
-    let mut result = Ok(());
-    for repetition in (lane..scenario.repetitions).step_by(lanes as usize) {
-        result = state.run_repetition(repetition).await;
-        if result.is_err() {
-            shared.cancel.cancel();
-            break;
-        }
-    }
-    state.connector.disconnect().await;
-    result
-}
-
 async fn finish(shared: &Shared, stop: Option<Stop>) -> RunOutcome {
-    let summary = shared.summary.lock().await.build();
+    let summary = shared.summary().build();
     let (cmd, outcome) = match stop {
         None => (SessionCommand::Complete(summary), RunOutcome::Completed),
         Some(Stop::Cancelled) => (SessionCommand::Cancel(summary), RunOutcome::Cancelled),
-        Some(Stop::Aborted(error)) => {
-            let reason = "aborted".to_string();
-            (
-                SessionCommand::Fail {
-                    reason: reason.clone(),
-                    error: error.clone(),
-                    summary,
-                },
-                RunOutcome::Failed { reason, error },
-            )
-        }
-        Some(Stop::Store(error)) => {
-            let reason = "store".to_string();
-            (
-                SessionCommand::Fail {
-                    reason: reason.clone(),
-                    error: error.clone(),
-                    summary,
-                },
-                RunOutcome::Failed { reason, error },
-            )
-        }
+        Some(Stop::Aborted(error)) => failed(FailureReason::Aborted, error, summary),
+        Some(Stop::Store(error)) => failed(FailureReason::Store, error, summary),
+        Some(Stop::ErrorRate(error)) => failed(FailureReason::AbortOnErrorRate, error, summary),
     };
     let mut log = shared.log.lock().await;
-    match log.execute(cmd).await {
-        Ok(_) => outcome,
-        Err(e) => {
-            tracing::warn!(session = %shared.session_id, error = %e, "could not record the end of a session");
-            outcome
-        }
+    if let Err(e) = log.execute(cmd).await {
+        tracing::warn!(session = %shared.session_id, error = %e, "could not record the end of a session");
     }
+    outcome
+}
+
+fn failed(
+    reason: FailureReason,
+    error: String,
+    summary: crate::domain::events::SessionSummary,
+) -> (SessionCommand, RunOutcome) {
+    (
+        SessionCommand::Fail {
+            reason,
+            error: error.clone(),
+            summary,
+        },
+        RunOutcome::Failed { reason, error },
+    )
 }

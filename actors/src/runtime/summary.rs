@@ -1,56 +1,112 @@
-//! Accumulates a session's exchange metrics into its [`SessionSummary`].
+//! Accumulates a session's exchange metrics into its [`SessionSummary`]: HDR histograms of
+//! latency (as measured, and from when each exchange was due), tokens, errors and waits.
 
 use std::collections::BTreeMap;
 
-use crate::domain::events::{ErrorKind, SessionSummary, TokenCounts};
+use hdrhistogram::Histogram;
 
-/// Running totals of a session; cheap to update per exchange.
-#[derive(Debug, Default, Clone)]
+use crate::domain::events::{ErrorKind, LoadReport, SessionSummary, TokenCounts};
+
+/// Highest latency tracked exactly (1 hour); longer values are clamped.
+const MAX_TRACKED_MS: u64 = 3_600_000;
+
+/// Running totals of a session; cheap to update per exchange, constant memory.
+#[derive(Debug, Clone)]
 pub struct SummaryBuilder {
-    latencies: Vec<u64>,
+    latency: Option<Histogram<u64>>,
+    from_due: Option<Histogram<u64>>,
+    latency_sum: u64,
     errors: BTreeMap<String, u64>,
     tokens_in: u64,
     tokens_out: u64,
+    wait_ms: u64,
+    backoff_ms: u64,
+    load: Option<LoadReport>,
+}
+
+impl Default for SummaryBuilder {
+    fn default() -> Self {
+        let histogram = || Histogram::new_with_bounds(1, MAX_TRACKED_MS, 3).ok();
+        Self {
+            latency: histogram(),
+            from_due: histogram(),
+            latency_sum: 0,
+            errors: BTreeMap::new(),
+            tokens_in: 0,
+            tokens_out: 0,
+            wait_ms: 0,
+            backoff_ms: 0,
+            load: None,
+        }
+    }
+}
+
+fn record(h: &mut Option<Histogram<u64>>, value: u64) {
+    if let Some(h) = h {
+        h.saturating_record(value.clamp(1, MAX_TRACKED_MS));
+    }
 }
 
 impl SummaryBuilder {
-    pub fn record_reply(&mut self, latency_ms: u64, tokens: TokenCounts) {
-        self.latencies.push(latency_ms);
-        self.tokens_in += tokens.input;
-        self.tokens_out += tokens.output;
+    /// A successful reply after `wait_ms` of waiting before it was sent.
+    pub fn record_reply(&mut self, latency_ms: u64, wait_ms: u64, tokens: TokenCounts) {
+        record(&mut self.latency, latency_ms);
+        record(&mut self.from_due, latency_ms.saturating_add(wait_ms));
+        self.latency_sum = self.latency_sum.saturating_add(latency_ms);
+        self.tokens_in = self.tokens_in.saturating_add(tokens.input);
+        self.tokens_out = self.tokens_out.saturating_add(tokens.output);
     }
 
     pub fn record_error(&mut self, kind: ErrorKind) {
         *self.errors.entry(kind.as_str().to_string()).or_default() += 1;
     }
 
-    /// Percentiles by nearest rank over the successful replies.
+    /// Time an exchange waited before it was sent, and how much of it was a 429 back-off.
+    pub fn record_wait(&mut self, wait_ms: u64, backoff_ms: u64) {
+        self.wait_ms = self.wait_ms.saturating_add(wait_ms);
+        self.backoff_ms = self.backoff_ms.saturating_add(backoff_ms);
+    }
+
+    pub fn set_load(&mut self, report: LoadReport) {
+        self.load = Some(report);
+    }
+
+    /// Successful replies and failed attempts so far.
+    pub fn counts(&self) -> (u64, u64) {
+        let replies = self.latency.as_ref().map_or(0, Histogram::len);
+        (replies, self.errors.values().sum())
+    }
+
     pub fn build(&self) -> SessionSummary {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let pct = |p: f64| -> u64 {
-            if sorted.is_empty() {
-                return 0;
-            }
-            let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-            sorted[rank.min(sorted.len()) - 1]
+        let pct = |h: &Option<Histogram<u64>>, q: f64| {
+            h.as_ref()
+                .filter(|h| !h.is_empty())
+                .map_or(0, |h| h.value_at_quantile(q))
         };
-        let error_count: u64 = self.errors.values().sum();
-        let sum: u64 = sorted.iter().sum();
+        let (replies, error_count) = self.counts();
         SessionSummary {
-            message_count: sorted.len() as u64 + error_count,
+            message_count: replies + error_count,
             error_count,
             tokens_in: self.tokens_in,
             tokens_out: self.tokens_out,
-            avg_latency_ms: if sorted.is_empty() {
+            avg_latency_ms: if replies == 0 {
                 0.0
             } else {
-                sum as f64 / sorted.len() as f64
+                self.latency_sum as f64 / replies as f64
             },
-            p50_latency_ms: pct(50.0),
-            p95_latency_ms: pct(95.0),
-            max_latency_ms: sorted.last().copied().unwrap_or(0),
+            p50_latency_ms: pct(&self.latency, 0.5),
+            p95_latency_ms: pct(&self.latency, 0.95),
+            p99_latency_ms: pct(&self.latency, 0.99),
+            max_latency_ms: self
+                .latency
+                .as_ref()
+                .map_or(0, |h| if h.is_empty() { 0 } else { h.max() }),
             errors_by_kind: self.errors.clone(),
+            wait_ms: self.wait_ms,
+            backoff_ms: self.backoff_ms,
+            p50_latency_from_due_ms: pct(&self.from_due, 0.5),
+            p99_latency_from_due_ms: pct(&self.from_due, 0.99),
+            load: self.load.clone(),
         }
     }
 }
@@ -63,25 +119,43 @@ mod tests {
     fn percentiles_and_counts() {
         let mut b = SummaryBuilder::default();
         for l in 1..=100 {
-            b.record_reply(
-                l,
-                TokenCounts {
-                    input: 1,
-                    output: 2,
-                    estimated: false,
-                },
-            );
+            let tokens = TokenCounts {
+                input: 1,
+                output: 2,
+                estimated: false,
+            };
+            b.record_reply(l, if l == 100 { 900 } else { 0 }, tokens);
         }
         b.record_error(ErrorKind::Timeout);
         let s = b.build();
         assert_eq!(
-            (s.p50_latency_ms, s.p95_latency_ms, s.max_latency_ms),
-            (50, 95, 100)
+            (
+                s.p50_latency_ms,
+                s.p95_latency_ms,
+                s.p99_latency_ms,
+                s.max_latency_ms
+            ),
+            (50, 95, 99, 100)
         );
+        assert_eq!(s.p99_latency_from_due_ms, 99);
+        assert_eq!(s.avg_latency_ms, 50.5);
         assert_eq!(
             (s.message_count, s.error_count, s.tokens_in, s.tokens_out),
             (101, 1, 100, 200)
         );
         assert_eq!(s.errors_by_kind["timeout"], 1);
+    }
+
+    #[test]
+    fn huge_token_counts_saturate() {
+        let mut b = SummaryBuilder::default();
+        let huge = TokenCounts {
+            input: u64::MAX - 1,
+            output: u64::MAX - 1,
+            estimated: false,
+        };
+        b.record_reply(10, 0, huge);
+        b.record_reply(10, 0, huge);
+        assert_eq!(b.build().tokens_in, u64::MAX);
     }
 }

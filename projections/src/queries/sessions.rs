@@ -58,6 +58,12 @@ pub struct MessageView {
     pub inter_chunk_mean_ms: Option<i64>,
     pub inter_chunk_max_ms: Option<i64>,
     pub partial: Option<String>,
+    /// Messages the request carried (system prompt + earlier turns + this one).
+    pub context_messages: Option<i64>,
+    /// Estimated tokens the request carried.
+    pub context_tokens: Option<i64>,
+    /// Time the exchange waited before it was sent (rate limiter, back-off, late start).
+    pub wait_ms: Option<i64>,
     pub sent_at: String,
     pub received_at: Option<String>,
 }
@@ -207,6 +213,9 @@ fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
         inter_chunk_mean_ms: row.try_get("inter_chunk_mean_ms")?,
         inter_chunk_max_ms: row.try_get("inter_chunk_max_ms")?,
         partial: row.try_get("partial")?,
+        context_messages: row.try_get("context_messages")?,
+        context_tokens: row.try_get("context_tokens")?,
+        wait_ms: row.try_get("wait_ms")?,
         sent_at: iso(row.try_get("sent_at_ms")?),
         received_at: iso_opt(row.try_get("received_at_ms")?),
     })

@@ -15,6 +15,7 @@ use super::codec::DynamicCodec;
 use super::config::{GrpcPlan, config_error, plan, request_message};
 use super::reply::{StreamCollector, unary_reply};
 use super::status::{status_error, stream_error, transport_error};
+use crate::connectors::history::request_value;
 use crate::connectors::http_config::outgoing_text;
 use crate::connectors::{
     Connector, ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection,
@@ -77,14 +78,15 @@ impl GrpcConnector {
 
     fn build_request(
         &self,
+        message: &OutboundMessage,
         text: &str,
-        inject: Option<&str>,
     ) -> Result<DynamicMessage, ConnectorError> {
         let input = self.plan.method.input();
-        if inject == Some("empty_body") {
+        if message.inject.as_deref() == Some("empty_body") {
             return Ok(DynamicMessage::new(input));
         }
-        request_message(&self.plan.request, &input, text).map_err(|e| config_error(e.to_string()))
+        let body = request_value(&self.plan.request, message, text)?;
+        request_message(body, &input).map_err(|e| config_error(e.to_string()))
     }
 
     async fn call_unary(
@@ -184,7 +186,7 @@ impl Connector for GrpcConnector {
 
     async fn send(&mut self, message: &OutboundMessage) -> Result<Reply, ConnectorError> {
         let text = outgoing_text(message);
-        let body = self.build_request(&text, message.inject.as_deref())?;
+        let body = self.build_request(message, &text)?;
         let mut grpc = Grpc::new(self.channel().await?);
         grpc.ready()
             .await

@@ -100,13 +100,22 @@ pub fn validate_config(spec: &TargetSpec) -> Vec<FieldError> {
     build_parts(spec).err().unwrap_or_default()
 }
 
-/// The request message for `text`: `structure` with `{{message}}` filled in and the text written
-/// at `messagePath`, deserialised (proto or JSON field names) as the method's input type.
+/// The request value (built by `connectors::history::request_value`), deserialised (proto or
+/// JSON field names) as the method's input type.
 pub(super) fn request_message(
-    template: &RequestTemplate,
+    body: Value,
     input: &MessageDescriptor,
-    text: &str,
 ) -> Result<DynamicMessage, FieldError> {
+    DynamicMessage::deserialize(input.clone(), body).map_err(|e| {
+        field_error(
+            "requestTemplate",
+            format!("does not match message {}: {e}", input.full_name()),
+        )
+    })
+}
+
+/// The request value of a probe message `text` without conversation context.
+pub(super) fn sample_request(template: &RequestTemplate, text: &str) -> Result<Value, FieldError> {
     let mut body = template.structure.clone().unwrap_or_else(|| json!({}));
     substitute_placeholder(&mut body, text);
     write_path(
@@ -115,12 +124,7 @@ pub(super) fn request_message(
         Value::String(text.to_string()),
     )
     .map_err(|e| field_error("requestTemplate.messagePath", e.to_string()))?;
-    DynamicMessage::deserialize(input.clone(), body).map_err(|e| {
-        field_error(
-            "requestTemplate",
-            format!("does not match message {}: {e}", input.full_name()),
-        )
-    })
+    Ok(body)
 }
 
 pub(super) fn config_error(message: impl Into<String>) -> ConnectorError {
@@ -152,7 +156,8 @@ fn build_parts(spec: &TargetSpec) -> Result<Parts, Vec<FieldError>> {
     let method = find_method(&config).map_err(|e| errors.push(e)).ok();
     if let Some(method) = &method
         && errors.is_empty()
-        && let Err(e) = request_message(&spec.request_template, &method.input(), "ping")
+        && let Err(e) = sample_request(&spec.request_template, "ping")
+            .and_then(|body| request_message(body, &method.input()))
     {
         errors.push(e);
     }

@@ -18,10 +18,15 @@ fn spec(protocol_config: Value) -> TargetSpec {
     TargetSpec {
         name: "grpc".into(),
         description: None,
+        rate_limit: None,
         connector_type: ConnectorType::Grpc,
         endpoint: "127.0.0.1:50051".into(),
         auth_type: AuthType::None,
         request_template: RequestTemplate {
+            history_path: None,
+            history_item: None,
+            history_roles: Default::default(),
+            system_path: None,
             message_path: "message".into(),
             structure: Some(json!({"persona": "support", "session_id": "s-{{message}}"})),
         },
@@ -65,7 +70,8 @@ fn request_is_built_from_the_template() {
         .get_message_by_name("krawall.mock.v1.ChatRequest")
         .unwrap();
     let s = spec(json!({}));
-    let message = request_message(&s.request_template, &input, "hi").unwrap();
+    let message =
+        request_message(sample_request(&s.request_template, "hi").unwrap(), &input).unwrap();
     let json = serde_json::to_value(&message).unwrap();
     assert_eq!(
         json,
@@ -73,7 +79,9 @@ fn request_is_built_from_the_template() {
     );
     let mut bad = s.request_template.clone();
     bad.structure = Some(json!({"nope": 1}));
-    let err = request_message(&bad, &input, "hi").unwrap_err();
+    let err = sample_request(&bad, "hi")
+        .and_then(|b| request_message(b, &input))
+        .unwrap_err();
     assert_eq!(err.field, "requestTemplate");
     assert!(err.rule.contains("nope"), "{err}");
 }

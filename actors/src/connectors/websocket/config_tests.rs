@@ -8,10 +8,15 @@ fn spec(config: Option<Value>) -> TargetSpec {
     TargetSpec {
         name: "ws".into(),
         description: None,
+        rate_limit: None,
         connector_type: ConnectorType::Websocket,
         endpoint: "ws://127.0.0.1:9/ws".into(),
         auth_type: AuthType::None,
         request_template: RequestTemplate {
+            history_path: None,
+            history_item: None,
+            history_roles: Default::default(),
+            system_path: None,
             message_path: "message".into(),
             structure: None,
         },

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::collect::Accumulator;
@@ -14,9 +14,8 @@ use super::link::{Event, Link};
 use super::matching::{FrameClass, ReplyRules};
 use super::plan::WsPlan;
 use super::settings::Correlation;
-use crate::connectors::http_config::{
-    OVERSIZED_BYTES, malformed_body, pad_to, substitute_placeholder,
-};
+use crate::connectors::history::request_value;
+use crate::connectors::http_config::{OVERSIZED_BYTES, malformed_body, pad_to};
 use crate::connectors::paths::write_path;
 use crate::connectors::{
     Connector, ConnectorError, HealthReport, OutboundMessage, Reply, TargetConnection,
@@ -121,14 +120,7 @@ impl WebSocketConnector {
         let config_error = |field: &str, e: &dyn std::fmt::Display| {
             ConnectorError::new(ErrorKind::Protocol, format!("{field}: {e}"))
         };
-        let mut body = self.request.structure.clone().unwrap_or_else(|| json!({}));
-        substitute_placeholder(&mut body, text);
-        write_path(
-            &mut body,
-            &self.request.message_path,
-            Value::String(text.into()),
-        )
-        .map_err(|e| config_error("requestTemplate.messagePath", &e))?;
+        let mut body = request_value(&self.request, message, text)?;
         if let (Some(id), Correlation::Id { write, .. }) = (&id, correlation) {
             write_path(&mut body, write, Value::String(id.clone()))
                 .map_err(|e| config_error("protocolConfig.idPath", &e))?;

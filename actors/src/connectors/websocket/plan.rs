@@ -140,10 +140,15 @@ mod tests {
             spec: TargetSpec {
                 name: "ws".into(),
                 description: None,
+                rate_limit: None,
                 connector_type: ConnectorType::Websocket,
                 endpoint: "wss://bot.example.com/chat?lang=de".into(),
                 auth_type,
                 request_template: RequestTemplate {
+                    history_path: None,
+                    history_item: None,
+                    history_roles: Default::default(),
+                    system_path: None,
                     message_path: "message".into(),
                     structure: None,
                 },

@@ -52,10 +52,15 @@ fn target(endpoint: &str, config: Value) -> TargetConnection {
         spec: TargetSpec {
             name: "ws".into(),
             description: None,
+            rate_limit: None,
             connector_type: ConnectorType::Websocket,
             endpoint: endpoint.into(),
             auth_type: AuthType::None,
             request_template: RequestTemplate {
+                history_path: None,
+                history_item: None,
+                history_roles: Default::default(),
+                system_path: None,
                 message_path: "message".into(),
                 structure: None,
             },
@@ -75,6 +80,7 @@ fn msg(text: &str) -> OutboundMessage {
         text: text.into(),
         session_id: uuid::Uuid::new_v4(),
         message_index: 0,
+        context: None,
         inject: None,
     }
 }

@@ -1,0 +1,5 @@
+-- What each request carried (conversation history): messages and estimated tokens, and how long
+-- the exchange waited before it was sent (rate limiter, 429 back-off, late open-model start).
+ALTER TABLE session_messages ADD COLUMN context_messages BIGINT;
+ALTER TABLE session_messages ADD COLUMN context_tokens BIGINT;
+ALTER TABLE session_messages ADD COLUMN wait_ms BIGINT;
