@@ -4,7 +4,7 @@ use actors::domain::events::{DomainEvent, ExchangeRef, MessageFailed, ResponseRe
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
-use crate::projection::{Projection, ProjectionError};
+use crate::projection::{Projection, ProjectionError, bounded};
 
 /// Writes `session_messages`.
 pub struct SessionMessagesProjection;
@@ -67,16 +67,16 @@ async fn received(
         .bind(attempt)
         .bind(r.content.clone())
         .bind(r.status.map(i64::from))
-        .bind(r.latency_ms as i64)
-        .bind(r.tokens.input as i64)
-        .bind(r.tokens.output as i64)
+        .bind(bounded(r.latency_ms))
+        .bind(bounded(r.tokens.input))
+        .bind(bounded(r.tokens.output))
         .bind(i64::from(r.tokens.estimated))
-        .bind(r.raw_size as i64)
+        .bind(bounded(r.raw_size))
         .bind(meta.recorded_at_ms)
-        .bind(stream.map(|s| s.ttft_ms as i64))
-        .bind(stream.map(|s| s.chunks as i64))
+        .bind(stream.map(|s| bounded(s.ttft_ms)))
+        .bind(stream.map(|s| bounded(s.chunks)))
         .bind(stream.map(|s| s.inter_chunk_mean_ms.round() as i64))
-        .bind(stream.map(|s| s.inter_chunk_max_ms as i64))
+        .bind(stream.map(|s| bounded(s.inter_chunk_max_ms)))
         .execute(conn)
         .await?;
     Ok(())
@@ -100,7 +100,7 @@ async fn failed(
         .bind(f.kind.as_str())
         .bind(f.error.clone())
         .bind(f.status.map(i64::from))
-        .bind(f.latency_ms as i64)
+        .bind(bounded(f.latency_ms))
         .bind(f.action.clone())
         .bind(meta.recorded_at_ms)
         .bind(f.partial_content.clone())

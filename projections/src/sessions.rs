@@ -1,10 +1,10 @@
 //! Sessions read model (`sessions`): status, timings, running counts and the final summary.
 
-use actors::domain::events::{DomainEvent, SessionQueued, SessionSummary};
+use actors::domain::events::{DomainEvent, ResponseReceived, SessionQueued, SessionSummary};
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
-use crate::projection::{Projection, ProjectionError};
+use crate::projection::{Projection, ProjectionError, bounded, saturating_sum};
 
 /// Writes `sessions`.
 pub struct SessionsProjection;
@@ -58,6 +58,30 @@ async fn finish(
     Ok(())
 }
 
+/// Adds one reply to the running counts; token counts and latency come from the bot, so they
+/// are clamped and the sums saturate (see [`COUNTER_CAP`](crate::projection::COUNTER_CAP)).
+async fn count_reply(
+    conn: &mut AnyConnection,
+    r: &ResponseReceived,
+) -> Result<(), ProjectionError> {
+    let sql = format!(
+        "UPDATE sessions SET message_count = {}, tokens_in = {}, tokens_out = {}, latency_total_ms = {}
+         WHERE id = $1",
+        saturating_sum("message_count", "1"),
+        saturating_sum("tokens_in", "$2"),
+        saturating_sum("tokens_out", "$3"),
+        saturating_sum("latency_total_ms", "$4"),
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(r.exchange.session_id.to_string())
+        .bind(bounded(r.tokens.input))
+        .bind(bounded(r.tokens.output))
+        .bind(bounded(r.latency_ms))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Projection for SessionsProjection {
     fn name(&self) -> &'static str {
@@ -85,20 +109,14 @@ impl Projection for SessionsProjection {
                 .execute(conn)
                 .await?;
             }
-            DomainEvent::ResponseReceived(r) => {
-                sqlx::query(
-                    "UPDATE sessions SET message_count = message_count + 1, tokens_in = tokens_in + $2,
-                         tokens_out = tokens_out + $3, latency_total_ms = latency_total_ms + $4 WHERE id = $1",
-                )
-                .bind(r.exchange.session_id.to_string())
-                .bind(r.tokens.input as i64)
-                .bind(r.tokens.output as i64)
-                .bind(r.latency_ms as i64)
-                .execute(conn)
-                .await?;
-            }
+            DomainEvent::ResponseReceived(r) => count_reply(conn, r).await?,
             DomainEvent::MessageFailed(f) => {
-                sqlx::query("UPDATE sessions SET message_count = message_count + 1, error_count = error_count + 1 WHERE id = $1")
+                let sql = format!(
+                    "UPDATE sessions SET message_count = {}, error_count = {} WHERE id = $1",
+                    saturating_sum("message_count", "1"),
+                    saturating_sum("error_count", "1"),
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(f.exchange.session_id.to_string())
                     .execute(conn)
                     .await?;
