@@ -41,8 +41,10 @@ pub fn saturating_sum(column: &str, addend: &str) -> String {
     )
 }
 
-/// One read model. `apply` must be idempotent per event (upserts), and it is only called for
-/// events after the projection's checkpoint, in position order.
+/// One read model. `apply` must be idempotent per event: applying an event the table has already
+/// seen (again, or after later ones) changes nothing. Upserts replace only with a later stream
+/// version; running counters are guarded by the position of the last event applied to the row.
+/// The runner calls it only for events after the projection's checkpoint, in position order.
 #[async_trait::async_trait]
 pub trait Projection: Send + Sync {
     /// Checkpoint name.

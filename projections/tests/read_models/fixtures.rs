@@ -1,8 +1,9 @@
 //! Event builders and read-model probes shared by the read-model tests.
 
 use actors::domain::events::{
-    DomainEvent, ExchangeRef, MessageSent, ResponseReceived, SessionQueued, TokenCounts,
-    session_stream,
+    DomainEvent, ErrorKind, ExchangeRef, MessageFailed, MessageSent, ResponseReceived,
+    SessionCompleted, SessionQueued, SessionStarted, TargetSnapshot, TokenCounts, session_stream,
+    target_stream,
 };
 use actors::store::{AppendRequest, EventStore, ExpectedVersion, NewEvent};
 use serde_json::json;
@@ -27,6 +28,52 @@ pub fn queued(session: Uuid) -> DomainEvent {
         scenario,
         restarted_from: None,
     }))
+}
+
+pub fn target(id: Uuid, name: &str, created: bool) -> DomainEvent {
+    let snapshot: TargetSnapshot = serde_json::from_value(json!({
+        "targetId": id, "name": name, "connectorType": "HTTP_REST", "endpoint": "http://x",
+        "authType": "NONE", "requestTemplate": {"messagePath": "message"},
+        "responseTemplate": {"responsePath": "response"}, "auth": {"masked": {}}
+    }))
+    .unwrap();
+    if created {
+        DomainEvent::TargetCreated(snapshot)
+    } else {
+        DomainEvent::TargetUpdated(snapshot)
+    }
+}
+
+/// Appends target events to the target's stream; returns the last position.
+pub async fn append_target(store: &EventStore, id: Uuid, events: &[DomainEvent]) -> i64 {
+    let parts = events.iter().map(|e| e.to_parts().unwrap()).collect();
+    append_raw(store, &target_stream(id), parts).await
+}
+
+pub fn started(session: Uuid) -> DomainEvent {
+    DomainEvent::SessionStarted(SessionStarted {
+        session_id: session,
+        node_id: "node".into(),
+    })
+}
+
+pub fn failed(session: Uuid, index: u32) -> DomainEvent {
+    DomainEvent::MessageFailed(MessageFailed {
+        exchange: exchange(session, index),
+        kind: ErrorKind::Timeout,
+        error: "too slow".into(),
+        status: None,
+        latency_ms: 7,
+        action: "skip".into(),
+        partial_content: None,
+    })
+}
+
+pub fn completed(session: Uuid) -> DomainEvent {
+    DomainEvent::SessionCompleted(SessionCompleted {
+        session_id: session,
+        summary: Default::default(),
+    })
 }
 
 fn exchange(session: Uuid, index: u32) -> ExchangeRef {
@@ -132,4 +179,26 @@ pub async fn message_rows(store: &EventStore, session: Uuid) -> Vec<(String, i64
             )
         })
         .collect()
+}
+
+/// Status of a session row.
+pub async fn session_status(store: &EventStore, session: Uuid) -> String {
+    sqlx::query_scalar("SELECT status FROM sessions WHERE id = $1")
+        .bind(session.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// `(name, version)` of a target row.
+pub async fn target_row(store: &EventStore, id: Uuid) -> (String, i64) {
+    let row = sqlx::query("SELECT name, version FROM targets WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    (
+        row.try_get("name").unwrap(),
+        row.try_get("version").unwrap(),
+    )
 }

@@ -5,11 +5,13 @@
 
 mod fixtures;
 mod overflow;
+mod replay;
 
 use actors::store::EventStore;
 use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlite_url};
 
 pub use overflow::*;
+pub use replay::*;
 
 pub async fn sqlite_store(dir: &tempfile::TempDir) -> EventStore {
     EventStore::connect(&fresh_sqlite_url(dir.path()))
@@ -49,4 +51,8 @@ macro_rules! on_both_backends {
     )*};
 }
 
-on_both_backends!(huge_token_counts_saturate_and_later_events_project);
+on_both_backends!(
+    huge_token_counts_saturate_and_later_events_project,
+    applying_the_same_batch_twice_changes_nothing,
+    a_lost_checkpoint_replays_without_double_counting,
+);
