@@ -11,12 +11,6 @@ pub enum ProjectionError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("event {position} could not be decoded")]
-    Decode {
-        position: i64,
-        #[source]
-        source: serde_json::Error,
-    },
     #[error("json encoding failed")]
     Json(#[from] serde_json::Error),
 }

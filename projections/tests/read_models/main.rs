@@ -5,12 +5,14 @@
 
 mod fixtures;
 mod overflow;
+mod parking;
 mod replay;
 
 use actors::store::EventStore;
 use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlite_url};
 
 pub use overflow::*;
+pub use parking::*;
 pub use replay::*;
 
 pub async fn sqlite_store(dir: &tempfile::TempDir) -> EventStore {
@@ -55,4 +57,5 @@ on_both_backends!(
     huge_token_counts_saturate_and_later_events_project,
     applying_the_same_batch_twice_changes_nothing,
     a_lost_checkpoint_replays_without_double_counting,
+    undecodable_events_are_parked_and_later_events_project,
 );
