@@ -89,19 +89,28 @@ async fn create_fixtures(
     Ok((target_id, scenario_id))
 }
 
-/// Follows the log from `from` until `conversations` sessions ended; returns how many completed.
-async fn wait_for_sessions(core: &Core, from: i64, conversations: u32) -> anyhow::Result<u32> {
+/// What a run produced, read from the event log.
+struct Outcome {
+    completed: u32,
+    /// Persisted successful exchanges (`ResponseReceived`), not planned messages.
+    replies: u64,
+}
+
+/// Follows the log from `from` until `conversations` sessions ended, counting completed sessions
+/// and stored replies.
+async fn wait_for_sessions(core: &Core, from: i64, conversations: u32) -> anyhow::Result<Outcome> {
     let mut events = std::pin::pin!(core.store.subscribe(from));
-    let (mut finished, mut completed) = (0, 0);
+    let (mut finished, mut completed, mut replies) = (0, 0, 0);
     while finished < conversations {
         let e = events.next().await.context("subscription ended")??;
         match e.event_type.as_str() {
+            "ResponseReceived" => replies += 1,
             "SessionCompleted" => (finished, completed) = (finished + 1, completed + 1),
             "SessionFailed" | "SessionCancelled" => finished += 1,
             _ => {}
         }
     }
-    Ok(completed)
+    Ok(Outcome { completed, replies })
 }
 
 pub async fn bench_conversations(
@@ -136,15 +145,20 @@ pub async fn bench_conversations(
         };
         core.commands.execute(req).await.map_err(command_error)?;
     }
-    let completed = wait_for_sessions(&core, from, conversations).await?;
+    let outcome = wait_for_sessions(&core, from, conversations).await?;
     let secs = started.elapsed().as_secs_f64();
-    let total = f64::from(conversations * messages);
+    let cpu = cpu_seconds() - cpu;
+    // Events the read models have not applied yet when the last session ended.
+    let lag = core.store.head_position().await? - core.projections.position();
+    let (completed, replies) = (outcome.completed, outcome.replies);
+    let planned = u64::from(conversations) * u64::from(messages);
+    let per_reply = replies.max(1) as f64;
     println!(
-        "sessions {:<9} {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed in {secs:.2} s = {:.1} conv/s, {:.0} msg/s, CPU {:.0} µs/msg (incl. in-process mock + SQLite)",
+        "sessions {:<9} {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed, {replies}/{planned} replies stored in {secs:.2} s = {:.1} conv/s, {:.0} replies/s, CPU {:.0} µs/reply (incl. in-process mock + SQLite), read-model lag {lag} events",
         protocol.label(),
         f64::from(conversations) / secs,
-        total / secs,
-        (cpu_seconds() - cpu) * 1e6 / total
+        replies as f64 / secs,
+        cpu * 1e6 / per_reply
     );
     mock.stop().await;
     grpc.stop().await;
