@@ -29,6 +29,8 @@ pub struct StoreArgs {
     pub encryption_key: Option<String>,
 }
 
+/// Parsed once per process, so the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API server (embedded SQLite unless --database-url is given).

@@ -2,6 +2,7 @@
 //! `projections rebuild` on the same data dir.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::process::Output;
 
 use krawall::mock::{MockSettings, start_mock};
@@ -15,6 +16,36 @@ async fn krawall(args: &[&str], data_dir: &std::path::Path) -> Output {
         .output()
         .await
         .unwrap()
+}
+
+/// Exit code 2 when the error rate is over `--max-error-rate`, 1 for an invalid scenario.
+async fn failures_set_the_exit_code(mock_url: &str, scenario: &Path, dir: &Path) {
+    let ok_url = format!("{mock_url}/v1/chat/completions");
+    let failing = format!("{mock_url}/error");
+    let out = krawall(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--target",
+            &failing,
+            "--max-error-rate",
+            "10",
+        ],
+        dir,
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "error rate above the limit: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "name: bad\nflowConfig:\n  - type: teleport\n").unwrap();
+    let out = krawall(&["run", bad.to_str().unwrap(), "--target", &ok_url], dir).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("flowConfig[0].type"));
 }
 
 #[actix_web::test]
@@ -47,35 +78,7 @@ async fn run_prints_a_summary_and_sets_the_exit_code() {
         "{stdout}"
     );
 
-    let failing = format!("{}/error", mock.url());
-    let out = krawall(
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--target",
-            &failing,
-            "--max-error-rate",
-            "10",
-        ],
-        dir.path(),
-    )
-    .await;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "error rate above the limit: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-
-    let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, "name: bad\nflowConfig:\n  - type: teleport\n").unwrap();
-    let out = krawall(
-        &["run", bad.to_str().unwrap(), "--target", &url],
-        dir.path(),
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("flowConfig[0].type"));
+    failures_set_the_exit_code(&mock.url(), &scenario, dir.path()).await;
 
     let out = krawall(&["projections", "rebuild"], dir.path()).await;
     assert_eq!(

@@ -1,4 +1,7 @@
 //! Targets and scenarios read models (`targets`, `scenarios`). Secrets appear only masked.
+//!
+//! Idempotent per event: an upsert only replaces a row with a later stream version, so a
+//! replayed create or update never rolls a target or scenario back.
 
 use actors::domain::events::{DomainEvent, ScenarioSnapshot, TargetSnapshot, TargetTested};
 use actors::store::RecordedEvent;
@@ -26,7 +29,8 @@ async fn upsert_target(
              connector_type = excluded.connector_type, endpoint = excluded.endpoint, auth_type = excluded.auth_type,
              auth_masked = excluded.auth_masked, request_template = excluded.request_template,
              response_template = excluded.response_template, protocol_config = excluded.protocol_config,
-             updated_at_ms = excluded.updated_at_ms, version = excluded.version",
+             updated_at_ms = excluded.updated_at_ms, version = excluded.version
+         WHERE excluded.version > targets.version",
     )
     .bind(t.target_id.to_string())
     .bind(&s.name)
@@ -71,7 +75,8 @@ async fn upsert_scenario(
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
              category = excluded.category, spec = excluded.spec, updated_at_ms = excluded.updated_at_ms,
-             version = excluded.version",
+             version = excluded.version
+         WHERE excluded.version > scenarios.version",
     )
     .bind(s.scenario_id.to_string())
     .bind(&s.spec.name)

@@ -6,7 +6,7 @@ use actors::domain::events::{
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
-use crate::projection::{Projection, ProjectionError};
+use crate::projection::{Projection, ProjectionError, bounded};
 
 /// Writes `session_messages`.
 pub struct SessionMessagesProjection;
@@ -30,7 +30,7 @@ async fn upsert_sent(
     sent: Option<&MessageSent>,
 ) -> Result<(), ProjectionError> {
     let (session, index, attempt) = key(e);
-    let size = |f: fn(&MessageSent) -> u64| sent.map(|s| i64::try_from(f(s)).unwrap_or(i64::MAX));
+    let size = |f: fn(&MessageSent) -> u64| sent.map(|s| bounded(f(s)));
     sqlx::query(
         "INSERT INTO session_messages (session_id, message_index, attempt, repetition_index, request, outcome,
              injected, sent_at_ms, context_messages, context_tokens, wait_ms)
@@ -77,16 +77,16 @@ async fn received(
         .bind(attempt)
         .bind(r.content.clone())
         .bind(r.status.map(i64::from))
-        .bind(r.latency_ms as i64)
-        .bind(r.tokens.input as i64)
-        .bind(r.tokens.output as i64)
+        .bind(bounded(r.latency_ms))
+        .bind(bounded(r.tokens.input))
+        .bind(bounded(r.tokens.output))
         .bind(i64::from(r.tokens.estimated))
-        .bind(r.raw_size as i64)
+        .bind(bounded(r.raw_size))
         .bind(meta.recorded_at_ms)
-        .bind(stream.map(|s| s.ttft_ms as i64))
-        .bind(stream.map(|s| s.chunks as i64))
+        .bind(stream.map(|s| bounded(s.ttft_ms)))
+        .bind(stream.map(|s| bounded(s.chunks)))
         .bind(stream.map(|s| s.inter_chunk_mean_ms.round() as i64))
-        .bind(stream.map(|s| s.inter_chunk_max_ms as i64))
+        .bind(stream.map(|s| bounded(s.inter_chunk_max_ms)))
         .execute(conn)
         .await?;
     Ok(())
@@ -110,7 +110,7 @@ async fn failed(
         .bind(f.kind.as_str())
         .bind(f.error.clone())
         .bind(f.status.map(i64::from))
-        .bind(f.latency_ms as i64)
+        .bind(bounded(f.latency_ms))
         .bind(f.action.as_str())
         .bind(meta.recorded_at_ms)
         .bind(f.partial_content.clone())

@@ -1,5 +1,6 @@
 //! Runs projections: catch up from the lowest checkpoint, then tail the store's live
 //! subscription; each batch's read-model changes and checkpoints commit in one transaction.
+//! An event that cannot be decoded is parked (`parked_events`) and skipped, never retried forever.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -85,6 +86,39 @@ fn name_list(projections: &[Arc<dyn Projection>]) -> String {
         .join(", ")
 }
 
+/// Records an event no projection can decode in `parked_events` (one row per projection that
+/// skips it) so the read models move past it instead of retrying it forever.
+async fn park(
+    conn: &mut AnyConnection,
+    recorded: &RecordedEvent,
+    pending: &[&Arc<dyn Projection>],
+    error: &serde_json::Error,
+) -> Result<(), ProjectionError> {
+    tracing::error!(
+        position = recorded.position,
+        stream = %recorded.stream_id,
+        event_type = %recorded.event_type,
+        %error,
+        "undecodable event parked"
+    );
+    let now = chrono::Utc::now().timestamp_millis();
+    for p in pending {
+        sqlx::query(
+            "INSERT INTO parked_events (position, projection, stream_id, event_type, error, parked_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (position, projection) DO NOTHING",
+        )
+        .bind(recorded.position)
+        .bind(p.name())
+        .bind(&recorded.stream_id)
+        .bind(&recorded.event_type)
+        .bind(error.to_string())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Applies a batch of events to every projection that has not seen them, in one transaction.
 async fn apply_batch(
     store: &EventStore,
@@ -97,17 +131,17 @@ async fn apply_batch(
     let mut tx = store.pool().begin().await?;
     let done = lock_checkpoints(&mut tx, projections).await?;
     for recorded in batch {
-        let event =
-            DomainEvent::from_parts(&recorded.event_type, &recorded.payload).map_err(|source| {
-                ProjectionError::Decode {
-                    position: recorded.position,
-                    source,
+        let pending: Vec<_> = projections
+            .iter()
+            .filter(|p| recorded.position > done.get(p.name()).copied().unwrap_or(0))
+            .collect();
+        match DomainEvent::from_parts(&recorded.event_type, &recorded.payload) {
+            Ok(event) => {
+                for p in pending {
+                    p.apply(&mut tx, recorded, &event).await?;
                 }
-            })?;
-        for p in projections {
-            if recorded.position > done.get(p.name()).copied().unwrap_or(0) {
-                p.apply(&mut tx, recorded, &event).await?;
             }
+            Err(error) => park(&mut tx, recorded, &pending, &error).await?,
         }
     }
     let advance = format!(
@@ -143,7 +177,8 @@ pub async fn catch_up(
     }
 }
 
-/// Empties every read model and its checkpoint, then replays the whole log.
+/// Empties every read model, its checkpoint and its parked events, then replays the whole log
+/// (undecodable events are parked again).
 pub async fn rebuild(
     store: &EventStore,
     projections: &[Arc<dyn Projection>],
@@ -155,10 +190,12 @@ pub async fn rebuild(
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM projection_checkpoints WHERE name = $1")
-            .bind(p.name())
-            .execute(&mut *tx)
-            .await?;
+        for sql in [
+            "DELETE FROM projection_checkpoints WHERE name = $1",
+            "DELETE FROM parked_events WHERE projection = $1",
+        ] {
+            sqlx::query(sql).bind(p.name()).execute(&mut *tx).await?;
+        }
     }
     tx.commit().await?;
     catch_up(store, projections).await

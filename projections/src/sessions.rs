@@ -1,13 +1,25 @@
 //! Sessions read model (`sessions`): status, timings, running counts and the final summary.
+//!
+//! Idempotent per event: every change to a row records the event's position in
+//! `applied_position` and only applies when the row has not seen that position yet, so a replayed
+//! event never counts twice nor rolls a finished session back to `RUNNING`.
 
-use actors::domain::events::{DomainEvent, SessionQueued, SessionSummary};
+use actors::domain::events::{DomainEvent, ResponseReceived, SessionQueued, SessionSummary};
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
-use crate::projection::{Projection, ProjectionError};
+use crate::projection::{Projection, ProjectionError, bounded, saturating_sum};
 
 /// Writes `sessions`.
 pub struct SessionsProjection;
+
+/// `UPDATE sessions SET {set}` for the event at `$2` on session `$1`, skipped when the row has
+/// already applied that position (or a later one). Further parameters start at `$3`.
+fn guarded_update(set: &str) -> String {
+    format!(
+        "UPDATE sessions SET {set}, applied_position = $2 WHERE id = $1 AND applied_position < $2"
+    )
+}
 
 async fn insert_queued(
     conn: &mut AnyConnection,
@@ -18,8 +30,9 @@ async fn insert_queued(
         (!q.scenario.scenario_id.is_nil()).then(|| q.scenario.scenario_id.to_string());
     sqlx::query(
         "INSERT INTO sessions (id, target_id, target_name, scenario_id, scenario_name, status, queued_at_ms,
-             message_count, error_count, tokens_in, tokens_out, latency_total_ms, restarted_from, execution_config)
-         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, 0, 0, 0, 0, 0, $7, $8)
+             message_count, error_count, tokens_in, tokens_out, latency_total_ms, restarted_from, execution_config,
+             applied_position)
+         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, 0, 0, 0, 0, 0, $7, $8, $9)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(q.session_id.to_string())
@@ -30,8 +43,24 @@ async fn insert_queued(
     .bind(meta.recorded_at_ms)
     .bind(q.restarted_from.map(|r| r.to_string()))
     .bind(serde_json::to_string(&q.scenario.spec)?)
+    .bind(meta.position)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+async fn start(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    id: String,
+) -> Result<(), ProjectionError> {
+    let sql = guarded_update("status = 'RUNNING', started_at_ms = $3");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(meta.position)
+        .bind(meta.recorded_at_ms)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -43,18 +72,62 @@ async fn finish(
     summary: &SessionSummary,
     failure: Option<(&str, &str)>,
 ) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE sessions SET status = $2, completed_at_ms = $3, summary = $4, failure_reason = $5, error = $6
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(meta.recorded_at_ms)
-    .bind(serde_json::to_string(summary)?)
-    .bind(failure.map(|f| f.0.to_string()))
-    .bind(failure.map(|f| f.1.to_string()))
-    .execute(conn)
-    .await?;
+    let sql = guarded_update(
+        "status = $3, completed_at_ms = $4, summary = $5, failure_reason = $6, error = $7",
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(meta.position)
+        .bind(status)
+        .bind(meta.recorded_at_ms)
+        .bind(serde_json::to_string(summary)?)
+        .bind(failure.map(|f| f.0.to_string()))
+        .bind(failure.map(|f| f.1.to_string()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds one reply to the running counts; token counts and latency come from the bot, so they
+/// are clamped and the sums saturate (see [`COUNTER_CAP`](crate::projection::COUNTER_CAP)).
+async fn count_reply(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    r: &ResponseReceived,
+) -> Result<(), ProjectionError> {
+    let sql = guarded_update(&format!(
+        "message_count = {}, tokens_in = {}, tokens_out = {}, latency_total_ms = {}",
+        saturating_sum("message_count", "1"),
+        saturating_sum("tokens_in", "$3"),
+        saturating_sum("tokens_out", "$4"),
+        saturating_sum("latency_total_ms", "$5"),
+    ));
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(r.exchange.session_id.to_string())
+        .bind(meta.position)
+        .bind(bounded(r.tokens.input))
+        .bind(bounded(r.tokens.output))
+        .bind(bounded(r.latency_ms))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn count_failure(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    id: String,
+) -> Result<(), ProjectionError> {
+    let sql = guarded_update(&format!(
+        "message_count = {}, error_count = {}",
+        saturating_sum("message_count", "1"),
+        saturating_sum("error_count", "1"),
+    ));
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(meta.position)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -75,75 +148,33 @@ impl Projection for SessionsProjection {
         event: &DomainEvent,
     ) -> Result<(), ProjectionError> {
         match event {
-            DomainEvent::SessionQueued(q) => insert_queued(conn, meta, q).await?,
-            DomainEvent::SessionStarted(s) => {
-                sqlx::query(
-                    "UPDATE sessions SET status = 'RUNNING', started_at_ms = $2 WHERE id = $1",
-                )
-                .bind(s.session_id.to_string())
-                .bind(meta.recorded_at_ms)
-                .execute(conn)
-                .await?;
-            }
-            DomainEvent::ResponseReceived(r) => {
-                sqlx::query(
-                    "UPDATE sessions SET message_count = message_count + 1, tokens_in = tokens_in + $2,
-                         tokens_out = tokens_out + $3, latency_total_ms = latency_total_ms + $4 WHERE id = $1",
-                )
-                .bind(r.exchange.session_id.to_string())
-                .bind(r.tokens.input as i64)
-                .bind(r.tokens.output as i64)
-                .bind(r.latency_ms as i64)
-                .execute(conn)
-                .await?;
-            }
+            DomainEvent::SessionQueued(q) => insert_queued(conn, meta, q).await,
+            DomainEvent::SessionStarted(s) => start(conn, meta, s.session_id.to_string()).await,
+            DomainEvent::ResponseReceived(r) => count_reply(conn, meta, r).await,
             DomainEvent::MessageFailed(f) => {
-                sqlx::query("UPDATE sessions SET message_count = message_count + 1, error_count = error_count + 1 WHERE id = $1")
-                    .bind(f.exchange.session_id.to_string())
-                    .execute(conn)
-                    .await?;
+                count_failure(conn, meta, f.exchange.session_id.to_string()).await
             }
             DomainEvent::SessionCompleted(c) => {
-                finish(
-                    conn,
-                    meta,
-                    c.session_id.to_string(),
-                    "COMPLETED",
-                    &c.summary,
-                    None,
-                )
-                .await?
+                let id = c.session_id.to_string();
+                finish(conn, meta, id, "COMPLETED", &c.summary, None).await
             }
             DomainEvent::SessionCancelled(c) => {
-                finish(
-                    conn,
-                    meta,
-                    c.session_id.to_string(),
-                    "CANCELLED",
-                    &c.summary,
-                    None,
-                )
-                .await?
+                let id = c.session_id.to_string();
+                finish(conn, meta, id, "CANCELLED", &c.summary, None).await
             }
             DomainEvent::SessionFailed(f) => {
-                finish(
-                    conn,
-                    meta,
-                    f.session_id.to_string(),
-                    "FAILED",
-                    &f.summary,
-                    Some((f.reason.as_str(), &f.error)),
-                )
-                .await?
+                let failure = Some((f.reason.as_str(), f.error.as_str()));
+                let id = f.session_id.to_string();
+                finish(conn, meta, id, "FAILED", &f.summary, failure).await
             }
             DomainEvent::SessionDeleted(d) => {
                 sqlx::query("DELETE FROM sessions WHERE id = $1")
                     .bind(d.id.to_string())
                     .execute(conn)
                     .await?;
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(())
     }
 }

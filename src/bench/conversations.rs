@@ -8,6 +8,7 @@ use actors::domain::scenario_input::parse_scenario;
 use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::support::{cpu_seconds, tempfile_dir};
 use crate::config::Settings;
@@ -61,6 +62,57 @@ fn target_body(protocol: Protocol, mock_url: &str, grpc_endpoint: &str) -> serde
     }
 }
 
+fn command_error(e: actors::commands::CommandError) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}
+
+/// Creates the bench target and a scenario of `messages` questions chained on the last reply.
+async fn create_fixtures(
+    core: &Core,
+    target: serde_json::Value,
+    messages: u32,
+) -> anyhow::Result<(Uuid, Uuid)> {
+    let target = serde_json::from_value(target)?;
+    let (target_id, _) = core
+        .commands
+        .create_target(target, json!({}))
+        .await
+        .map_err(command_error)?;
+    let steps: Vec<_> = (0..messages).map(|i| json!({"type": "message", "config": {"content": format!("Question {i}: {{{{lastResponse}}}}")}})).collect();
+    let spec = parse_scenario(&json!({"name": "bench", "flowConfig": steps}))
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (scenario_id, _) = core
+        .commands
+        .create_scenario(spec)
+        .await
+        .map_err(command_error)?;
+    Ok((target_id, scenario_id))
+}
+
+/// What a run produced, read from the event log.
+struct Outcome {
+    completed: u32,
+    /// Persisted successful exchanges (`ResponseReceived`), not planned messages.
+    replies: u64,
+}
+
+/// Follows the log from `from` until `conversations` sessions ended, counting completed sessions
+/// and stored replies.
+async fn wait_for_sessions(core: &Core, from: i64, conversations: u32) -> anyhow::Result<Outcome> {
+    let mut events = std::pin::pin!(core.store.subscribe(from));
+    let (mut finished, mut completed, mut replies) = (0, 0, 0);
+    while finished < conversations {
+        let e = events.next().await.context("subscription ended")??;
+        match e.event_type.as_str() {
+            "ResponseReceived" => replies += 1,
+            "SessionCompleted" => (finished, completed) = (finished + 1, completed + 1),
+            "SessionFailed" | "SessionCancelled" => finished += 1,
+            _ => {}
+        }
+    }
+    Ok(Outcome { completed, replies })
+}
+
 pub async fn bench_conversations(
     conversations: u32,
     messages: u32,
@@ -81,17 +133,8 @@ pub async fn bench_conversations(
         MockSettings::default(),
     )
     .await?;
-    let target = serde_json::from_value(target_body(protocol, &mock.url(), &grpc.endpoint()))?;
-    let err = |e: actors::commands::CommandError| anyhow::anyhow!("{e:?}");
-    let (target_id, _) = core
-        .commands
-        .create_target(target, json!({}))
-        .await
-        .map_err(err)?;
-    let steps: Vec<_> = (0..messages).map(|i| json!({"type": "message", "config": {"content": format!("Question {i}: {{{{lastResponse}}}}")}})).collect();
-    let spec = parse_scenario(&json!({"name": "bench", "flowConfig": steps}))
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let (scenario_id, _) = core.commands.create_scenario(spec).await.map_err(err)?;
+    let body = target_body(protocol, &mock.url(), &grpc.endpoint());
+    let (target_id, scenario_id) = create_fixtures(&core, body, messages).await?;
     let from = core.store.head_position().await?;
     let (started, cpu) = (Instant::now(), cpu_seconds());
     for _ in 0..conversations {
@@ -100,26 +143,22 @@ pub async fn bench_conversations(
             scenario_id: Some(scenario_id),
             overrides: ExecutionOverrides::default(),
         };
-        core.commands.execute(req).await.map_err(err)?;
+        core.commands.execute(req).await.map_err(command_error)?;
     }
-    let mut events = std::pin::pin!(core.store.subscribe(from));
-    let (mut finished, mut completed) = (0, 0);
-    while finished < conversations {
-        let e = events.next().await.context("subscription ended")??;
-        match e.event_type.as_str() {
-            "SessionCompleted" => (finished, completed) = (finished + 1, completed + 1),
-            "SessionFailed" | "SessionCancelled" => finished += 1,
-            _ => {}
-        }
-    }
+    let outcome = wait_for_sessions(&core, from, conversations).await?;
     let secs = started.elapsed().as_secs_f64();
-    let total = f64::from(conversations * messages);
+    let cpu = cpu_seconds() - cpu;
+    // Events the read models have not applied yet when the last session ended.
+    let lag = core.store.head_position().await? - core.projections.position();
+    let (completed, replies) = (outcome.completed, outcome.replies);
+    let planned = u64::from(conversations) * u64::from(messages);
+    let per_reply = replies.max(1) as f64;
     println!(
-        "sessions {:<9} {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed in {secs:.2} s = {:.1} conv/s, {:.0} msg/s, CPU {:.0} µs/msg (incl. in-process mock + SQLite)",
+        "sessions {:<9} {conversations:>5} concurrent × {messages} msgs: {completed}/{conversations} completed, {replies}/{planned} replies stored in {secs:.2} s = {:.1} conv/s, {:.0} replies/s, CPU {:.0} µs/reply (incl. in-process mock + SQLite), read-model lag {lag} events",
         protocol.label(),
         f64::from(conversations) / secs,
-        total / secs,
-        (cpu_seconds() - cpu) * 1e6 / total
+        replies as f64 / secs,
+        cpu * 1e6 / per_reply
     );
     mock.stop().await;
     grpc.stop().await;

@@ -1,5 +1,6 @@
 //! `krawall bench`: event appends/s per backend (group commit), conversations/messages per
-//! second against the in-process mock at 0 ms latency with CPU time per message, and the
+//! second against the in-process mock at 0 ms latency (replies counted from the stored
+//! `ResponseReceived` events, plus the read-model lag) with CPU time per reply, and the
 //! dashboard's figures: live-feed latency (`feed.rs`) and page times over a seeded history
 //! (`pages.rs`, `seed.rs`). Benchmarks print figures and assert nothing about speed.
 

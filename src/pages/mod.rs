@@ -1,5 +1,6 @@
 //! Server-rendered dashboard pages (sailfish templates in `views/`), mirroring `src/routes/`.
 
+mod configure;
 mod health;
 mod home;
 mod metrics;
@@ -11,27 +12,5 @@ mod sessions;
 mod target_form;
 mod targets;
 
+pub use configure::configure;
 pub use render::{Layout, PageError};
-
-use actix_web::web;
-
-/// Registers every page route and the embedded assets.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/{path:.*}", web::get().to(crate::assets::asset))
-        .route("/", web::get().to(home::show_home))
-        .route("/health", web::get().to(health::show_health))
-        .route("/sessions", web::get().to(sessions::list_sessions))
-        .route(
-            "/sessions/{id}",
-            web::get().to(session_detail::show_session),
-        )
-        .route("/metrics", web::get().to(metrics::show_metrics))
-        .route("/targets", web::get().to(targets::index))
-        .route("/targets/new", web::get().to(targets::new))
-        .route("/targets/{id}", web::get().to(targets::show))
-        .route("/targets/{id}/edit", web::get().to(targets::edit))
-        .route("/scenarios", web::get().to(scenarios::index))
-        .route("/scenarios/new", web::get().to(scenario_editor::new))
-        .route("/scenarios/{id}", web::get().to(scenarios::show))
-        .route("/scenarios/{id}/edit", web::get().to(scenario_editor::edit));
-}

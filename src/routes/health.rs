@@ -1,8 +1,10 @@
-//! `GET /api/health`: database reachability, event-log and read-model positions, node work.
+//! `GET /api/health`: database reachability, event-log and read-model positions, parked
+//! (undecodable) events, node work.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use actors::runtime::QueryNodeStatus;
+use projections::queries::{LATEST_PARKED, parked_events};
 use serde_json::json;
 
 use super::state::AppState;
@@ -11,6 +13,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let head = state.store.head_position().await;
     let node = state.commands.dispatcher().send(QueryNodeStatus).await.ok();
     let projected = state.projections.position();
+    let parked = parked_events(state.store.pool(), LATEST_PARKED).await.ok();
     let (status, code) = match &head {
         Ok(_) if node.is_some() => ("healthy", StatusCode::OK),
         _ => ("unhealthy", StatusCode::SERVICE_UNAVAILABLE),
@@ -25,6 +28,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             "eventLogHead": head,
             "readModelPosition": projected,
             "readModelLag": head.map(|h| h - projected),
+            "parkedEvents": parked,
             "node": node,
         }
     }))

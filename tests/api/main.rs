@@ -8,6 +8,7 @@ mod dashboard_catalog;
 mod dashboard_sessions;
 mod e2e;
 mod grpc;
+mod health;
 mod helpers;
 mod lifecycle;
 mod load;

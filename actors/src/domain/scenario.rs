@@ -254,21 +254,14 @@ pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
         v.push("flowConfig", "must contain at least one step");
     }
     validate_steps(&mut v, "flowConfig", &spec.flow_config, 0);
-    if let Some(system) = &spec.system_prompt {
-        v.length("systemPrompt", system, 0, 100_000);
-    }
-    match spec.history {
-        HistoryPolicy::Window(0) => v.push("history.window", "must be at least 1"),
-        HistoryPolicy::MaxTokens(0) => v.push("history.maxTokens", "must be at least 1"),
-        _ => {}
-    }
-    if let Some(load) = &spec.load {
-        validate_load(&mut v, "load", load);
-    }
-    if let Some(faults) = &spec.faults {
-        validate_faults(&mut v, "faults", faults);
-    }
-    let r = &spec.error_handling.retry_config;
+    validate_conversation_and_load(&mut v, spec);
+    validate_error_handling(&mut v, &spec.error_handling);
+    v.finish()
+}
+
+/// Ranges of the retry policy and the status-code rules.
+fn validate_error_handling(v: &mut Validator, policy: &ErrorHandling) {
+    let r = &policy.retry_config;
     v.range(
         "errorHandling.retryConfig.maxRetryAfterMs",
         r.max_retry_after_ms as i64,
@@ -299,7 +292,7 @@ pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
         0,
         300_000,
     );
-    for (i, rule) in spec.error_handling.status_code_rules.iter().enumerate() {
+    for (i, rule) in policy.status_code_rules.iter().enumerate() {
         if rule.codes.is_empty() || rule.codes.iter().any(|c| !(100..=599).contains(c)) {
             v.push(
                 format!("errorHandling.statusCodeRules[{i}].codes"),
@@ -307,7 +300,24 @@ pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
             );
         }
     }
-    v.finish()
+}
+
+/// The conversation policy, load shape and fault shares.
+fn validate_conversation_and_load(v: &mut Validator, spec: &ScenarioSpec) {
+    if let Some(system) = &spec.system_prompt {
+        v.length("systemPrompt", system, 0, 100_000);
+    }
+    match spec.history {
+        HistoryPolicy::Window(0) => v.push("history.window", "must be at least 1"),
+        HistoryPolicy::MaxTokens(0) => v.push("history.maxTokens", "must be at least 1"),
+        _ => {}
+    }
+    if let Some(load) = &spec.load {
+        validate_load(v, "load", load);
+    }
+    if let Some(faults) = &spec.faults {
+        validate_faults(v, "faults", faults);
+    }
 }
 
 const MAX_DEPTH: usize = 8;

@@ -104,36 +104,9 @@ pub async fn run_exchange(
 ) -> Result<ExchangeResult, Stop> {
     let mut reference = ex.exchange.clone();
     let mut due = ex.due;
-    let mut msg = OutboundMessage {
-        text: ex.text.clone(),
-        session_id: reference.session_id,
-        message_index: reference.message_index,
-        inject: ex.inject.clone(),
-        context: ex.context.clone(),
-    };
     loop {
-        let (wait_ms, backoff_ms) = wait_turn(shared, due, ex.context_tokens).await?;
-        shared.summary().record_wait(wait_ms, backoff_ms);
-        let fault = injected_fault(shared, &ex, &reference);
-        if let Some(fault) = fault {
-            let injected = ErrorInjected {
-                exchange: reference.clone(),
-                fault,
-            };
-            shared.record(DomainEvent::ErrorInjected(injected)).await?;
-        }
-        let sent = MessageSent {
-            exchange: reference.clone(),
-            content: ex.text.clone(),
-            context_messages: ex.context_messages,
-            context_tokens: ex.context_tokens,
-            wait_ms,
-        };
-        shared.record(DomainEvent::MessageSent(sent)).await?;
-        msg.message_index = reference.message_index;
-        let simulated = fault.filter(|f| InjectedFault::from_step(f.as_str()).is_none());
-        let (result, latency_ms) =
-            send_once(shared, connector, &msg, ex.timeout, simulated).await?;
+        let (result, latency_ms, wait_ms) =
+            attempt(shared, connector, &ex, &reference, due).await?;
         let err = match result {
             Ok(reply) => {
                 record_reply(shared, &reference, &reply, latency_ms, wait_ms).await?;
@@ -154,24 +127,58 @@ pub async fn run_exchange(
         match action {
             ErrorAction::Skip => return Ok(ExchangeResult::Skipped),
             ErrorAction::Abort => {
-                return Err(Stop::Aborted(format!(
-                    "{}: {}",
-                    err.kind.as_str(),
-                    err.message
-                )));
+                let error = format!("{}: {}", err.kind.as_str(), err.message);
+                return Err(Stop::Aborted(error));
             }
             ErrorAction::Retry => {
                 reference.attempt += 1;
-                pause(
-                    &shared.cancel,
-                    ex.policy
-                        .retry_delay_ms(reference.attempt, err.retry_after_ms),
-                )
-                .await?;
+                let delay = ex
+                    .policy
+                    .retry_delay_ms(reference.attempt, err.retry_after_ms);
+                pause(&shared.cancel, delay).await?;
                 due = Instant::now();
             }
         }
     }
+}
+
+/// One attempt: wait its turn, record the injected fault (if any) and `MessageSent`, then send
+/// (or simulate the fault). Returns the result, its latency and the wait, in milliseconds.
+async fn attempt(
+    shared: &Shared,
+    connector: &mut dyn Connector,
+    ex: &Exchange<'_>,
+    reference: &ExchangeRef,
+    due: Instant,
+) -> Result<(Result<Reply, ConnectorError>, u64, u64), Stop> {
+    let (wait_ms, backoff_ms) = wait_turn(shared, due, ex.context_tokens).await?;
+    shared.summary().record_wait(wait_ms, backoff_ms);
+    let fault = injected_fault(shared, ex, reference);
+    if let Some(fault) = fault {
+        let injected = ErrorInjected {
+            exchange: reference.clone(),
+            fault,
+        };
+        shared.record(DomainEvent::ErrorInjected(injected)).await?;
+    }
+    let sent = MessageSent {
+        exchange: reference.clone(),
+        content: ex.text.clone(),
+        context_messages: ex.context_messages,
+        context_tokens: ex.context_tokens,
+        wait_ms,
+    };
+    shared.record(DomainEvent::MessageSent(sent)).await?;
+    let msg = OutboundMessage {
+        text: ex.text.clone(),
+        session_id: reference.session_id,
+        message_index: reference.message_index,
+        inject: ex.inject.clone(),
+        context: ex.context.clone(),
+    };
+    let simulated = fault.filter(|f| InjectedFault::from_step(f.as_str()).is_none());
+    let (result, latency_ms) = send_once(shared, connector, &msg, ex.timeout, simulated).await?;
+    Ok((result, latency_ms, wait_ms))
 }
 
 /// The fault of this attempt: the message step's `inject`, else the session's fault draw.

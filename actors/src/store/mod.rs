@@ -9,6 +9,7 @@ mod error;
 mod plan;
 mod sql;
 mod subscribe;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod types;
 

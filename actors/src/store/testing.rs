@@ -1,5 +1,8 @@
 //! Test support: fresh, isolated databases for store and projection tests.
 //!
+//! Compiled only with the `testing` feature, which the test-only dev-dependencies enable; the
+//! release library does not contain it.
+//!
 //! PostgreSQL tests call [`fresh_postgres_url`], which creates a new database per call and
 //! returns `None` (printing `SKIPPED`) when no server is reachable, unless
 //! `KRAWALL_REQUIRE_POSTGRES=1`, in which case it panics so CI fails instead of skipping.

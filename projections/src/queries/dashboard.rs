@@ -172,12 +172,12 @@ pub async fn dashboard_totals(pool: &AnyPool, now_ms: i64) -> Result<DashboardTo
     Ok(DashboardTotals {
         targets: count(pool, "SELECT COUNT(*) FROM targets", None).await?,
         scenarios: count(pool, "SELECT COUNT(*) FROM scenarios", None).await?,
-        sessions: finished[0] + active[0],
+        sessions: finished[0].saturating_add(active[0]),
         active: active[0],
-        messages: finished[1] + active[1],
-        errors: finished[2] + active[2],
-        tokens_in: finished[3] + active[3],
-        tokens_out: finished[4] + active[4],
+        messages: finished[1].saturating_add(active[1]),
+        errors: finished[2].saturating_add(active[2]),
+        tokens_in: finished[3].saturating_add(active[3]),
+        tokens_out: finished[4].saturating_add(active[4]),
         sessions_24h: count(
             pool,
             "SELECT COUNT(*) FROM sessions WHERE queued_at_ms >= $1",

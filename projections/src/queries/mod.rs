@@ -3,6 +3,7 @@
 mod catalog;
 mod dashboard;
 mod metrics;
+mod parked;
 mod sessions;
 mod time;
 
@@ -14,6 +15,7 @@ pub use dashboard::{
     recent_activity, scenario_names, session_row, session_rows, target_names,
 };
 pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
+pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
 };

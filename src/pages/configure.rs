@@ -1,0 +1,26 @@
+//! Wiring of the dashboard pages and the embedded assets to their handlers.
+
+use actix_web::web;
+
+use super::{health, home, metrics, scenario_editor, scenarios, session_detail, sessions, targets};
+
+/// Registers every page route and the embedded assets.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/assets/{path:.*}", web::get().to(crate::assets::asset))
+        .route("/", web::get().to(home::show_home))
+        .route("/health", web::get().to(health::show_health))
+        .route("/sessions", web::get().to(sessions::list_sessions))
+        .route(
+            "/sessions/{id}",
+            web::get().to(session_detail::show_session),
+        )
+        .route("/metrics", web::get().to(metrics::show_metrics))
+        .route("/targets", web::get().to(targets::index))
+        .route("/targets/new", web::get().to(targets::new))
+        .route("/targets/{id}", web::get().to(targets::show))
+        .route("/targets/{id}/edit", web::get().to(targets::edit))
+        .route("/scenarios", web::get().to(scenarios::index))
+        .route("/scenarios/new", web::get().to(scenario_editor::new))
+        .route("/scenarios/{id}", web::get().to(scenarios::show))
+        .route("/scenarios/{id}/edit", web::get().to(scenario_editor::edit));
+}

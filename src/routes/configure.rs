@@ -1,0 +1,81 @@
+//! Wiring of the `/api` routes to their handlers, one group per resource family.
+
+use actix_web::{Scope, web};
+
+use super::{
+    global_stream, health, presets, scenario_templates, scenario_yaml, scenarios, sessions, stream,
+    target_test, targets, templates,
+};
+
+/// Registers every `/api` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let api = web::scope("/api")
+        .route("/health", web::get().to(health::health))
+        .route("/stream", web::get().to(global_stream::stream_all));
+    cfg.service(session_routes(catalog_routes(api)));
+}
+
+/// Targets, presets, scenarios and templates.
+fn catalog_routes(scope: Scope) -> Scope {
+    scope
+        .route("/targets", web::get().to(targets::list_targets))
+        .route("/targets", web::post().to(targets::create_target))
+        .route("/targets/{id}", web::get().to(targets::get_target))
+        .route("/targets/{id}", web::put().to(targets::update_target))
+        .route("/targets/{id}", web::delete().to(targets::delete_target))
+        .route(
+            "/targets/{id}/test",
+            web::post().to(target_test::test_target),
+        )
+        .route(
+            "/targets/{id}/test/stream",
+            web::get().to(target_test::test_target_stream),
+        )
+        .route("/presets", web::get().to(presets::list_presets))
+        .route("/scenarios", web::get().to(scenarios::list_scenarios))
+        .route("/scenarios", web::post().to(scenarios::create_scenario))
+        .route(
+            "/scenarios/templates",
+            web::get().to(scenario_templates::list_templates),
+        )
+        .route(
+            "/scenarios/import",
+            web::post().to(scenario_yaml::import_scenarios),
+        )
+        .route(
+            "/scenarios/{id}/export",
+            web::get().to(scenario_yaml::export_scenario),
+        )
+        .route(
+            "/templates/validate",
+            web::post().to(templates::validate_templates),
+        )
+        .route("/scenarios/{id}", web::get().to(scenarios::get_scenario))
+        .route("/scenarios/{id}", web::put().to(scenarios::update_scenario))
+        .route(
+            "/scenarios/{id}",
+            web::delete().to(scenarios::delete_scenario),
+        )
+}
+
+/// Executing sessions and reading them back.
+fn session_routes(scope: Scope) -> Scope {
+    scope
+        .route("/execute", web::post().to(sessions::execute))
+        .route("/sessions", web::get().to(sessions::list_sessions))
+        .route("/sessions/{id}", web::get().to(sessions::get_session))
+        .route("/sessions/{id}", web::patch().to(sessions::patch_session))
+        .route("/sessions/{id}", web::delete().to(sessions::delete_session))
+        .route(
+            "/sessions/{id}/messages",
+            web::get().to(sessions::list_messages),
+        )
+        .route(
+            "/sessions/{id}/events",
+            web::get().to(sessions::list_events),
+        )
+        .route(
+            "/sessions/{id}/stream",
+            web::get().to(stream::stream_session),
+        )
+}
