@@ -71,6 +71,7 @@
       for (const [key, sel] of [["repetitions", "#execute-repetitions"], ["concurrency", "#execute-concurrency"], ["delayBetweenMs", "#execute-delay"]]) {
         if ($(sel).value.trim() !== "") overrides[key] = Number($(sel).value);
       }
+      Object.assign(overrides, loadOverrides());
       if (Object.keys(overrides).length) body.executionConfig = overrides;
       const submit = $("[type=submit]", form);
       submit.disabled = true;
@@ -85,6 +86,55 @@
       }
     });
     $$("[data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
+    const executor = $("#load-executor");
+    if (executor) {
+      const show = () => $$("[data-load]").forEach((l) => { l.hidden = !l.dataset.load.split(" ").includes(executor.value); });
+      executor.addEventListener("change", show);
+      show();
+    }
+  }
+
+  /** `history`, `load` and `faults` from the execute dialog (the API names the field of any error). */
+  function loadOverrides() {
+    const out = {};
+    const val = (sel) => { const e = $(sel); return e ? e.value.trim() : ""; };
+    const num = (sel) => (val(sel) === "" ? undefined : Number(val(sel)));
+    const history = val("#execute-history");
+    if (history === "full" || history === "none") out.history = history;
+    if (history === "window" || history === "maxTokens") out.history = { [history]: num("#execute-history-n") };
+    const executor = val("#load-executor");
+    if (executor) {
+      const load = { executor };
+      const set = (key, value) => { if (value !== undefined && value !== "") load[key] = value; };
+      set("users", num("#load-users"));
+      set("rate", num("#load-rate"));
+      set("timeUnit", val("#load-time-unit"));
+      set("duration", val("#load-duration"));
+      set("maxConversations", num("#load-max-conversations"));
+      if (executor.endsWith("arrival-rate")) {
+        set("maxConcurrent", num("#load-max-concurrent"));
+        set("distribution", val("#load-distribution"));
+      } else {
+        set("thinkTimeMs", num("#load-think"));
+      }
+      if (executor.startsWith("ramping")) {
+        load.stages = val("#load-stages").split(",").filter((s) => s.trim()).map((s) => {
+          const [duration, target] = s.trim().split(":");
+          return { duration, target: Number(target) };
+        });
+      }
+      if (num("#load-abort") !== undefined) load.abortOn = { errorRate: num("#load-abort") };
+      out.load = load;
+    }
+    const faults = {};
+    for (const key of ["timeoutRate", "serverErrorRate", "rateLimitRate", "dropRate"]) {
+      if (num(`#fault-${key}`) !== undefined) faults[key] = num(`#fault-${key}`);
+    }
+    if (Object.keys(faults).length) {
+      if (num("#fault-seed") !== undefined) faults.seed = num("#fault-seed");
+      out.faults = faults;
+    }
+    return out;
   }
 
   function initImport() {

@@ -26,7 +26,11 @@
       case "SessionQueued": return ["meta", `queued · target ${(d.target && d.target.name) || "?"} · scenario ${(d.scenario && d.scenario.name) || "?"}`];
       case "SessionStarted": return ["meta", `started on node ${d.nodeId}`];
       case "ErrorInjected": return ["fail", `⚠ ${ref(d)}  injecting fault ${d.fault}`];
-      case "MessageSent": return ["sent", `→ ${ref(d)}  ${clip(d.content)}`];
+      case "MessageSent": {
+        const ctx = d.contextMessages > 1 ? `  [context ${d.contextMessages} messages, ~${d.contextTokens} tokens]` : "";
+        const wait = d.waitMs ? `  [waited ${krawall.fmtMs(d.waitMs)}]` : "";
+        return ["sent", `→ ${ref(d)}${ctx}${wait}  ${clip(d.content)}`];
+      }
       case "ResponseReceived": {
         const t = d.tokens || {};
         const parts = [krawall.fmtMs(d.latencyMs), `${t.input ?? 0} in / ${t.output ?? 0} out tokens${t.estimated ? " (estimated)" : ""}`];
@@ -231,7 +235,14 @@
       const pick = (key, p) => (s && sorted.length ? s[key] : rank(sorted, p));
       $("session-p50").textContent = krawall.fmtMs(pick("p50LatencyMs", 0.5));
       $("session-p95").textContent = krawall.fmtMs(pick("p95LatencyMs", 0.95));
+      $("session-p99").textContent = krawall.fmtMs(pick("p99LatencyMs", 0.99));
       $("session-max").textContent = krawall.fmtMs(pick("maxLatencyMs", 1));
+      const load = s && s.load;
+      if (load) {
+        const intended = load.intendedConversations != null ? ` of ${load.intendedConversations} intended` : "";
+        $("session-load").hidden = false;
+        $("session-load").textContent = `${load.executor} (${load.stopReason}): ${load.startedConversations} conversations started${intended}, ${load.completedConversations} completed, ${load.droppedConversations} dropped, peak ${load.peakConcurrent} at once`;
+      }
       const kinds = $("errors-by-kind");
       kinds.textContent = "";
       for (const [kind, n] of Object.entries((s && s.errorsByKind) || st.kinds)) {

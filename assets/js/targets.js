@@ -155,6 +155,16 @@
     if (v("description")) body.description = v("description");
     const structure = json("structure", "requestTemplate.structure");
     if (structure !== undefined) body.requestTemplate.structure = structure;
+    if (v("historyPath")) body.requestTemplate.historyPath = v("historyPath");
+    if (v("systemPath")) body.requestTemplate.systemPath = v("systemPath");
+    const item = json("historyItem", "requestTemplate.historyItem");
+    if (item !== undefined) body.requestTemplate.historyItem = item;
+    const roles = json("historyRoles", "requestTemplate.historyRoles");
+    if (roles !== undefined) body.requestTemplate.historyRoles = roles;
+    const limit = {};
+    if (v("rateRps")) limit.requestsPerSecond = Number(v("rateRps"));
+    if (v("rateTpm")) limit.tokensPerMinute = Number(v("rateTpm"));
+    if (Object.keys(limit).length) body.rateLimit = limit;
     if (v("tokenUsagePath")) body.responseTemplate.tokenUsagePath = v("tokenUsagePath");
     if (v("errorPath")) body.responseTemplate.errorPath = v("errorPath");
     const protocol = json("protocolConfig", "protocolConfig");
@@ -173,6 +183,9 @@
     $("#header-rows").replaceChildren();
     const rt = (p && p.requestTemplate) || {}, resp = (p && p.responseTemplate) || {};
     set("messagePath", rt.messagePath); set("structure", rt.structure ? pretty(rt.structure) : "");
+    set("historyPath", rt.historyPath); set("systemPath", rt.systemPath);
+    set("historyItem", rt.historyItem ? JSON.stringify(rt.historyItem) : "");
+    set("historyRoles", rt.historyRoles ? JSON.stringify(rt.historyRoles) : "");
     set("responsePath", resp.responsePath); set("tokenUsagePath", resp.tokenUsagePath); set("errorPath", resp.errorPath);
     const pc = p && p.protocolConfig;
     set("protocolConfig", pc && Object.keys(pc).length ? pretty(pc) : "");

@@ -3,3 +3,5 @@
 ALTER TABLE session_messages ADD COLUMN context_messages BIGINT;
 ALTER TABLE session_messages ADD COLUMN context_tokens BIGINT;
 ALTER TABLE session_messages ADD COLUMN wait_ms BIGINT;
+-- A target's node-wide rate limit (`rateLimit` JSON), shown by the API and the target pages.
+ALTER TABLE targets ADD COLUMN rate_limit TEXT;

@@ -23,13 +23,14 @@ async fn upsert_target(
     let s = &t.spec;
     sqlx::query(
         "INSERT INTO targets (id, name, description, connector_type, endpoint, auth_type, auth_masked,
-             request_template, response_template, protocol_config, created_at_ms, updated_at_ms, version, preset_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)
+             request_template, response_template, protocol_config, created_at_ms, updated_at_ms, version, preset_id,
+             rate_limit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
              connector_type = excluded.connector_type, endpoint = excluded.endpoint, auth_type = excluded.auth_type,
              auth_masked = excluded.auth_masked, request_template = excluded.request_template,
              response_template = excluded.response_template, protocol_config = excluded.protocol_config,
-             updated_at_ms = excluded.updated_at_ms, version = excluded.version
+             rate_limit = excluded.rate_limit, updated_at_ms = excluded.updated_at_ms, version = excluded.version
          WHERE excluded.version > targets.version",
     )
     .bind(t.target_id.to_string())
@@ -45,6 +46,7 @@ async fn upsert_target(
     .bind(meta.recorded_at_ms)
     .bind(meta.version)
     .bind(t.preset_id.clone())
+    .bind(s.rate_limit.as_ref().map(serde_json::to_string).transpose()?)
     .execute(conn)
     .await?;
     Ok(())

@@ -13,12 +13,41 @@ use super::render::{Layout, PageError, html};
 use super::sessions::{RowView, fmt_latency, now_ms};
 use crate::routes::AppState;
 
-/// p50 / p95 / max from the final summary (or `–` while the session runs).
+/// p50 / p95 / p99 / max and the load report from the final summary (or `–` while the session runs).
 struct SummaryView {
     p50: String,
     p95: String,
+    p99: String,
     max: String,
     errors_by_kind: Vec<(String, i64)>,
+    /// What a load shape achieved (empty without `executionConfig.load`).
+    load: String,
+}
+
+/// "constant-arrival-rate (duration): 198 of 200 intended started, 2 dropped, peak 40 at once".
+fn load_line(summary: Option<&Value>) -> String {
+    let Some(load) = summary
+        .and_then(|s| s.get("load"))
+        .filter(|l| l.is_object())
+    else {
+        return String::new();
+    };
+    let n = |key: &str| load.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let intended = load
+        .get("intendedConversations")
+        .and_then(Value::as_u64)
+        .map_or(String::new(), |i| format!(" of {i} intended"));
+    format!(
+        "{} ({}): {} conversations started{intended}, {} completed, {} dropped, peak {} at once",
+        load.get("executor").and_then(Value::as_str).unwrap_or("?"),
+        load.get("stopReason")
+            .and_then(Value::as_str)
+            .unwrap_or("?"),
+        n("startedConversations"),
+        n("completedConversations"),
+        n("droppedConversations"),
+        n("peakConcurrent"),
+    )
 }
 
 impl SummaryView {
@@ -36,8 +65,10 @@ impl SummaryView {
         Self {
             p50: ms("p50LatencyMs"),
             p95: ms("p95LatencyMs"),
+            p99: ms("p99LatencyMs"),
             max: ms("maxLatencyMs"),
             errors_by_kind,
+            load: load_line(summary),
         }
     }
 }

@@ -42,6 +42,12 @@ pub struct TargetForm {
     pub headers: Vec<(String, String)>,
     pub message_path: String,
     pub structure: String,
+    pub history_path: String,
+    pub history_item: String,
+    pub history_roles: String,
+    pub system_path: String,
+    pub rate_rps: String,
+    pub rate_tpm: String,
     pub response_path: String,
     pub token_usage_path: String,
     pub error_path: String,
@@ -58,6 +64,14 @@ fn leaf(value: Option<&Value>) -> String {
 
 fn text(value: &Value, key: &str) -> String {
     leaf(value.get(key))
+}
+
+/// Compact JSON of an optional value (empty when absent).
+fn json_text(value: Option<&Value>) -> String {
+    value
+        .filter(|v| !v.is_null())
+        .map(Value::to_string)
+        .unwrap_or_default()
 }
 
 impl TargetForm {
@@ -80,6 +94,12 @@ impl TargetForm {
             headers: Vec::new(),
             message_path: String::new(),
             structure: String::new(),
+            history_path: String::new(),
+            history_item: String::new(),
+            history_roles: String::new(),
+            system_path: String::new(),
+            rate_rps: String::new(),
+            rate_tpm: String::new(),
             response_path: String::new(),
             token_usage_path: String::new(),
             error_path: String::new(),
@@ -122,6 +142,18 @@ impl TargetForm {
                 .filter(|v| !v.is_null())
                 .map(pretty)
                 .unwrap_or_default(),
+            history_path: text(&t.request_template, "historyPath"),
+            history_item: json_text(t.request_template.get("historyItem")),
+            history_roles: json_text(t.request_template.get("historyRoles")),
+            system_path: text(&t.request_template, "systemPath"),
+            rate_rps: t
+                .rate_limit
+                .as_ref()
+                .map_or_else(String::new, |r| text(r, "requestsPerSecond")),
+            rate_tpm: t
+                .rate_limit
+                .as_ref()
+                .map_or_else(String::new, |r| text(r, "tokensPerMinute")),
             response_path: text(&t.response_template, "responsePath"),
             token_usage_path: text(&t.response_template, "tokenUsagePath"),
             error_path: text(&t.response_template, "errorPath"),

@@ -1,4 +1,4 @@
-//! `GET /api/scenarios/templates`: the 12 built-in scenario templates in the canonical schema.
+//! `GET /api/scenarios/templates`: the 15 built-in scenario templates in the canonical schema.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

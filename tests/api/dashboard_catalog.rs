@@ -154,7 +154,7 @@ async fn scenario_pages_render_list_editor_and_gallery() {
     );
     let (status, html) = page(&app, "/scenarios/new").await;
     assert_eq!(status, 200);
-    assert_eq!(html.matches("data-testid=\"template-card\"").count(), 12);
+    assert_eq!(html.matches("data-testid=\"template-card\"").count(), 15);
     assert!(
         html.contains("template-stress-test-basic")
             && html.contains("flow-builder")
@@ -347,12 +347,12 @@ async fn import_of_two_files_keeps_the_valid_one_and_writes_nothing_of_the_inval
 }
 
 #[actix_web::test]
-async fn templates_endpoint_serves_twelve_templates_the_api_accepts() {
+async fn templates_endpoint_serves_fifteen_templates_the_api_accepts() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let (status, resp) = app.get("/api/scenarios/templates").await;
     assert_eq!(status, 200);
     let templates = resp["data"].as_array().unwrap();
-    assert_eq!(templates.len(), 12);
+    assert_eq!(templates.len(), 15);
     let ids: Vec<&str> = templates
         .iter()
         .map(|t| t["id"].as_str().unwrap())

@@ -6,4 +6,5 @@
 mod driver;
 mod flow;
 mod harness;
+mod load_form;
 mod tour;

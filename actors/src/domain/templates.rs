@@ -1,4 +1,5 @@
-//! The 12 built-in scenario templates (upstream's gallery), kept as canonical JSON.
+//! The 15 built-in scenario templates (upstream's gallery of 12 plus the seed plan's Concurrency
+//! Test, Timeout Test and Error Recovery), kept as canonical JSON.
 //!
 //! Unlike upstream, loops use `config.steps`, custom variables travel with the template, every
 //! variable used exists (`{{index}}` is a built-in here) and the branching condition is valid.
@@ -166,6 +167,38 @@ const TEMPLATES: &str = r#"[
     {"type": "loop", "config": {"iterations": 5, "steps": [
       {"type": "message", "config": {"content": "Sorry, one more thing: could you revise the essay to include reinforcement learning?"}}
     ]}}
+   ]},
+  {"id": "concurrency-test", "name": "Concurrency Test", "category": "PERFORMANCE",
+   "description": "Parallel message flooding: 50 users hold short conversations back to back for two minutes.",
+   "repetitions": 1, "concurrency": 1, "delayBetweenMs": 0, "verbosityLevel": "minimal",
+   "load": {"executor": "constant-users", "users": 50, "duration": "2m",
+     "abortOn": {"errorRate": 0.5, "warmup": "10s", "minExchanges": 50}},
+   "flowConfig": [
+    {"type": "message", "config": {"content": "Hi, I have a quick question about my order #{{repetitionIndex}}."}},
+    {"type": "message", "config": {"content": "Can you check its delivery status?"}},
+    {"type": "message", "config": {"content": "Thanks. And what is your return policy?"}}
+   ]},
+  {"id": "timeout-test", "name": "Timeout Test", "category": "PERFORMANCE",
+   "description": "Delayed responses: long answers under a tight 5 s timeout, plus 10% injected timeouts, retried with backoff.",
+   "repetitions": 3, "concurrency": 2, "delayBetweenMs": 500, "verbosityLevel": "extreme",
+   "messageTimeoutMs": 5000,
+   "faults": {"timeoutRate": 0.1, "seed": 1},
+   "errorHandling": {"onError": "retry", "retryConfig": {"maxRetries": 2, "delayMs": 500, "backoffMultiplier": 2, "maxDelayMs": 5000}},
+   "flowConfig": [
+    {"type": "message", "config": {"content": "Write a detailed, step-by-step guide to building a web application from scratch."}},
+    {"type": "message", "config": {"content": "Now add complete code samples for every step."}},
+    {"type": "message", "config": {"content": "Add a section on testing, with full test code for each component."}}
+   ]},
+  {"id": "error-recovery", "name": "Error Recovery", "category": "RESILIENCE",
+   "description": "Resilience: 10% HTTP 500s, 5% 429s and 5% dropped connections are injected; the conversation retries and must keep its context.",
+   "repetitions": 3, "concurrency": 1, "delayBetweenMs": 500, "verbosityLevel": "normal",
+   "faults": {"serverErrorRate": 0.1, "rateLimitRate": 0.05, "dropRate": 0.05, "seed": 7},
+   "errorHandling": {"onError": "retry", "retryConfig": {"maxRetries": 3, "delayMs": 1000, "backoffMultiplier": 2, "maxDelayMs": 10000}},
+   "flowConfig": [
+    {"type": "message", "config": {"content": "My name is Alex and I need help setting up my new router."}},
+    {"type": "message", "config": {"content": "The status light is blinking orange. What does that mean?"}},
+    {"type": "message", "config": {"content": "I tried restarting it. What should I do next?"}},
+    {"type": "message", "config": {"content": "By the way, what was my name and what problem did I describe?"}}
    ]}
 ]"#;
 
@@ -199,7 +232,7 @@ mod tests {
     use crate::domain::scenario::max_messages_per_repetition;
 
     #[test]
-    fn all_twelve_templates_parse_with_upstream_sizes() {
+    fn all_fifteen_templates_parse_with_their_sizes() {
         let expected = [
             ("stress-test-basic", 12, 5, 1, 1000),
             ("stress-test-xml", 9, 3, 2, 2000),
@@ -213,9 +246,12 @@ mod tests {
             ("support-escalation-flood", 24, 2, 1, 1500),
             ("context-window-stuffer", 14, 2, 1, 3000),
             ("polite-persistent-requester", 12, 3, 1, 2000),
+            ("concurrency-test", 3, 1, 1, 0),
+            ("timeout-test", 3, 3, 2, 500),
+            ("error-recovery", 4, 3, 1, 500),
         ];
         let raw = raw_templates();
-        assert_eq!(raw.len(), 12);
+        assert_eq!(raw.len(), 15);
         for ((id, body), (want_id, msgs, r, c, d)) in raw.iter().zip(expected) {
             let spec = parse_scenario(body).unwrap_or_else(|e| panic!("{id}: {e:?}"));
             assert_eq!(id, want_id);
@@ -243,6 +279,9 @@ mod tests {
             "ATTACK_SURFACE/Verbose",
             "ATTACK_SURFACE/Extreme",
             "ATTACK_SURFACE/Verbose",
+            "PERFORMANCE/Minimal",
+            "PERFORMANCE/Extreme",
+            "RESILIENCE/Normal",
         ];
         assert_eq!(summary, want);
     }

@@ -20,6 +20,9 @@ pub struct TargetView {
     pub request_template: Value,
     pub response_template: Value,
     pub protocol_config: Option<Value>,
+    /// `{requestsPerSecond?, tokensPerMinute?}` when the target has a rate limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Value>,
     pub preset_id: Option<String>,
     pub last_test_at: Option<String>,
     pub last_test_success: Option<bool>,
@@ -59,6 +62,9 @@ fn target(row: &AnyRow) -> Result<TargetView, sqlx::Error> {
         request_template: json(row, "request_template")?,
         response_template: json(row, "response_template")?,
         protocol_config: protocol.and_then(|p| serde_json::from_str(&p).ok()),
+        rate_limit: row
+            .try_get::<Option<String>, _>("rate_limit")?
+            .and_then(|r| serde_json::from_str(&r).ok()),
         preset_id: row.try_get("preset_id")?,
         last_test_at: row.try_get::<Option<i64>, _>("last_test_at_ms")?.map(iso),
         last_test_success: row
