@@ -211,4 +211,14 @@ pub struct BenchArgs {
     /// GETs per page in the page benchmark.
     #[arg(long, default_value_t = 50)]
     pub page_requests: usize,
+    /// Run only the load-shape rows: --load-users concurrent conversations, then --load-rate
+    /// arrivals per second, each for --load-seconds, against an external mock answering in 2 s.
+    #[arg(long)]
+    pub load: bool,
+    #[arg(long, default_value_t = 10_000)]
+    pub load_users: u32,
+    #[arg(long, default_value_t = 60)]
+    pub load_seconds: u64,
+    #[arg(long, default_value_t = 200)]
+    pub load_rate: u32,
 }

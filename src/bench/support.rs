@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::appends::bench_appends;
 use super::conversations::{Protocol, bench_conversations};
 use super::feed::bench_feed;
+use super::load::bench_load_rows;
 use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
 use crate::cli::BenchArgs;
 
@@ -35,6 +36,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "machine: {} cores; figures vary run to run",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    if args.load {
+        return bench_load_rows(args.load_users, args.load_seconds, args.load_rate).await;
+    }
     if args.feed || args.pages {
         return run_dashboard(&args).await;
     }

@@ -308,3 +308,30 @@ async fn bad_load_input_is_a_400_naming_the_field() {
     let (_, sessions) = rig.app.get("/api/sessions").await;
     assert_eq!(sessions["data"]["total"], 0, "nothing half-written");
 }
+
+#[actix_web::test]
+async fn a_429_slows_the_session_down_for_a_bounded_retry_after() {
+    let (settings, dir) = crate::helpers::fresh_settings(Backend::Sqlite)
+        .await
+        .unwrap();
+    let mock = krawall::mock::MockSettings {
+        rate_limit_every: Some(2),
+        ..Default::default()
+    };
+    let app = crate::helpers::spawn_with(settings, dir, mock).await;
+    let target = app
+        .create("/api/targets", &app.mock_target("/v1/chat/completions"))
+        .await;
+    let policy = json!({"onError": "skip", "retryConfig": {"maxRetries": 0, "delayMs": 0, "backoffMultiplier": 1, "maxDelayMs": 0, "maxRetryAfterMs": 300}});
+    let id = app
+        .execute(&json!({"targetId": target, "executionConfig": {
+            "customMessages": ["a", "b", "c", "d", "e"], "errorHandling": policy}}))
+        .await;
+    let done = app.wait_for_status(&id, &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let summary = &done["summaryMetrics"];
+    assert!(summary["errorsByKind"]["rate_limited"].as_u64().unwrap() >= 2, "{summary}");
+    // Every other reply is a 429 asking for 2 s; the next send waits, capped at 300 ms, twice.
+    let backoff = summary["backoffMs"].as_u64().unwrap();
+    assert!((500..=800).contains(&backoff), "backoffMs {backoff}");
+}

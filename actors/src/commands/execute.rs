@@ -14,7 +14,7 @@ use crate::domain::faults::FaultSpec;
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::load::LoadSpec;
 use crate::domain::scenario::{
-    MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario,
+    ErrorHandling, MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario,
 };
 use crate::domain::session::{SessionCommand, SessionState, decide};
 use crate::runtime::{CancelOutcome, CancelSession, EnqueueSession, SessionLog, SessionLogError};
@@ -39,6 +39,7 @@ pub struct ExecutionOverrides {
     pub history: Option<HistoryPolicy>,
     pub load: Option<LoadSpec>,
     pub faults: Option<FaultSpec>,
+    pub error_handling: Option<ErrorHandling>,
 }
 
 /// What to run.
@@ -74,6 +75,9 @@ fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpe
     spec.history = o.history.unwrap_or(spec.history);
     spec.load = o.load.or(spec.load);
     spec.faults = o.faults.or(spec.faults);
+    if let Some(policy) = o.error_handling {
+        spec.error_handling = policy;
+    }
     spec
 }
 
