@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod follow;
 pub mod mock;
 pub mod pages;
 pub mod routes;

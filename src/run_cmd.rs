@@ -4,19 +4,19 @@
 use std::time::Duration;
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
-use actors::domain::events::{DomainEvent, session_stream};
+use actors::domain::events::DomainEvent;
 use actors::domain::scenario_input::parse_scenario;
 use actors::domain::target::{
     AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
 };
 use anyhow::{Context, bail};
-use futures_util::StreamExt;
 use projections::queries::{self, SessionView};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::cli::RunArgs;
 use crate::config::Settings;
+use crate::follow::follow_session;
 use crate::run_args::overrides_from;
 use crate::startup::Core;
 
@@ -128,34 +128,24 @@ async fn resolve_scenario(core: &Core, scenario: &str) -> anyhow::Result<Uuid> {
 
 /// Prints each exchange as it happens; returns the position of the session's terminal event.
 async fn follow(core: &Core, session_id: Uuid, from: i64) -> anyhow::Result<i64> {
-    let stream_id = session_stream(session_id);
-    let mut events = std::pin::pin!(core.store.subscribe(from));
-    while let Some(recorded) = events.next().await {
-        let recorded = recorded?;
-        if recorded.stream_id != stream_id {
-            continue;
-        }
-        match DomainEvent::from_parts(&recorded.event_type, &recorded.payload)? {
-            DomainEvent::ResponseReceived(r) => eprintln!(
-                "  #{:<4} ok    {:>6} ms  {:>5} tok",
-                r.exchange.message_index,
-                r.latency_ms,
-                r.tokens.input + r.tokens.output
-            ),
-            DomainEvent::MessageFailed(f) => eprintln!(
-                "  #{:<4} {:<5} {:>6} ms  {}",
-                f.exchange.message_index,
-                f.kind.as_str(),
-                f.latency_ms,
-                f.error
-            ),
-            DomainEvent::SessionCompleted(_)
-            | DomainEvent::SessionFailed(_)
-            | DomainEvent::SessionCancelled(_) => return Ok(recorded.position),
-            _ => {}
-        }
-    }
-    bail!("event subscription ended before the session finished")
+    let (_, position) = follow_session(core, session_id, from, |event| match event {
+        DomainEvent::ResponseReceived(r) => eprintln!(
+            "  #{:<4} ok    {:>6} ms  {:>5} tok",
+            r.exchange.message_index,
+            r.latency_ms,
+            r.tokens.input + r.tokens.output
+        ),
+        DomainEvent::MessageFailed(f) => eprintln!(
+            "  #{:<4} {:<5} {:>6} ms  {}",
+            f.exchange.message_index,
+            f.kind.as_str(),
+            f.latency_ms,
+            f.error
+        ),
+        _ => {}
+    })
+    .await?;
+    Ok(position)
 }
 
 fn print_summary(v: &SessionView) {

@@ -6,16 +6,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
-use actors::domain::events::{DomainEvent, SessionSummary, session_stream};
+use actors::domain::events::SessionSummary;
 use actors::domain::load::LoadSpec;
 use actors::domain::scenario_input::parse_scenario;
 use anyhow::{Context, bail};
-use futures_util::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::support::{cpu_seconds, tempfile_dir};
 use crate::config::Settings;
+use crate::follow::follow_session;
 use crate::startup::Core;
 
 /// Latency of the external mock.
@@ -105,7 +105,7 @@ async fn bench_load(label: &str, load: LoadSpec, intended_per_s: f64) -> anyhow:
         .execute(request)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let summary = wait_for_end(&core, session, position - 1).await?;
+    let (summary, _) = follow_session(&core, session, position - 1, |_| {}).await?;
     let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
     print_row(label, &summary, wall, cpu, intended_per_s);
     drop(mock);
@@ -160,25 +160,6 @@ async fn fixtures(core: &Core, mock_url: &str) -> anyhow::Result<(Uuid, Uuid)> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok((target_id, scenario_id))
-}
-
-/// Follows the session's events until its terminal one; returns its summary.
-async fn wait_for_end(core: &Core, session: Uuid, from: i64) -> anyhow::Result<SessionSummary> {
-    let stream_id = session_stream(session);
-    let mut events = std::pin::pin!(core.store.subscribe(from));
-    while let Some(recorded) = events.next().await {
-        let recorded = recorded?;
-        if recorded.stream_id != stream_id {
-            continue;
-        }
-        match DomainEvent::from_parts(&recorded.event_type, &recorded.payload)? {
-            DomainEvent::SessionCompleted(c) => return Ok(c.summary),
-            DomainEvent::SessionFailed(f) => return Ok(f.summary),
-            DomainEvent::SessionCancelled(c) => return Ok(c.summary),
-            _ => {}
-        }
-    }
-    bail!("event subscription ended before the session finished")
 }
 
 /// `--load`: `users` concurrent conversations for `seconds`, then `rate` arrivals per second.

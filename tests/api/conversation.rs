@@ -46,6 +46,20 @@ async fn converse(
     rows["data"]["messages"].as_array().unwrap().clone()
 }
 
+/// `converse` with a target from the OpenAI preset.
+async fn openai(app: &TestApp, bot: &RecordingBot, scenario: Value) -> Vec<Value> {
+    let auth = json!({"token": "sk-1"});
+    converse(
+        app,
+        bot,
+        "openai-chat",
+        auth,
+        "/v1/chat/completions",
+        scenario,
+    )
+    .await
+}
+
 fn roles(items: &Value, key: &str) -> Vec<String> {
     items[key]
         .as_array()
@@ -59,12 +73,9 @@ fn roles(items: &Value, key: &str) -> Vec<String> {
 async fn openai_turn_k_carries_2k_minus_1_messages_with_the_real_replies() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let bot = RecordingBot::start(Duration::ZERO).await;
-    let rows = converse(
+    let rows = openai(
         &app,
         &bot,
-        "openai-chat",
-        json!({"token": "sk-1"}),
-        "/v1/chat/completions",
         scenario(&["first", "second", "third"], json!({})),
     )
     .await;
@@ -149,12 +160,9 @@ async fn window_and_token_policies_trim_and_none_sends_one_message() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let bot = RecordingBot::start(Duration::ZERO).await;
     let four = ["m1", "m2", "m3", "m4"];
-    converse(
+    openai(
         &app,
         &bot,
-        "openai-chat",
-        json!({"token": "t"}),
-        "/v1/chat/completions",
         scenario(&four, json!({"history": {"window": 1}})),
     )
     .await;
@@ -166,12 +174,9 @@ async fn window_and_token_policies_trim_and_none_sends_one_message() {
     assert_eq!(counts, [1, 3, 3, 3]);
     // An exchange costs 1 ("m1") + 4 ("reply 4 to [m1]") estimated tokens, the new message 1:
     // a budget of 8 keeps one exchange (1 + 5 = 6), two would need 11.
-    converse(
+    openai(
         &app,
         &bot,
-        "openai-chat",
-        json!({"token": "t"}),
-        "/v1/chat/completions",
         scenario(&four, json!({"history": {"maxTokens": 8}})),
     )
     .await;
@@ -180,15 +185,7 @@ async fn window_and_token_policies_trim_and_none_sends_one_message() {
         .map(|r| r["messages"].as_array().unwrap().len())
         .collect();
     assert_eq!(counts, [1, 3, 3, 3]);
-    converse(
-        &app,
-        &bot,
-        "openai-chat",
-        json!({"token": "t"}),
-        "/v1/chat/completions",
-        scenario(&four, json!({"history": "none"})),
-    )
-    .await;
+    openai(&app, &bot, scenario(&four, json!({"history": "none"}))).await;
     let counts: Vec<usize> = bot.requests()[8..]
         .iter()
         .map(|r| r["messages"].as_array().unwrap().len())
@@ -201,12 +198,9 @@ async fn window_and_token_policies_trim_and_none_sends_one_message() {
 async fn a_failed_turn_stays_out_of_the_history() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let bot = RecordingBot::start(Duration::ZERO).await;
-    let rows = converse(
+    let rows = openai(
         &app,
         &bot,
-        "openai-chat",
-        json!({"token": "t"}),
-        "/v1/chat/completions",
         scenario(&["one", "FAIL two", "three"], json!({})),
     )
     .await;

@@ -330,7 +330,10 @@ async fn a_429_slows_the_session_down_for_a_bounded_retry_after() {
     let done = app.wait_for_status(&id, &["COMPLETED", "FAILED"]).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");
     let summary = &done["summaryMetrics"];
-    assert!(summary["errorsByKind"]["rate_limited"].as_u64().unwrap() >= 2, "{summary}");
+    assert!(
+        summary["errorsByKind"]["rate_limited"].as_u64().unwrap() >= 2,
+        "{summary}"
+    );
     // Every other reply is a 429 asking for 2 s; the next send waits, capped at 300 ms, twice.
     let backoff = summary["backoffMs"].as_u64().unwrap();
     assert!((500..=800).contains(&backoff), "backoffMs {backoff}");
