@@ -111,6 +111,19 @@ pub struct RunArgs {
     /// Fail (exit 2) when more than this percentage of messages failed.
     #[arg(long)]
     pub max_error_rate: Option<f64>,
+    /// A threshold METRIC=CONDITION (repeatable), e.g. --threshold 'latency_p95_ms=<2000';
+    /// laid over the scenario's thresholds. Exit 3 when one fails.
+    #[arg(long = "threshold")]
+    pub thresholds: Vec<String>,
+    /// Write the threshold verdicts as a JUnit XML report (one testcase per threshold).
+    #[arg(long)]
+    pub junit: Option<std::path::PathBuf>,
+    /// Stop the session (FAILED, budget_exceeded) above this many tokens in + out.
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    /// Stop the session (FAILED, budget_exceeded) above this cost (the model's currency).
+    #[arg(long)]
+    pub max_cost: Option<f64>,
     #[command(flatten)]
     pub load: LoadArgs,
     #[command(flatten)]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod follow;
+pub mod junit;
 pub mod mock;
 pub mod pages;
 pub mod routes;

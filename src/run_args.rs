@@ -1,11 +1,30 @@
 //! Turns the load and conversation flags of `krawall run` into `executionConfig` overrides,
 //! through the same serde schema as the API so errors name the same fields.
 
+use std::collections::BTreeMap;
+
 use actors::commands::ExecutionOverrides;
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
 
 use crate::cli::LoadArgs;
+
+/// `--threshold METRIC=CONDITION` flags as a map.
+pub fn thresholds_from(flags: &[String]) -> anyhow::Result<Option<BTreeMap<String, String>>> {
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    flags
+        .iter()
+        .map(|f| {
+            let (metric, condition) = f
+                .split_once('=')
+                .with_context(|| format!("--threshold {f:?}: expected METRIC=CONDITION"))?;
+            Ok((metric.trim().to_string(), condition.trim().to_string()))
+        })
+        .collect::<anyhow::Result<_>>()
+        .map(Some)
+}
 
 /// The overrides the flags ask for (only `load`, `history` and `faults` are set here).
 pub fn overrides_from(args: &LoadArgs) -> anyhow::Result<ExecutionOverrides> {

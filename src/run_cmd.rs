@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
 use actors::domain::events::DomainEvent;
+use actors::domain::scenario::Budget;
 use actors::domain::scenario_input::parse_scenario;
 use actors::domain::target::{
     AuthType, ConnectorType, RequestTemplate, ResponseTemplate, TargetSpec,
 };
+use actors::domain::thresholds::ThresholdResult;
 use anyhow::{Context, bail};
 use projections::queries::{self, SessionView};
 use serde_json::json;
@@ -17,7 +19,8 @@ use uuid::Uuid;
 use crate::cli::RunArgs;
 use crate::config::Settings;
 use crate::follow::follow_session;
-use crate::run_args::overrides_from;
+use crate::junit::junit_report;
+use crate::run_args::{overrides_from, thresholds_from};
 use crate::startup::Core;
 
 /// Runs the session; returns the process exit code.
@@ -27,9 +30,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     settings.encryption_key = args.store.encryption_key.clone();
     settings.recover_sessions = false;
     settings.session_arbiters = 0;
+    let budget = (args.max_tokens.is_some() || args.max_cost.is_some()).then_some(Budget {
+        max_tokens: args.max_tokens,
+        max_cost: args.max_cost,
+    });
     let overrides = ExecutionOverrides {
         repetitions: args.repetitions,
         concurrency: args.concurrency,
+        thresholds: thresholds_from(&args.thresholds)?,
+        budget,
         ..overrides_from(&args.load)?
     };
     let core = Core::start(&settings).await?;
@@ -54,7 +63,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         .await?
         .context("session row missing")?;
     print_summary(&view);
-    Ok(exit_code(&view, args.max_error_rate))
+    let verdicts = view
+        .summary_metrics
+        .as_ref()
+        .and_then(|m| serde_json::from_value::<Vec<ThresholdResult>>(m["thresholds"].clone()).ok())
+        .unwrap_or_default();
+    print_thresholds(&verdicts);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit_report(&view.id, &verdicts))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(exit_code(&view, args.max_error_rate, &verdicts))
 }
 
 async fn resolve_target(core: &Core, args: &RunArgs) -> anyhow::Result<Uuid> {
@@ -211,9 +230,21 @@ fn print_load(m: &serde_json::Value) {
     );
 }
 
-fn exit_code(v: &SessionView, max_error_rate: Option<f64>) -> i32 {
+fn print_thresholds(verdicts: &[ThresholdResult]) {
+    for t in verdicts {
+        let mark = if t.passed { "ok  " } else { "FAIL" };
+        println!("{mark} {} {} (actual {})", t.metric, t.condition, t.actual);
+    }
+}
+
+/// Exit codes: 0 completed (and every threshold passed), 1 not completed, 2 above
+/// `--max-error-rate`, 3 a threshold failed.
+fn exit_code(v: &SessionView, max_error_rate: Option<f64>, verdicts: &[ThresholdResult]) -> i32 {
     if v.status != "COMPLETED" {
         return 1;
+    }
+    if verdicts.iter().any(|t| !t.passed) {
+        return 3;
     }
     let rate = if v.message_count > 0 {
         100.0 * v.error_count as f64 / v.message_count as f64

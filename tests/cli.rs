@@ -48,6 +48,50 @@ async fn failures_set_the_exit_code(mock_url: &str, scenario: &Path, dir: &Path)
     assert!(String::from_utf8_lossy(&out.stderr).contains("flowConfig[0].type"));
 }
 
+/// A failed threshold exits 3 and writes a JUnit report; a constant-users load prints its report.
+async fn thresholds_gate_ci(url: &str, scenario: &Path, dir: &Path) {
+    let junit = dir.join("junit.xml");
+    let args = [
+        "run",
+        scenario.to_str().unwrap(),
+        "--target",
+        url,
+        "--threshold",
+        "error_rate=<0.01",
+        "--threshold",
+        "latency_p95_ms=<60000",
+        "--faults",
+        r#"{"serverErrorRate": 1}"#,
+        "--junit",
+        junit.to_str().unwrap(),
+    ];
+    let out = krawall(&args, dir).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("FAIL error_rate <0.01 (actual 1)"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+    let args = [
+        "run",
+        scenario.to_str().unwrap(),
+        "--target",
+        url,
+        "--executor",
+        "constant-users",
+        "--users",
+        "2",
+        "--duration",
+        "1s",
+    ];
+    let out = krawall(&args, dir).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("constant-users (duration)"), "{stdout}");
+}
+
 #[actix_web::test]
 async fn run_prints_a_summary_and_sets_the_exit_code() {
     krawall::install_crypto_provider();
@@ -79,6 +123,7 @@ async fn run_prints_a_summary_and_sets_the_exit_code() {
     );
 
     failures_set_the_exit_code(&mock.url(), &scenario, dir.path()).await;
+    thresholds_gate_ci(&url, &scenario, dir.path()).await;
 
     let out = krawall(&["projections", "rebuild"], dir.path()).await;
     assert_eq!(

@@ -180,7 +180,7 @@
     const log = $("live-log"), stateEl = $("live-state"), pauseBtn = $("live-pause"), newEl = $("live-new");
     const st = {
       status: root.dataset.status, startedMs: +root.dataset.startedMs || 0, completedMs: +root.dataset.completedMs || 0,
-      messages: 0, errors: 0, tokensIn: 0, tokensOut: 0, latencies: [], kinds: {}, summary: null, failure: null,
+      messages: 0, errors: 0, tokensIn: 0, tokensOut: 0, cost: null, latencies: [], kinds: {}, summary: null, failure: null,
       paused: false, unseen: 0, seen: false,
     };
     const charts = sessionCharts();
@@ -207,8 +207,12 @@
       if (ev.type === "ResponseReceived") {
         st.messages++; st.latencies.push(d.latencyMs);
         st.tokensIn += (d.tokens || {}).input || 0; st.tokensOut += (d.tokens || {}).output || 0;
+        if (d.cost != null) st.cost = (st.cost || 0) + d.cost;
       }
-      if (ev.type === "MessageFailed") { st.messages++; st.errors++; st.kinds[d.kind] = (st.kinds[d.kind] || 0) + 1; }
+      if (ev.type === "MessageFailed") {
+        st.kinds[d.kind] = (st.kinds[d.kind] || 0) + 1;
+        if (d.action !== "retry") { st.messages++; st.errors++; }
+      }
       if (TERMINAL.includes(ev.type)) {
         st.completedMs = Date.parse(ev.recordedAt) || Date.now();
         st.summary = d.summary || null;
@@ -228,6 +232,20 @@
       $("session-errors").textContent = st.errors;
       $("session-tokens-in").textContent = st.tokensIn;
       $("session-tokens-out").textContent = st.tokensOut;
+      const cost = st.summary && st.summary.cost != null ? st.summary.cost : st.cost;
+      if (cost != null) $("session-cost").textContent = cost.toFixed(4) + " " + ((st.summary && st.summary.currency) || "");
+      const verdicts = (st.summary && st.summary.thresholds) || [];
+      if (verdicts.length) {
+        const box = $("session-thresholds");
+        box.hidden = false;
+        box.textContent = "";
+        for (const t of verdicts) {
+          const b = document.createElement("span");
+          b.className = `badge ${t.passed ? "COMPLETED" : "FAILED"}`;
+          b.textContent = `${t.metric} ${t.condition} (${+t.actual.toFixed(4)})`;
+          box.append(b, " ");
+        }
+      }
       const sorted = st.latencies.slice().sort((a, b) => a - b);
       const avg = sorted.length ? sorted.reduce((s, v) => s + v, 0) / sorted.length : null;
       $("session-avg").textContent = avg == null ? "–" : krawall.fmtMs(avg);

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod messages;
+pub mod pricing;
 pub mod projection;
 pub mod queries;
 pub mod runner;

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::catalog::{ScenariosProjection, TargetsProjection};
 use crate::messages::SessionMessagesProjection;
+use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
 use crate::sessions::SessionsProjection;
 
@@ -25,6 +26,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(ScenariosProjection),
         Arc::new(SessionsProjection),
         Arc::new(SessionMessagesProjection),
+        Arc::new(PricingProjection),
     ]
 }
 

@@ -5,6 +5,7 @@
 //! event never counts twice nor rolls a finished session back to `RUNNING`.
 
 use actors::domain::events::{DomainEvent, ResponseReceived, SessionQueued, SessionSummary};
+use actors::domain::scenario::ErrorAction;
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
@@ -151,6 +152,8 @@ impl Projection for SessionsProjection {
             DomainEvent::SessionQueued(q) => insert_queued(conn, meta, q).await,
             DomainEvent::SessionStarted(s) => start(conn, meta, s.session_id.to_string()).await,
             DomainEvent::ResponseReceived(r) => count_reply(conn, meta, r).await,
+            // A retried attempt is not a failed message: the retry's outcome counts.
+            DomainEvent::MessageFailed(f) if f.action == ErrorAction::Retry => Ok(()),
             DomainEvent::MessageFailed(f) => {
                 count_failure(conn, meta, f.exchange.session_id.to_string()).await
             }

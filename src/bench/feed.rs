@@ -99,6 +99,7 @@ async fn idle_session(core: &Core) -> anyhow::Result<Uuid> {
 /// A reply as a session actor records it (about 300 bytes of text).
 fn reply(session: Uuid, index: u32) -> anyhow::Result<NewEvent> {
     let event = DomainEvent::ResponseReceived(ResponseReceived {
+        cost: None,
         exchange: ExchangeRef {
             session_id: session,
             message_index: index,

@@ -2,7 +2,9 @@
 
 use actix_web::web;
 
-use super::{health, home, metrics, scenario_editor, scenarios, session_detail, sessions, targets};
+use super::{
+    health, home, metrics, pricing, scenario_editor, scenarios, session_detail, sessions, targets,
+};
 
 /// Registers every page route and the embedded assets.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -15,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(session_detail::show_session),
         )
         .route("/metrics", web::get().to(metrics::show_metrics))
+        .route("/settings/pricing", web::get().to(pricing::show_pricing))
         .route("/targets", web::get().to(targets::index))
         .route("/targets/new", web::get().to(targets::new))
         .route("/targets/{id}", web::get().to(targets::show))

@@ -4,6 +4,7 @@ mod configure;
 mod health;
 mod home;
 mod metrics;
+mod pricing;
 mod render;
 mod scenario_editor;
 mod scenarios;

@@ -22,6 +22,50 @@ struct SummaryView {
     errors_by_kind: Vec<(String, i64)>,
     /// What a load shape achieved (empty without `executionConfig.load`).
     load: String,
+    /// Cost with its currency, or `–`.
+    cost: String,
+    /// Threshold verdicts: label and whether it passed.
+    thresholds: Vec<(String, bool)>,
+}
+
+fn cost_text(summary: Option<&Value>) -> String {
+    let Some(s) = summary else {
+        return "–".into();
+    };
+    match s.get("cost").and_then(Value::as_f64) {
+        Some(cost) => format!(
+            "{cost:.4} {}",
+            s.get("currency").and_then(Value::as_str).unwrap_or("")
+        ),
+        None => "–".into(),
+    }
+}
+
+fn threshold_badges(summary: Option<&Value>) -> Vec<(String, bool)> {
+    let items = summary
+        .and_then(|s| s.get("thresholds"))
+        .and_then(Value::as_array);
+    items
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let text = |k: &str| {
+                t.get(k)
+                    .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+                    .unwrap_or_default()
+            };
+            let label = format!(
+                "{} {} ({})",
+                text("metric"),
+                text("condition"),
+                text("actual")
+            );
+            (
+                label,
+                t.get("passed").and_then(Value::as_bool).unwrap_or(false),
+            )
+        })
+        .collect()
 }
 
 /// "constant-arrival-rate (duration): 198 of 200 intended started, 2 dropped, peak 40 at once".
@@ -69,6 +113,8 @@ impl SummaryView {
             max: ms("maxLatencyMs"),
             errors_by_kind,
             load: load_line(summary),
+            cost: cost_text(summary),
+            thresholds: threshold_badges(summary),
         }
     }
 }

@@ -3,8 +3,8 @@
 use actix_web::{Scope, web};
 
 use super::{
-    global_stream, health, presets, scenario_templates, scenario_yaml, scenarios, sessions, stream,
-    target_test, targets, templates,
+    global_stream, health, presets, pricing, scenario_templates, scenario_yaml, scenarios,
+    sessions, stream, target_test, targets, templates,
 };
 
 /// Registers every `/api` route.
@@ -32,6 +32,8 @@ fn catalog_routes(scope: Scope) -> Scope {
             web::get().to(target_test::test_target_stream),
         )
         .route("/presets", web::get().to(presets::list_presets))
+        .route("/pricing", web::get().to(pricing::get_pricing))
+        .route("/pricing", web::put().to(pricing::put_pricing))
         .route("/scenarios", web::get().to(scenarios::list_scenarios))
         .route("/scenarios", web::post().to(scenarios::create_scenario))
         .route(

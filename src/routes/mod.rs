@@ -5,6 +5,7 @@ mod envelope;
 mod global_stream;
 mod health;
 mod presets;
+mod pricing;
 mod references;
 mod scenario_templates;
 mod scenario_yaml;

@@ -17,6 +17,7 @@ mod pages;
 mod presets;
 mod protocols;
 mod recording_bot;
+mod report;
 mod sse;
 mod stream;
 mod ws;

@@ -14,7 +14,7 @@ use crate::domain::faults::FaultSpec;
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::load::LoadSpec;
 use crate::domain::scenario::{
-    ErrorHandling, MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario,
+    Budget, ErrorHandling, MessageStep, ScenarioSpec, Step, StepKind, Verbosity, validate_scenario,
 };
 use crate::domain::session::{SessionCommand, SessionState, decide};
 use crate::runtime::{CancelOutcome, CancelSession, EnqueueSession, SessionLog, SessionLogError};
@@ -40,6 +40,9 @@ pub struct ExecutionOverrides {
     pub load: Option<LoadSpec>,
     pub faults: Option<FaultSpec>,
     pub error_handling: Option<ErrorHandling>,
+    pub budget: Option<Budget>,
+    /// Laid over the scenario's thresholds (same metric: this one wins).
+    pub thresholds: Option<BTreeMap<String, String>>,
 }
 
 /// What to run.
@@ -78,6 +81,8 @@ fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpe
     if let Some(policy) = o.error_handling {
         spec.error_handling = policy;
     }
+    spec.budget = o.budget.or(spec.budget);
+    spec.thresholds.extend(o.thresholds.unwrap_or_default());
     spec
 }
 
@@ -99,6 +104,8 @@ fn ad_hoc_scenario() -> ScenarioSpec {
         history: HistoryPolicy::Full,
         load: None,
         faults: None,
+        budget: None,
+        thresholds: BTreeMap::new(),
     }
 }
 
@@ -141,11 +148,13 @@ impl Commands {
             scenario_id: base.scenario_id,
             spec,
         };
+        let price = self.price_of(&target.spec).await?;
         self.queue(SessionQueued {
             session_id: Uuid::now_v7(),
             target,
             scenario,
             restarted_from: None,
+            price,
         })
         .await
     }

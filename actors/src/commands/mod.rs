@@ -4,6 +4,7 @@
 mod catalog;
 mod error;
 mod execute;
+mod pricing;
 mod probe;
 mod service;
 mod stream;

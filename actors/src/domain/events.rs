@@ -5,7 +5,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::faults::InjectedFault;
+use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
+pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
 
 /// A domain event. The variant name is the stored `event_type`; the fields are the payload.
@@ -30,6 +32,14 @@ pub enum DomainEvent {
     SessionFailed(SessionFailed),
     SessionCancelled(SessionCancelled),
     SessionDeleted(Deleted),
+    PricingUpdated(PricingUpdated),
+}
+
+/// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PricingUpdated {
+    pub models: Vec<ModelPrice>,
 }
 
 /// Full state of a target after a create or update (credentials sealed).
@@ -82,6 +92,9 @@ pub struct SessionQueued {
     /// Session this one restarts, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restarted_from: Option<Uuid>,
+    /// The target model's price when the session was queued (frozen: later edits don't apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<ModelPrice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +168,9 @@ pub struct ResponseReceived {
     /// Present when the reply was streamed (SSE, gRPC server streaming, chunked WebSocket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamMetrics>,
+    /// Cost of this reply's tokens at the session's frozen model price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// Timing of a streamed reply.
@@ -217,68 +233,6 @@ pub struct ErrorInjected {
     pub fault: InjectedFault,
 }
 
-/// Totals over a finished session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionSummary {
-    pub message_count: u64,
-    pub error_count: u64,
-    pub tokens_in: u64,
-    pub tokens_out: u64,
-    pub avg_latency_ms: f64,
-    pub p50_latency_ms: u64,
-    pub p95_latency_ms: u64,
-    pub max_latency_ms: u64,
-    pub errors_by_kind: std::collections::BTreeMap<String, u64>,
-    #[serde(default)]
-    pub p99_latency_ms: u64,
-    /// Time exchanges waited before being sent (rate limiter, 429 back-off, late starts).
-    #[serde(default)]
-    pub wait_ms: u64,
-    /// Of `wait_ms`, the part spent backing off after 429 replies.
-    #[serde(default)]
-    pub backoff_ms: u64,
-    /// Latency measured from when each exchange was due (corrects coordinated omission).
-    #[serde(default)]
-    pub p50_latency_from_due_ms: u64,
-    #[serde(default)]
-    pub p99_latency_from_due_ms: u64,
-    /// Present when the session ran a load shape (`executionConfig.load`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load: Option<LoadReport>,
-}
-
-/// What a load shape achieved against what it intended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct LoadReport {
-    pub executor: String,
-    /// Conversations the schedule meant to start (open model: the integral of the rate).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intended_conversations: Option<u64>,
-    pub started_conversations: u64,
-    pub completed_conversations: u64,
-    /// Arrivals that could not start on time (concurrency cap or node budget reached).
-    pub dropped_conversations: u64,
-    pub peak_concurrent: u64,
-    pub duration_ms: u64,
-    pub stop_reason: StopReason,
-}
-
-/// Why a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// Every planned conversation ran (repetitions, or the stages/duration elapsed).
-    #[default]
-    Completed,
-    Duration,
-    MaxConversations,
-    Cancelled,
-    AbortOnErrorRate,
-    Aborted,
-}
-
 /// Why a session failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -293,6 +247,8 @@ pub enum FailureReason {
     StartRejected,
     /// `load.abortOn`: the error rate passed its limit.
     AbortOnErrorRate,
+    /// `budget`: the session's tokens or cost crossed the limit.
+    BudgetExceeded,
 }
 
 impl FailureReason {
@@ -303,6 +259,7 @@ impl FailureReason {
             Self::Interrupted => "interrupted",
             Self::StartRejected => "start_rejected",
             Self::AbortOnErrorRate => "abort_on_error_rate",
+            Self::BudgetExceeded => "budget_exceeded",
         }
     }
 }
@@ -351,6 +308,7 @@ impl DomainEvent {
             Self::SessionFailed(_) => "SessionFailed",
             Self::SessionCancelled(_) => "SessionCancelled",
             Self::SessionDeleted(_) => "SessionDeleted",
+            Self::PricingUpdated(_) => "PricingUpdated",
         }
     }
 
@@ -379,6 +337,9 @@ pub fn target_stream(id: Uuid) -> String {
 pub fn scenario_stream(id: Uuid) -> String {
     format!("scenario-{id}")
 }
+
+/// Stream id of the price table.
+pub const PRICING_STREAM: &str = "pricing-table";
 
 /// Stream id of a session.
 pub fn session_stream(id: Uuid) -> String {

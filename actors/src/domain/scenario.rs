@@ -8,6 +8,7 @@ use super::condition::Condition;
 use super::conversation::HistoryPolicy;
 use super::faults::{FaultSpec, validate_faults};
 use super::load::{LoadSpec, MAX_CONVERSATIONS_PER_NODE, validate_load};
+use super::thresholds::validate_thresholds;
 use super::validation::{FieldError, Validator};
 
 /// A scenario as stored in events and returned by the API (canonical schema, camelCase).
@@ -51,6 +52,23 @@ pub struct ScenarioSpec {
     /// Share of exchanges replaced by injected faults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faults: Option<FaultSpec>,
+    /// Token and cost limits; crossing one fails the session with `budget_exceeded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
+    /// Pass/fail conditions on the summary (`{"latency_p95_ms": "<2000"}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub thresholds: BTreeMap<String, String>,
+}
+
+/// `budget`: the session stops when its tokens (in + out) or its cost cross a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Budget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    /// In the currency of the model's price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
 }
 
 fn default_category() -> String {
@@ -318,6 +336,12 @@ fn validate_conversation_and_load(v: &mut Validator, spec: &ScenarioSpec) {
     if let Some(faults) = &spec.faults {
         validate_faults(v, "faults", faults);
     }
+    if let Some(cost) = spec.budget.and_then(|b| b.max_cost)
+        && !(cost.is_finite() && cost >= 0.0)
+    {
+        v.push("budget.maxCost", "must be a number of 0 or more");
+    }
+    validate_thresholds(v, &spec.thresholds);
 }
 
 const MAX_DEPTH: usize = 8;

@@ -21,6 +21,7 @@ fn queued() -> SessionQueued {
         session_id: Uuid::nil(),
         target,
         scenario,
+        price: None,
         restarted_from: None,
     }
 }

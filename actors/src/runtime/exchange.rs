@@ -111,6 +111,7 @@ pub async fn run_exchange(
             Ok(reply) => {
                 record_reply(shared, &reference, &reply, latency_ms, wait_ms).await?;
                 shared.check_error_rate()?;
+                shared.check_budget()?;
                 return Ok(ExchangeResult::Replied(reply));
             }
             Err(err) => err,
@@ -196,9 +197,20 @@ async fn record_reply(
     latency_ms: u64,
     wait_ms: u64,
 ) -> Result<(), Stop> {
-    shared
-        .summary()
-        .record_reply(latency_ms, wait_ms, reply.tokens);
+    let cost = shared
+        .price
+        .as_ref()
+        .map(|p| (p.cost(reply.tokens.input, reply.tokens.output), p));
+    {
+        let mut summary = shared.summary();
+        summary.record_reply(latency_ms, wait_ms, reply.tokens);
+        if let Some(stream) = &reply.stream {
+            summary.record_ttft(stream.ttft_ms);
+        }
+        if let Some((cost, price)) = cost {
+            summary.record_cost(cost, &price.currency);
+        }
+    }
     let received = ResponseReceived {
         exchange: exchange.clone(),
         content: reply.text.clone(),
@@ -207,6 +219,7 @@ async fn record_reply(
         tokens: reply.tokens,
         raw_size: reply.raw.len() as u64,
         stream: reply.stream,
+        cost: cost.map(|(c, _)| c),
     };
     shared.record(DomainEvent::ResponseReceived(received)).await
 }
@@ -218,7 +231,9 @@ async fn record_failure(
     latency_ms: u64,
     action: ErrorAction,
 ) -> Result<(), Stop> {
-    shared.summary().record_error(err.kind);
+    shared
+        .summary()
+        .record_error(err.kind, action == ErrorAction::Retry);
     let failed = MessageFailed {
         exchange: exchange.clone(),
         kind: err.kind,
@@ -253,6 +268,21 @@ impl Shared {
         if slot.is_none_or(|u| u < until) {
             *slot = Some(until);
         }
+    }
+
+    /// `budget`: fails the run when the tokens or the cost so far crossed a limit.
+    fn check_budget(&self) -> Result<(), Stop> {
+        let Some(budget) = &self.budget else {
+            return Ok(());
+        };
+        let (tokens, cost) = self.summary().spent();
+        let over = match (budget.max_tokens, budget.max_cost) {
+            (Some(max), _) if tokens > max => format!("{tokens} tokens used, the budget is {max}"),
+            (_, Some(max)) if cost > max => format!("cost {cost:.4} is above the budget of {max}"),
+            _ => return Ok(()),
+        };
+        self.cancel.cancel();
+        Err(Stop::Budget(over))
     }
 
     /// `load.abortOn`: fails the run when the error rate passed the limit after the warm-up.

@@ -78,6 +78,7 @@ pub async fn run(ctx: &RunContext<'_>, load: &LoadSpec) -> Option<Stop> {
     let stop_reason = match &stop {
         Some(Stop::Cancelled) => StopReason::Cancelled,
         Some(Stop::ErrorRate(_)) => StopReason::AbortOnErrorRate,
+        Some(Stop::Budget(_)) => StopReason::BudgetExceeded,
         Some(_) => StopReason::Aborted,
         None if max_hit.load(Ordering::Relaxed) => StopReason::MaxConversations,
         None => StopReason::Duration,

@@ -2,6 +2,7 @@
 //! a load shape) and ends it as completed, failed or cancelled. Every step is recorded through
 //! the [`SessionLog`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
@@ -16,8 +17,11 @@ use crate::connectors::{Connector, TargetConnection, build_connector};
 use crate::domain::events::{FailureReason, SessionQueued};
 use crate::domain::faults::FaultSpec;
 use crate::domain::load::AbortOn;
+use crate::domain::pricing::ModelPrice;
+use crate::domain::scenario::Budget;
 use crate::domain::scenario::ScenarioSpec;
 use crate::domain::session::SessionCommand;
+use crate::domain::thresholds::evaluate;
 
 use super::lane::Lane;
 use super::node::{NodeResources, TargetLimiter};
@@ -32,6 +36,8 @@ pub enum Stop {
     Store(String),
     /// `load.abortOn` fired.
     ErrorRate(String),
+    /// `budget` crossed.
+    Budget(String),
 }
 
 /// How a run ended.
@@ -90,6 +96,9 @@ pub struct Shared {
     /// Session-wide pause after a 429 (adaptive slow-down): no exchange is sent before it.
     pub backoff_until: std::sync::Mutex<Option<Instant>>,
     pub abort_on: Option<AbortOn>,
+    pub budget: Option<Budget>,
+    /// The model price frozen into the plan (cost per reply).
+    pub price: Option<ModelPrice>,
     /// Whether the target's requests carry the conversation (`requestTemplate.historyPath`).
     pub places_history: bool,
     pub node: NodeResources,
@@ -174,6 +183,8 @@ impl SessionRun {
                 .and_then(|l| node.limiter(target.target_id, l)),
             backoff_until: std::sync::Mutex::new(None),
             abort_on: scenario.load.as_ref().and_then(|l| l.abort_on),
+            budget: scenario.budget,
+            price: plan.price.clone(),
             places_history: places_history(&target.spec.request_template),
             node,
         };
@@ -191,18 +202,27 @@ impl SessionRun {
             Some(load) => super::load::run(&ctx, load).await,
             None => super::load::run_repetitions(&ctx).await,
         };
-        finish(&shared, stop).await
+        finish(&shared, stop, &scenario.thresholds).await
     }
 }
 
-async fn finish(shared: &Shared, stop: Option<Stop>) -> RunOutcome {
-    let summary = shared.summary().build();
+async fn finish(
+    shared: &Shared,
+    stop: Option<Stop>,
+    thresholds: &BTreeMap<String, String>,
+) -> RunOutcome {
+    let mut summary = shared.summary().build();
+    if !thresholds.is_empty() {
+        summary.thresholds = evaluate(thresholds, &summary);
+        summary.thresholds_passed = Some(summary.thresholds.iter().all(|t| t.passed));
+    }
     let (cmd, outcome) = match stop {
         None => (SessionCommand::Complete(summary), RunOutcome::Completed),
         Some(Stop::Cancelled) => (SessionCommand::Cancel(summary), RunOutcome::Cancelled),
         Some(Stop::Aborted(error)) => failed(FailureReason::Aborted, error, summary),
         Some(Stop::Store(error)) => failed(FailureReason::Store, error, summary),
         Some(Stop::ErrorRate(error)) => failed(FailureReason::AbortOnErrorRate, error, summary),
+        Some(Stop::Budget(error)) => failed(FailureReason::BudgetExceeded, error, summary),
     };
     let mut log = shared.log.lock().await;
     if let Err(e) = log.execute(cmd).await {

@@ -15,8 +15,13 @@ const MAX_TRACKED_MS: u64 = 3_600_000;
 pub struct SummaryBuilder {
     latency: Option<Histogram<u64>>,
     from_due: Option<Histogram<u64>>,
+    ttft: Option<Histogram<u64>>,
     latency_sum: u64,
     errors: BTreeMap<String, u64>,
+    failed: u64,
+    retries: u64,
+    cost: Option<f64>,
+    currency: Option<String>,
     tokens_in: u64,
     tokens_out: u64,
     wait_ms: u64,
@@ -30,8 +35,13 @@ impl Default for SummaryBuilder {
         Self {
             latency: histogram(),
             from_due: histogram(),
+            ttft: histogram(),
             latency_sum: 0,
             errors: BTreeMap::new(),
+            failed: 0,
+            retries: 0,
+            cost: None,
+            currency: None,
             tokens_in: 0,
             tokens_out: 0,
             wait_ms: 0,
@@ -57,8 +67,36 @@ impl SummaryBuilder {
         self.tokens_out = self.tokens_out.saturating_add(tokens.output);
     }
 
-    pub fn record_error(&mut self, kind: ErrorKind) {
+    /// Time to first token of a streamed reply.
+    pub fn record_ttft(&mut self, ttft_ms: u64) {
+        record(&mut self.ttft, ttft_ms);
+    }
+
+    /// Cost of a reply at the session's model price.
+    pub fn record_cost(&mut self, cost: f64, currency: &str) {
+        self.cost = Some(self.cost.unwrap_or(0.0) + cost);
+        if self.currency.is_none() {
+            self.currency = Some(currency.to_string());
+        }
+    }
+
+    /// A failed attempt: every one counts by kind; one that will be retried counts as a retry,
+    /// the others as a failed exchange.
+    pub fn record_error(&mut self, kind: ErrorKind, retried: bool) {
         *self.errors.entry(kind.as_str().to_string()).or_default() += 1;
+        if retried {
+            self.retries += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+
+    /// Tokens in + out and cost so far (for the budget).
+    pub fn spent(&self) -> (u64, f64) {
+        (
+            self.tokens_in.saturating_add(self.tokens_out),
+            self.cost.unwrap_or(0.0),
+        )
     }
 
     /// Time an exchange waited before it was sent, and how much of it was a 429 back-off.
@@ -71,10 +109,10 @@ impl SummaryBuilder {
         self.load = Some(report);
     }
 
-    /// Successful replies and failed attempts so far.
+    /// Successful replies and failed exchanges (retried attempts not included) so far.
     pub fn counts(&self) -> (u64, u64) {
         let replies = self.latency.as_ref().map_or(0, Histogram::len);
-        (replies, self.errors.values().sum())
+        (replies, self.failed)
     }
 
     pub fn build(&self) -> SessionSummary {
@@ -106,6 +144,14 @@ impl SummaryBuilder {
             backoff_ms: self.backoff_ms,
             p50_latency_from_due_ms: pct(&self.from_due, 0.5),
             p99_latency_from_due_ms: pct(&self.from_due, 0.99),
+            retries: self.retries,
+            p50_ttft_ms: pct(&self.ttft, 0.5),
+            p95_ttft_ms: pct(&self.ttft, 0.95),
+            p99_ttft_ms: pct(&self.ttft, 0.99),
+            cost: self.cost,
+            currency: self.currency.clone(),
+            thresholds: Vec::new(),
+            thresholds_passed: None,
             load: self.load.clone(),
         }
     }
@@ -126,8 +172,11 @@ mod tests {
             };
             b.record_reply(l, if l == 100 { 900 } else { 0 }, tokens);
         }
-        b.record_error(ErrorKind::Timeout);
+        b.record_error(ErrorKind::Timeout, false);
+        b.record_error(ErrorKind::RateLimited, true);
         let s = b.build();
+        assert_eq!(s.retries, 1, "a retried attempt is not a failed message");
+        assert_eq!(s.errors_by_kind["rate_limited"], 1);
         assert_eq!(
             (
                 s.p50_latency_ms,

@@ -4,6 +4,7 @@ mod catalog;
 mod dashboard;
 mod metrics;
 mod parked;
+mod pricing;
 mod sessions;
 mod time;
 
@@ -16,6 +17,7 @@ pub use dashboard::{
 };
 pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
 pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
+pub use pricing::prices;
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
 };

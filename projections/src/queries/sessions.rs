@@ -64,6 +64,8 @@ pub struct MessageView {
     pub context_tokens: Option<i64>,
     /// Time the exchange waited before it was sent (rate limiter, back-off, late start).
     pub wait_ms: Option<i64>,
+    /// Cost of the reply at the session's model price.
+    pub cost: Option<f64>,
     pub sent_at: String,
     pub received_at: Option<String>,
 }
@@ -216,6 +218,7 @@ fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
         context_messages: row.try_get("context_messages")?,
         context_tokens: row.try_get("context_tokens")?,
         wait_ms: row.try_get("wait_ms")?,
+        cost: row.try_get("cost")?,
         sent_at: iso(row.try_get("sent_at_ms")?),
         received_at: iso_opt(row.try_get("received_at_ms")?),
     })

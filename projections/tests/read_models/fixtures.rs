@@ -26,6 +26,7 @@ pub fn queued(session: Uuid) -> DomainEvent {
         session_id: session,
         target,
         scenario,
+        price: None,
         restarted_from: None,
     }))
 }
@@ -98,6 +99,7 @@ pub fn sent(session: Uuid, index: u32) -> DomainEvent {
 /// A reply with the given token counts and latency.
 pub fn reply(session: Uuid, index: u32, input: u64, output: u64, latency_ms: u64) -> DomainEvent {
     DomainEvent::ResponseReceived(ResponseReceived {
+        cost: None,
         exchange: exchange(session, index),
         content: "ok".into(),
         latency_ms,
