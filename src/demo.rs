@@ -16,14 +16,17 @@ use crate::startup::Core;
 /// Demo targets, one per protocol, all served by the built-in mocks.
 fn demo_targets(mock_url: &str, grpc_endpoint: &str) -> Vec<Value> {
     let ws = mock_url.replacen("http://", "ws://", 1);
-    let chat = json!({"messagePath": "messages.0.content", "structure": {"model": "mock-gpt-4", "messages": [{"role": "user", "content": "{{message}}"}]}});
+    let item = json!({"role": "{{role}}", "content": "{{content}}"});
+    let chat = json!({"messagePath": "messages.0.content", "historyPath": "messages", "historyItem": item,
+        "structure": {"model": "mock-gpt-4", "messages": [{"role": "user", "content": "{{message}}"}]}});
     vec![
         json!({"name": "Demo mock chatbot (OpenAI-compatible)", "description": "The built-in mock chatbot started by `krawall serve --demo`",
             "connectorType": "HTTP_REST", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE", "requestTemplate": chat,
             "responseTemplate": {"responsePath": "choices.0.message.content", "tokenUsagePath": "usage", "errorPath": "error.message"}}),
         json!({"name": "Demo mock chatbot (SSE streaming)", "description": "OpenAI-style `stream: true` against the built-in mock",
             "connectorType": "SSE", "endpoint": format!("{mock_url}/v1/chat/completions"), "authType": "NONE",
-            "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "mock-gpt-4", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "{{message}}"}]}},
+            "requestTemplate": {"messagePath": "messages.0.content", "historyPath": "messages", "historyItem": item,
+                "structure": {"model": "mock-gpt-4", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "{{message}}"}]}},
             "responseTemplate": {"responsePath": "choices.0.delta.content", "tokenUsagePath": "usage", "errorPath": "error.message"}}),
         json!({"name": "Demo mock chatbot (WebSocket)", "description": "JSON frames with id correlation against the built-in mock's /ws",
             "connectorType": "WEBSOCKET", "endpoint": format!("{ws}/ws"), "authType": "NONE",

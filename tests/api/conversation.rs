@@ -216,3 +216,41 @@ async fn a_failed_turn_stays_out_of_the_history() {
     assert_eq!((contents[0], contents[2]), ("one", "three"));
     bot.stop().await;
 }
+
+#[actix_web::test]
+async fn the_demo_context_scenario_accumulates_context_against_the_demo_target() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let _mocks = krawall::demo::start(&app.core, "127.0.0.1:0", "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (_, targets) = app.get("/api/targets").await;
+    let target = targets["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["connectorType"] == "HTTP_REST")
+        .unwrap()["id"]
+        .clone();
+    let (_, scenarios) = app.get("/api/scenarios").await;
+    let scenario = scenarios["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Context Test: Accumulation")
+        .unwrap()["id"]
+        .clone();
+    let config = json!({"repetitions": 1, "delayBetweenMs": 0});
+    let id = app
+        .execute(&json!({"targetId": target, "scenarioId": scenario, "executionConfig": config}))
+        .await;
+    let done = app.wait_for_status(&id, &["COMPLETED", "FAILED"]).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let (_, rows) = app.get(&format!("/api/sessions/{id}/messages")).await;
+    let sizes: Vec<i64> = rows["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["contextMessages"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sizes, [1, 3, 5, 7, 9], "turn 5 carries turns 1–4");
+}
