@@ -254,3 +254,31 @@ async fn the_demo_context_scenario_accumulates_context_against_the_demo_target()
         .collect();
     assert_eq!(sizes, [1, 3, 5, 7, 9], "turn 5 carries turns 1–4");
 }
+
+#[actix_web::test]
+async fn estimated_input_tokens_count_the_whole_context() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let bot = RecordingBot::start(Duration::ZERO).await;
+    let target = json!({"name": "no usage", "connectorType": "HTTP_REST", "authType": "NONE",
+        "endpoint": format!("{}/v1beta/models/g:generateContent", bot.url),
+        "requestTemplate": {"messagePath": "contents.0.parts.0.text", "historyPath": "contents",
+            "historyItem": {"role": "{{role}}", "parts": [{"text": "{{content}}"}]}, "historyRoles": {"assistant": "model"}},
+        "responseTemplate": {"responsePath": "candidates.0.content.parts.0.text"}});
+    let target = app.create("/api/targets", &target).await;
+    let scenario = app
+        .create(
+            "/api/scenarios",
+            &scenario(&["a b c d", "e f g h", "i j k l"], json!({})),
+        )
+        .await;
+    let id = app
+        .execute(&json!({"targetId": target, "scenarioId": scenario}))
+        .await;
+    app.wait_for_status(&id, &["COMPLETED"]).await;
+    let (_, rows) = app.get(&format!("/api/sessions/{id}/messages")).await;
+    for row in rows["data"]["messages"].as_array().unwrap() {
+        assert_eq!(row["tokensEstimated"], true);
+        assert_eq!(row["tokensIn"], row["contextTokens"], "{row}");
+    }
+    bot.stop().await;
+}

@@ -108,7 +108,11 @@ pub async fn run_exchange(
         let (result, latency_ms, wait_ms) =
             attempt(shared, connector, &ex, &reference, due).await?;
         let err = match result {
-            Ok(reply) => {
+            Ok(mut reply) => {
+                if reply.tokens.estimated {
+                    // Without usage from the bot, the input is everything the request carried.
+                    reply.tokens.input = reply.tokens.input.max(ex.context_tokens);
+                }
                 record_reply(shared, &reference, &reply, latency_ms, wait_ms).await?;
                 shared.check_error_rate()?;
                 shared.check_budget()?;
