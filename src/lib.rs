@@ -10,6 +10,7 @@ pub mod follow;
 pub mod junit;
 pub mod mock;
 pub mod pages;
+pub mod prometheus;
 pub mod routes;
 pub mod run_args;
 pub mod run_cmd;

@@ -121,7 +121,12 @@ impl Application {
             store: core.store.clone(),
             read: core.store.pool().clone(),
             projections: core.projections.clone(),
+            metrics: crate::prometheus::ExchangeMetrics::new(),
         };
+        actix_web::rt::spawn(crate::prometheus::follow(
+            core.store.clone(),
+            state.metrics.clone(),
+        ));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))

@@ -3,8 +3,8 @@
 use actix_web::{Scope, web};
 
 use super::{
-    global_stream, health, presets, pricing, scenario_templates, scenario_yaml, scenarios,
-    sessions, stream, target_test, targets, templates,
+    global_stream, health, presets, pricing, prometheus, scenario_templates, scenario_yaml,
+    scenarios, sessions, stream, target_test, targets, templates,
 };
 
 /// Registers every `/api` route.
@@ -12,6 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let api = web::scope("/api")
         .route("/health", web::get().to(health::health))
         .route("/stream", web::get().to(global_stream::stream_all));
+    cfg.route("/metrics", web::get().to(prometheus::metrics));
     cfg.service(session_routes(catalog_routes(api)));
 }
 

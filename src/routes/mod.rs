@@ -6,6 +6,7 @@ mod global_stream;
 mod health;
 mod presets;
 mod pricing;
+mod prometheus;
 mod references;
 mod scenario_templates;
 mod scenario_yaml;

@@ -16,6 +16,7 @@ pub struct AppState {
     pub store: EventStore,
     pub read: AnyPool,
     pub projections: ProjectionHandle,
+    pub metrics: std::sync::Arc<crate::prometheus::ExchangeMetrics>,
 }
 
 impl AppState {

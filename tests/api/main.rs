@@ -15,6 +15,7 @@ mod load;
 mod mock_http;
 mod pages;
 mod presets;
+mod prometheus;
 mod protocols;
 mod recording_bot;
 mod report;

@@ -1,0 +1,84 @@
+//! `GET /metrics` parses as Prometheus text and follows the exchanges a session makes.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+async fn scrape(app: &TestApp) -> prometheus_parse::Scrape {
+    let resp = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn value(scrape: &prometheus_parse::Scrape, name: &str, label: (&str, &str)) -> Option<f64> {
+    scrape.samples.iter().find_map(|s| {
+        let matches = s.metric == name && s.labels.get(label.0) == Some(label.1);
+        match (&s.value, matches) {
+            (
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v),
+                true,
+            ) => Some(*v),
+            _ => None,
+        }
+    })
+}
+
+#[actix_web::test]
+async fn metrics_parse_and_count_a_sessions_exchanges() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let before = scrape(&app).await;
+    assert!(
+        before
+            .samples
+            .iter()
+            .any(|s| s.metric == "krawall_event_log_head")
+    );
+    let target = app
+        .create("/api/targets", &app.mock_target("/v1/chat/completions"))
+        .await;
+    let id = app
+        .execute(
+            &json!({"targetId": target, "executionConfig": {"customMessages": ["a", "b", "c"]}}),
+        )
+        .await;
+    app.wait_for_status(&id, &["COMPLETED"]).await;
+    let mut ok = None;
+    for _ in 0..50 {
+        let after = scrape(&app).await;
+        ok = value(&after, "krawall_exchanges_total", ("outcome", "ok"));
+        if ok == Some(3.0) {
+            assert_eq!(
+                value(&after, "krawall_sessions", ("status", "COMPLETED")),
+                Some(1.0)
+            );
+            assert!(value(&after, "krawall_tokens_total", ("direction", "in")).unwrap() > 0.0);
+            let latency = after
+                .samples
+                .iter()
+                .find(|s| s.metric == "krawall_exchange_latency_seconds")
+                .unwrap();
+            let prometheus_parse::Value::Histogram(buckets) = &latency.value else {
+                panic!("{latency:?}")
+            };
+            assert_eq!(
+                buckets.last().unwrap().count,
+                3.0,
+                "the +Inf bucket counts every reply"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("krawall_exchanges_total{{outcome=\"ok\"}} stayed at {ok:?}");
+}
