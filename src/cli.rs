@@ -86,6 +86,15 @@ pub enum Command {
     /// Measure event appends/s, conversations/s against the in-process mock, live-feed latency
     /// and (with --pages) dashboard page times over a large seeded history.
     Bench(BenchArgs),
+    /// Exit 0 when a node answers `GET /api/health` with 200 (for container health checks).
+    Healthcheck {
+        #[arg(
+            long,
+            env = "KRAWALL_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:3000/api/health"
+        )]
+        url: String,
+    },
 }
 
 #[derive(Debug, Args)]

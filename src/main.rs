@@ -55,6 +55,27 @@ async fn mock(bind: String, grpc_bind: String, settings: MockSettings) -> anyhow
     Ok(())
 }
 
+/// 0 when `url` answers 200 within 5 s, else 1 (the reason on stderr).
+async fn healthcheck(url: &str) -> i32 {
+    let client = reqwest::Client::new();
+    match client
+        .get(url)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+    {
+        Ok(r) if r.status().is_success() => 0,
+        Ok(r) => {
+            eprintln!("{url} answered {}", r.status());
+            1
+        }
+        Err(e) => {
+            eprintln!("{url}: {e}");
+            1
+        }
+    }
+}
+
 async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve {
@@ -105,6 +126,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
+        Command::Healthcheck { url } => Ok(healthcheck(&url).await),
     }
 }
 

@@ -124,6 +124,19 @@ async fn run_prints_a_summary_and_sets_the_exit_code() {
 
     failures_set_the_exit_code(&mock.url(), &scenario, dir.path()).await;
     thresholds_gate_ci(&url, &scenario, dir.path()).await;
+    let healthcheck = |url: String| async move {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_krawall"))
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .await
+            .unwrap();
+        out.status.code()
+    };
+    assert_eq!(healthcheck(format!("{}/health", mock.url())).await, Some(0));
+    assert_eq!(
+        healthcheck("http://127.0.0.1:9/api/health".into()).await,
+        Some(1)
+    );
 
     let out = krawall(&["projections", "rebuild"], dir.path()).await;
     assert_eq!(
