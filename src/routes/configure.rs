@@ -12,7 +12,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let api = web::scope("/api")
         .route("/health", web::get().to(health::health))
         .route("/stream", web::get().to(global_stream::stream_all));
-    cfg.route("/metrics", web::get().to(prometheus::metrics));
+    // `/metrics` is also the dashboard page: scrapers that ask for the Prometheus or OpenMetrics
+    // text format get it here, browsers fall through to the page.
+    cfg.service(
+        web::resource("/metrics")
+            .guard(actix_web::guard::fn_guard(prometheus::wants_text))
+            .route(web::get().to(prometheus::metrics)),
+    );
     cfg.service(session_routes(catalog_routes(api)));
 }
 

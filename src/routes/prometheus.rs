@@ -1,4 +1,4 @@
-//! `GET /metrics`: Prometheus (OpenMetrics text) — exchange counters and histograms per target
+//! `GET /metrics` with `Accept: application/openmetrics-text` or `text/plain`: Prometheus text — exchange counters and histograms per target
 //! from the event log, plus gauges read at scrape time.
 
 use actix_web::{HttpResponse, web};
@@ -28,6 +28,16 @@ async fn gauges(state: &AppState) -> Result<String, ApiError> {
         (head - projected).max(0)
     ));
     Ok(out)
+}
+
+/// Whether the request asks for a text exposition format (Prometheus sends
+/// `application/openmetrics-text` and `text/plain;version=0.0.4`), not for HTML.
+pub fn wants_text(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| accept.contains("openmetrics-text") || accept.contains("text/plain"))
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

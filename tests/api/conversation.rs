@@ -223,6 +223,13 @@ async fn the_demo_context_scenario_accumulates_context_against_the_demo_target()
     let _mocks = krawall::demo::start(&app.core, "127.0.0.1:0", "127.0.0.1:0")
         .await
         .unwrap();
+    let head = app.core.store.head_position().await.unwrap();
+    assert!(
+        app.core
+            .projections
+            .wait_for(head, Duration::from_secs(10))
+            .await
+    );
     let (_, targets) = app.get("/api/targets").await;
     let target = targets["data"]
         .as_array()

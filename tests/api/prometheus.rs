@@ -10,6 +10,10 @@ async fn scrape(app: &TestApp) -> prometheus_parse::Scrape {
     let resp = app
         .client
         .get(format!("{}/metrics", app.address))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+        )
         .send()
         .await
         .unwrap();
@@ -37,6 +41,11 @@ fn value(scrape: &prometheus_parse::Scrape, name: &str, label: (&str, &str)) -> 
 #[actix_web::test]
 async fn metrics_parse_and_count_a_sessions_exchanges() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let (_, page) = app.get("/metrics").await;
+    assert!(
+        page.is_null(),
+        "without the text Accept header /metrics is the dashboard page"
+    );
     let before = scrape(&app).await;
     assert!(
         before
