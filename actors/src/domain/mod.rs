@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod load;
 pub mod presets;
 pub mod pricing;
+pub mod repetition;
 pub mod scenario;
 pub mod scenario_input;
 pub mod session;
