@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
 
+use crate::batches::BatchesProjection;
 use crate::catalog::{ScenariosProjection, TargetsProjection};
 use crate::messages::SessionMessagesProjection;
 use crate::pricing::PricingProjection;
@@ -27,6 +28,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(SessionsProjection),
         Arc::new(SessionMessagesProjection),
         Arc::new(PricingProjection),
+        Arc::new(BatchesProjection),
     ]
 }
 

@@ -3,7 +3,8 @@
 use actix_web::web;
 
 use super::{
-    health, home, metrics, pricing, scenario_editor, scenarios, session_detail, sessions, targets,
+    batches, health, home, metrics, pricing, scenario_editor, scenarios, session_detail, sessions,
+    targets,
 };
 
 /// Registers every page route and the embedded assets.
@@ -16,6 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/sessions/{id}",
             web::get().to(session_detail::show_session),
         )
+        .route("/batches", web::get().to(batches::index))
+        .route("/batches/{id}", web::get().to(batches::show))
         .route("/metrics", web::get().to(metrics::show_metrics))
         .route("/settings/pricing", web::get().to(pricing::show_pricing))
         .route("/targets", web::get().to(targets::index))

@@ -3,7 +3,7 @@
 use actix_web::{Scope, web};
 
 use super::{
-    global_stream, health, presets, pricing, scenario_templates, scenario_yaml, scenarios,
+    batches, global_stream, health, presets, pricing, scenario_templates, scenario_yaml, scenarios,
     sessions, stream, target_test, targets, templates,
 };
 
@@ -64,6 +64,9 @@ fn catalog_routes(scope: Scope) -> Scope {
 fn session_routes(scope: Scope) -> Scope {
     scope
         .route("/execute", web::post().to(sessions::execute))
+        .route("/execute/batch", web::post().to(batches::execute_batch))
+        .route("/execute/batch", web::get().to(batches::list_batches))
+        .route("/execute/batch/{id}", web::get().to(batches::get_batch))
         .route("/sessions", web::get().to(sessions::list_sessions))
         .route("/sessions/{id}", web::get().to(sessions::get_session))
         .route("/sessions/{id}", web::patch().to(sessions::patch_session))

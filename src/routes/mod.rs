@@ -1,5 +1,6 @@
 //! HTTP API routes (upstream-compatible JSON envelope) and their wiring.
 
+mod batches;
 mod configure;
 mod envelope;
 mod global_stream;

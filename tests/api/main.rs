@@ -2,6 +2,7 @@
 //! in-process mock chatbot on port 0; each test gets a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batches;
 mod conversation;
 mod crud;
 mod dashboard_catalog;

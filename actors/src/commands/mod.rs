@@ -1,6 +1,7 @@
 //! Command handlers of the write side: load a stream, fold it, decide, append with the expected
 //! version. HTTP handlers and the CLI call these; they never append events themselves.
 
+mod batch;
 mod catalog;
 mod error;
 mod execute;
@@ -9,6 +10,7 @@ mod probe;
 mod service;
 mod stream;
 
+pub use batch::{BatchQueued, BatchRequest};
 pub use error::CommandError;
 pub use execute::{ExecuteRequest, ExecutionOverrides};
 pub use service::Commands;

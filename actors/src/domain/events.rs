@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
@@ -33,6 +34,7 @@ pub enum DomainEvent {
     SessionCancelled(SessionCancelled),
     SessionDeleted(Deleted),
     PricingUpdated(PricingUpdated),
+    BatchCreated(BatchCreated),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -95,6 +97,9 @@ pub struct SessionQueued {
     /// The target model's price when the session was queued (frozen: later edits don't apply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<ModelPrice>,
+    /// Batch the session belongs to (`POST /api/execute/batch`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,6 +314,7 @@ impl DomainEvent {
             Self::SessionCancelled(_) => "SessionCancelled",
             Self::SessionDeleted(_) => "SessionDeleted",
             Self::PricingUpdated(_) => "PricingUpdated",
+            Self::BatchCreated(_) => "BatchCreated",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Read-model queries behind the API: typed views, never raw rows, secrets only masked.
 
+mod batches;
 mod catalog;
 mod dashboard;
 mod metrics;
@@ -8,6 +9,7 @@ mod pricing;
 mod sessions;
 mod time;
 
+pub use batches::{BatchDetail, BatchView, get_batch, list_batches};
 pub use catalog::{
     ScenarioView, TargetView, get_scenario, get_target, list_scenarios, list_targets,
 };
