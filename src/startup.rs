@@ -11,6 +11,7 @@ use actors::commands::Commands;
 use actors::runtime::{Dispatcher, DispatcherSettings};
 use actors::secrets::SecretBox;
 use actors::store::EventStore;
+use actors::webhooks::WebhookWorker;
 use anyhow::Context;
 use projections::{ProjectionActor, ProjectionHandle};
 
@@ -67,6 +68,8 @@ impl Core {
             http.clone(),
         )
         .start();
+        WebhookWorker::start(store.clone(), secrets.clone())
+            .context("cannot build the webhook HTTP client")?;
         let commands = Commands::new(
             store.clone(),
             appender,

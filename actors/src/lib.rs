@@ -8,3 +8,4 @@ pub mod domain;
 pub mod runtime;
 pub mod secrets;
 pub mod store;
+pub mod webhooks;

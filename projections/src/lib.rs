@@ -9,6 +9,7 @@ pub mod projection;
 pub mod queries;
 pub mod runner;
 pub mod sessions;
+pub mod webhooks;
 
 pub use projection::{Projection, ProjectionError};
 pub use runner::{ProjectionActor, ProjectionHandle, all_projections, catch_up, rebuild};

@@ -19,6 +19,7 @@ use crate::messages::SessionMessagesProjection;
 use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
 use crate::sessions::SessionsProjection;
+use crate::webhooks::WebhooksProjection;
 
 /// Every read model Krawall maintains.
 pub fn all_projections() -> Vec<Arc<dyn Projection>> {
@@ -29,6 +30,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(SessionMessagesProjection),
         Arc::new(PricingProjection),
         Arc::new(BatchesProjection),
+        Arc::new(WebhooksProjection),
     ]
 }
 

@@ -4,7 +4,7 @@ use actix_web::{Scope, web};
 
 use super::{
     batches, global_stream, health, presets, pricing, scenario_templates, scenario_yaml, scenarios,
-    sessions, stream, target_test, targets, templates,
+    sessions, stream, target_test, targets, templates, webhooks,
 };
 
 /// Registers every `/api` route.
@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let api = web::scope("/api")
         .route("/health", web::get().to(health::health))
         .route("/stream", web::get().to(global_stream::stream_all));
-    cfg.service(session_routes(catalog_routes(api)));
+    cfg.service(webhook_routes(session_routes(catalog_routes(api))));
 }
 
 /// Targets, presets, scenarios and templates.
@@ -82,5 +82,27 @@ fn session_routes(scope: Scope) -> Scope {
         .route(
             "/sessions/{id}/stream",
             web::get().to(stream::stream_session),
+        )
+}
+
+/// Webhooks and their delivery log.
+fn webhook_routes(scope: Scope) -> Scope {
+    scope
+        .route("/webhooks", web::get().to(webhooks::list_webhooks))
+        .route("/webhooks", web::post().to(webhooks::create_webhook))
+        .route("/webhooks/{id}", web::get().to(webhooks::get_webhook))
+        .route("/webhooks/{id}", web::put().to(webhooks::update_webhook))
+        .route("/webhooks/{id}", web::delete().to(webhooks::delete_webhook))
+        .route(
+            "/webhooks/{id}/test",
+            web::post().to(webhooks::test_webhook),
+        )
+        .route(
+            "/webhooks/{id}/deliveries",
+            web::get().to(webhooks::list_deliveries),
+        )
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            web::post().to(webhooks::redeliver),
         )
 }

@@ -17,6 +17,7 @@ mod stream;
 mod target_test;
 mod targets;
 mod templates;
+mod webhooks;
 
 pub use configure::configure;
 pub use envelope::ApiError;

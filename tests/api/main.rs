@@ -21,4 +21,7 @@ mod recording_bot;
 mod report;
 mod sse;
 mod stream;
+mod webhook_receiver;
+mod webhook_recovery;
+mod webhooks;
 mod ws;

@@ -9,8 +9,10 @@ mod pricing;
 mod probe;
 mod service;
 mod stream;
+mod webhooks;
 
 pub use batch::{BatchQueued, BatchRequest};
 pub use error::CommandError;
 pub use execute::{ExecuteRequest, ExecutionOverrides};
 pub use service::Commands;
+pub use webhooks::WebhookInput;

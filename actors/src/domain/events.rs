@@ -10,6 +10,7 @@ use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
 pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
+pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookSnapshot};
 
 /// A domain event. The variant name is the stored `event_type`; the fields are the payload.
 /// Names are stable: renaming or removing a field needs an upcaster (docs/events.md).
@@ -35,6 +36,11 @@ pub enum DomainEvent {
     SessionDeleted(Deleted),
     PricingUpdated(PricingUpdated),
     BatchCreated(BatchCreated),
+    WebhookCreated(WebhookSnapshot),
+    WebhookUpdated(WebhookSnapshot),
+    WebhookDeleted(Deleted),
+    WebhookDeliveryQueued(WebhookDeliveryQueued),
+    WebhookDeliveryAttempted(WebhookDeliveryAttempted),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -315,6 +321,11 @@ impl DomainEvent {
             Self::SessionDeleted(_) => "SessionDeleted",
             Self::PricingUpdated(_) => "PricingUpdated",
             Self::BatchCreated(_) => "BatchCreated",
+            Self::WebhookCreated(_) => "WebhookCreated",
+            Self::WebhookUpdated(_) => "WebhookUpdated",
+            Self::WebhookDeleted(_) => "WebhookDeleted",
+            Self::WebhookDeliveryQueued(_) => "WebhookDeliveryQueued",
+            Self::WebhookDeliveryAttempted(_) => "WebhookDeliveryAttempted",
         }
     }
 

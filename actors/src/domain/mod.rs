@@ -18,3 +18,4 @@ pub mod template;
 pub mod templates;
 pub mod thresholds;
 pub mod validation;
+pub mod webhook;

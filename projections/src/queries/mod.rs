@@ -8,6 +8,7 @@ mod parked;
 mod pricing;
 mod sessions;
 mod time;
+mod webhooks;
 
 pub use batches::{BatchDetail, BatchView, get_batch, list_batches};
 pub use catalog::{
@@ -22,4 +23,7 @@ pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
 pub use pricing::prices;
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
+};
+pub use webhooks::{
+    AttemptView, DeliveryView, WebhookView, get_webhook, list_deliveries, list_webhooks,
 };
