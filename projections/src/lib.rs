@@ -8,6 +8,7 @@ pub mod pricing;
 pub mod projection;
 pub mod queries;
 pub mod runner;
+pub mod schedules;
 pub mod sessions;
 pub mod webhooks;
 

@@ -18,6 +18,7 @@ use crate::catalog::{ScenariosProjection, TargetsProjection};
 use crate::messages::SessionMessagesProjection;
 use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
+use crate::schedules::SchedulesProjection;
 use crate::sessions::SessionsProjection;
 use crate::webhooks::WebhooksProjection;
 
@@ -31,6 +32,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(PricingProjection),
         Arc::new(BatchesProjection),
         Arc::new(WebhooksProjection),
+        Arc::new(SchedulesProjection),
     ]
 }
 

@@ -39,6 +39,7 @@ pub async fn execute_batch(
         scenario_id,
         target_ids,
         overrides: input.execution_config.unwrap_or_default(),
+        batch_id: None,
     };
     let queued = state.commands.execute_batch(req).await?;
     state.caught_up(queued.position).await?;

@@ -4,7 +4,7 @@ use actix_web::{Scope, web};
 
 use super::{
     batches, global_stream, health, presets, pricing, scenario_templates, scenario_yaml, scenarios,
-    sessions, stream, target_test, targets, templates, webhooks,
+    schedules, sessions, stream, target_test, targets, templates, webhooks,
 };
 
 /// Registers every `/api` route.
@@ -12,7 +12,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let api = web::scope("/api")
         .route("/health", web::get().to(health::health))
         .route("/stream", web::get().to(global_stream::stream_all));
-    cfg.service(webhook_routes(session_routes(catalog_routes(api))));
+    cfg.service(schedule_routes(webhook_routes(session_routes(
+        catalog_routes(api),
+    ))));
 }
 
 /// Targets, presets, scenarios and templates.
@@ -105,4 +107,14 @@ fn webhook_routes(scope: Scope) -> Scope {
             "/webhooks/{id}/deliveries/{delivery}/redeliver",
             web::post().to(webhooks::redeliver),
         )
+}
+
+/// Scheduled jobs (upstream's `?id=` style for PUT and DELETE).
+fn schedule_routes(scope: Scope) -> Scope {
+    scope
+        .route("/scheduled-jobs", web::get().to(schedules::list_jobs))
+        .route("/scheduled-jobs", web::post().to(schedules::create_job))
+        .route("/scheduled-jobs", web::put().to(schedules::update_job))
+        .route("/scheduled-jobs", web::delete().to(schedules::delete_job))
+        .route("/scheduled-jobs/{id}", web::get().to(schedules::get_job))
 }

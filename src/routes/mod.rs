@@ -11,6 +11,7 @@ mod references;
 mod scenario_templates;
 mod scenario_yaml;
 mod scenarios;
+mod schedules;
 mod sessions;
 mod state;
 mod stream;

@@ -19,6 +19,7 @@ mod presets;
 mod protocols;
 mod recording_bot;
 mod report;
+mod schedules;
 mod sse;
 mod stream;
 mod webhook_receiver;

@@ -4,7 +4,9 @@
 use uuid::Uuid;
 
 use crate::codec::append_request;
-use crate::domain::batch::{BatchCreated, BatchMember, batch_stream, validate_target_ids};
+use crate::domain::batch::{
+    BatchCreated, BatchMember, batch_stream, member_session_id, validate_target_ids,
+};
 use crate::domain::events::{DomainEvent, ScenarioSnapshot, SessionQueued, session_stream};
 use crate::domain::scenario::validate_scenario;
 use crate::domain::session::{SessionCommand, SessionState, decide};
@@ -20,6 +22,8 @@ pub struct BatchRequest {
     pub scenario_id: Uuid,
     pub target_ids: Vec<Uuid>,
     pub overrides: ExecutionOverrides,
+    /// Id to give the batch (a schedule fixes it in `ScheduleFired`); a new one when `None`.
+    pub batch_id: Option<Uuid>,
 }
 
 /// A queued batch: its id, one session per target (request order) and the commit's position.
@@ -45,7 +49,7 @@ impl Commands {
             scenario_id: base.scenario_id,
             spec,
         };
-        let batch_id = Uuid::now_v7();
+        let batch_id = req.batch_id.unwrap_or_else(Uuid::now_v7);
         let plans = self
             .batch_plans(batch_id, &scenario, &req.target_ids)
             .await?;
@@ -94,7 +98,7 @@ impl Commands {
             }?;
             let price = self.price_of(&target.spec).await?;
             plans.push(SessionQueued {
-                session_id: Uuid::now_v7(),
+                session_id: member_session_id(batch_id, i),
                 target,
                 scenario: scenario.clone(),
                 restarted_from: None,

@@ -2,6 +2,7 @@
 //! under a batch id (stream `batch-<id>`); the batch's status is derived from its sessions'.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::validation::{FieldError, Validator};
@@ -32,6 +33,19 @@ pub struct BatchMember {
 /// Stream id of a batch.
 pub fn batch_stream(id: Uuid) -> String {
     format!("batch-{id}")
+}
+
+/// The session id of a batch's `index`-th target: a UUID v8 of SHA-256(batch id, index), so
+/// queuing the same batch twice (a scheduler resuming a slot another node also resumed)
+/// conflicts instead of storing a second set of sessions.
+pub fn member_session_id(batch: Uuid, index: usize) -> Uuid {
+    let digest = Sha256::new()
+        .chain_update(batch.as_bytes())
+        .chain_update((index as u64).to_be_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 /// `targetIds` must list 1 to [`MAX_BATCH_TARGETS`] distinct targets.
@@ -118,6 +132,17 @@ impl BatchCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_session_ids_are_stable_and_distinct() {
+        let b = Uuid::now_v7();
+        assert_eq!(member_session_id(b, 0), member_session_id(b, 0));
+        assert_ne!(member_session_id(b, 0), member_session_id(b, 1));
+        assert_ne!(
+            member_session_id(b, 0),
+            member_session_id(Uuid::now_v7(), 0)
+        );
+    }
 
     #[test]
     fn target_ids_are_counted_and_unique() {

@@ -8,6 +8,7 @@ pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
+pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
 pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
 pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookSnapshot};
@@ -41,6 +42,12 @@ pub enum DomainEvent {
     WebhookDeleted(Deleted),
     WebhookDeliveryQueued(WebhookDeliveryQueued),
     WebhookDeliveryAttempted(WebhookDeliveryAttempted),
+    ScheduleCreated(ScheduleSnapshot),
+    ScheduleUpdated(ScheduleSnapshot),
+    ScheduleEnabled(ScheduleToggled),
+    ScheduleDisabled(ScheduleToggled),
+    ScheduleFired(ScheduleFired),
+    ScheduleDeleted(Deleted),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -326,6 +333,12 @@ impl DomainEvent {
             Self::WebhookDeleted(_) => "WebhookDeleted",
             Self::WebhookDeliveryQueued(_) => "WebhookDeliveryQueued",
             Self::WebhookDeliveryAttempted(_) => "WebhookDeliveryAttempted",
+            Self::ScheduleCreated(_) => "ScheduleCreated",
+            Self::ScheduleUpdated(_) => "ScheduleUpdated",
+            Self::ScheduleEnabled(_) => "ScheduleEnabled",
+            Self::ScheduleDisabled(_) => "ScheduleDisabled",
+            Self::ScheduleFired(_) => "ScheduleFired",
+            Self::ScheduleDeleted(_) => "ScheduleDeleted",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod presets;
 pub mod pricing;
 pub mod scenario;
 pub mod scenario_input;
+pub mod schedule;
 pub mod session;
 pub mod summary;
 pub mod target;
