@@ -22,6 +22,7 @@ mod report;
 mod schedules;
 mod sse;
 mod stream;
+mod webhook_events;
 mod webhook_receiver;
 mod webhook_recovery;
 mod webhooks;

@@ -22,6 +22,12 @@ pub enum WebhookEvent {
     /// A session ended because its budget ran out (also sent as `session.failed`).
     #[serde(rename = "budget.exceeded")]
     BudgetExceeded,
+    /// Every session of a batch has ended.
+    #[serde(rename = "batch.completed")]
+    BatchCompleted,
+    /// A schedule's slot fired and queued its batch.
+    #[serde(rename = "schedule.fired")]
+    ScheduleFired,
     /// `POST /api/webhooks/{id}/test`; always delivered, whatever the subscription.
     #[serde(rename = "webhook.test")]
     Test,
@@ -34,6 +40,8 @@ impl WebhookEvent {
             Self::SessionFailed => "session.failed",
             Self::SessionCancelled => "session.cancelled",
             Self::BudgetExceeded => "budget.exceeded",
+            Self::BatchCompleted => "batch.completed",
+            Self::ScheduleFired => "schedule.fired",
             Self::Test => "webhook.test",
         }
     }
@@ -153,12 +161,14 @@ pub fn delivery_stream(id: Uuid) -> String {
     format!("webhook-delivery-{id}")
 }
 
-/// The delivery id of `event` triggered at `position` for `webhook`: the same inputs always give
-/// the same id (a UUID v8 of their SHA-256), so a restarted worker cannot queue it twice.
-pub fn delivery_id(webhook: Uuid, position: i64, event: WebhookEvent) -> Uuid {
+/// The delivery id of `event` for `webhook`, identified by `key` (the triggering event's
+/// position, or the batch id for `batch.completed`): the same inputs always give the same id
+/// (a UUID v8 of their SHA-256), so a restarted worker cannot queue it twice.
+pub fn delivery_id(webhook: Uuid, key: &str, event: WebhookEvent) -> Uuid {
     let digest = Sha256::new()
         .chain_update(webhook.as_bytes())
-        .chain_update(position.to_be_bytes())
+        .chain_update(key.as_bytes())
+        .chain_update(b"|")
         .chain_update(event.as_str().as_bytes())
         .finalize();
     let mut bytes = [0u8; 16];
@@ -186,6 +196,10 @@ pub fn triggered(event: &DomainEvent) -> Vec<(WebhookEvent, Value)> {
             }
             out
         }
+        DomainEvent::ScheduleFired(f) => vec![(
+            WebhookEvent::ScheduleFired,
+            json!({"scheduleId": f.schedule_id, "slotMs": f.slot_ms, "batchId": f.batch_id, "missed": f.missed}),
+        )],
         _ => Vec::new(),
     }
 }
@@ -254,16 +268,14 @@ mod tests {
     }
 
     #[test]
-    fn delivery_ids_are_stable_per_webhook_position_and_event() {
+    fn delivery_ids_are_stable_per_webhook_key_and_event() {
         let w = Uuid::now_v7();
-        let a = delivery_id(w, 7, WebhookEvent::SessionFailed);
-        assert_eq!(a, delivery_id(w, 7, WebhookEvent::SessionFailed));
-        assert_ne!(a, delivery_id(w, 7, WebhookEvent::BudgetExceeded));
-        assert_ne!(a, delivery_id(w, 8, WebhookEvent::SessionFailed));
-        assert_ne!(
-            a,
-            delivery_id(Uuid::now_v7(), 7, WebhookEvent::SessionFailed)
-        );
+        let a = delivery_id(w, "7", WebhookEvent::SessionFailed);
+        assert_eq!(a, delivery_id(w, "7", WebhookEvent::SessionFailed));
+        assert_ne!(a, delivery_id(w, "7", WebhookEvent::BudgetExceeded));
+        assert_ne!(a, delivery_id(w, "8", WebhookEvent::SessionFailed));
+        let other = Uuid::now_v7();
+        assert_ne!(a, delivery_id(other, "7", WebhookEvent::SessionFailed));
     }
 
     #[test]

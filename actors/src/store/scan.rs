@@ -23,6 +23,24 @@ impl EventStore {
         rows.iter().map(decode_event).collect()
     }
 
+    /// The first (`newest = false`) or last event of a stream, without reading the rest.
+    pub async fn stream_end(
+        &self,
+        stream_id: &str,
+        newest: bool,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let order = if newest { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
+             recorded_at_ms FROM events WHERE stream_id = $1 ORDER BY version {order} LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(stream_id.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(decode_event).transpose()
+    }
+
     /// A worker's checkpoint (the last position it handled), 0 when it never ran.
     pub async fn worker_checkpoint(&self, name: &str) -> Result<i64, StoreError> {
         let position: Option<i64> =

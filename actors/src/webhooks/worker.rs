@@ -8,15 +8,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::batches::batch_completion;
 use super::registry::Registry;
 use super::sender::{body, send};
 use crate::codec::append_request;
 use crate::domain::events::DomainEvent;
 use crate::domain::webhook::{
-    AttemptOutcome, WebhookDeliveryAttempted, WebhookDeliveryQueued, delivery_id, delivery_stream,
-    triggered,
+    AttemptOutcome, WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookEvent, delivery_id,
+    delivery_stream, triggered,
 };
 use crate::secrets::SecretBox;
 use crate::store::{AppendError, EventStore, RecordedEvent, StoreError};
@@ -125,7 +127,15 @@ async fn handle(shared: &Arc<Shared>, recorded: &RecordedEvent) -> Result<(), St
                 last_at_ms: None,
             },
         ),
-        _ => queue_triggered(shared, recorded.position, &event).await?,
+        _ => {
+            let key = recorded.position.to_string();
+            let mut triggers: Vec<_> = triggered(&event)
+                .into_iter()
+                .map(|(kind, payload)| (kind, payload, key.clone()))
+                .collect();
+            triggers.extend(batch_completion(&shared.store, &event).await?);
+            queue_triggered(shared, recorded.position, triggers).await?;
+        }
     }
     Ok(())
 }
@@ -135,12 +145,12 @@ async fn handle(shared: &Arc<Shared>, recorded: &RecordedEvent) -> Result<(), St
 async fn queue_triggered(
     shared: &Shared,
     position: i64,
-    event: &DomainEvent,
+    triggers: Vec<(WebhookEvent, Value, String)>,
 ) -> Result<(), StoreError> {
-    for (kind, payload) in triggered(event) {
+    for (kind, payload, key) in triggers {
         let hooks = lock(&shared.registry).subscribers(kind, position);
         for webhook_id in hooks {
-            let id = delivery_id(webhook_id, position, kind);
+            let id = delivery_id(webhook_id, &key, kind);
             let queued = DomainEvent::WebhookDeliveryQueued(WebhookDeliveryQueued {
                 delivery_id: id,
                 webhook_id,
