@@ -1,5 +1,6 @@
 //! Server-rendered dashboard pages (sailfish templates in `views/`), mirroring `src/routes/`.
 
+mod automation;
 mod batches;
 mod configure;
 mod health;

@@ -140,6 +140,7 @@ async fn next_runs_crud_and_bad_input() {
     }
     let (_, list) = app.get("/api/scheduled-jobs").await;
     assert_eq!(list["data"][0]["id"], id);
+    schedule_pages(&app, id).await;
     let missing = uuid::Uuid::now_v7().to_string();
     let cases = [
         ("cronExpression", json!("61 * * * *"), "cronExpression"),
@@ -170,4 +171,24 @@ async fn next_runs_crud_and_bad_input() {
     assert_eq!(status, 200);
     let (status, _) = app.get(&format!("/api/scheduled-jobs/{id}")).await;
     assert_eq!(status, 404);
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let resp = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{path}");
+    resp.text().await.unwrap()
+}
+
+/// The list links the schedule; its page shows five next runs in New York time.
+async fn schedule_pages(app: &TestApp, id: &str) {
+    let list = page(app, "/schedules").await;
+    assert!(list.contains(&format!("data-testid=\"schedule-row\" data-id=\"{id}\"")));
+    let detail = page(app, &format!("/schedules/{id}")).await;
+    assert_eq!(detail.matches(" 12:00:00 E").count(), 5, "{detail}");
+    assert!(detail.contains("Not run yet."));
 }

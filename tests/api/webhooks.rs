@@ -162,6 +162,7 @@ async fn test_deliveries_redelivery_and_management() {
         got.iter()
             .all(|r| r.signature_ok && r.body["event"] == "webhook.test")
     );
+    delivery_log_page(&app, &first).await;
 
     let mut update = hook_body(&receiver.url, json!(["session.completed"]));
     update["enabled"] = json!(false);
@@ -197,4 +198,22 @@ async fn bad_webhooks_name_the_field() {
     }
     let (_, list) = app.get("/api/webhooks").await;
     assert_eq!(list["data"], json!([]));
+}
+
+/// `/webhooks` lists the delivery with a Redeliver button.
+async fn delivery_log_page(app: &TestApp, delivery: &str) {
+    let html = app
+        .client
+        .get(format!("{}/webhooks", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("data-delivery=\"{delivery}\"")),
+        "the log lists it"
+    );
+    assert!(html.contains("data-testid=\"redeliver\""));
 }

@@ -10,6 +10,8 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/scenarios", "h1", "scenarios"),
     ("/sessions", "[data-testid=status-filter]", "sessions"),
     ("/batches", "[data-testid=batches-table]", "batches"),
+    ("/schedules", "[data-testid=schedules-table]", "schedules"),
+    ("/webhooks", "h1", "webhooks"),
     ("/metrics", "h1", "metrics"),
     ("/health", "[data-testid=head]", "health"),
 ];
@@ -21,7 +23,7 @@ pub async fn visit_main_pages(ui: &Ui, screenshots: bool) {
         ui.assert_page_ok(path).await;
         ui.css(landmark).await;
         ui.assert_resources_ok(path).await;
-        if screenshots && !["scenarios", "batches"].contains(name) {
+        if screenshots && !["scenarios", "batches", "schedules", "webhooks"].contains(name) {
             ui.screenshot(name).await;
         }
     }
