@@ -22,6 +22,9 @@ pub enum WebhookEvent {
     /// A session ended because its budget ran out (also sent as `session.failed`).
     #[serde(rename = "budget.exceeded")]
     BudgetExceeded,
+    /// A session ended with at least one failed threshold (also sent as its `session.*`).
+    #[serde(rename = "threshold.failed")]
+    ThresholdFailed,
     /// Every session of a batch has ended.
     #[serde(rename = "batch.completed")]
     BatchCompleted,
@@ -40,6 +43,7 @@ impl WebhookEvent {
             Self::SessionFailed => "session.failed",
             Self::SessionCancelled => "session.cancelled",
             Self::BudgetExceeded => "budget.exceeded",
+            Self::ThresholdFailed => "threshold.failed",
             Self::BatchCompleted => "batch.completed",
             Self::ScheduleFired => "schedule.fired",
             Self::Test => "webhook.test",
@@ -178,6 +182,27 @@ pub fn delivery_id(webhook: Uuid, key: &str, event: WebhookEvent) -> Uuid {
 
 /// The webhook events a domain event triggers, with their payload.
 pub fn triggered(event: &DomainEvent) -> Vec<(WebhookEvent, Value)> {
+    let mut out = session_triggers(event);
+    if let Some((kind, payload)) = out.first().filter(|_| failed_threshold(event)) {
+        let mut payload = payload.clone();
+        payload["event"] = json!(kind.as_str());
+        out.push((WebhookEvent::ThresholdFailed, payload));
+    }
+    out
+}
+
+/// A terminal session event whose summary has a failed threshold.
+fn failed_threshold(event: &DomainEvent) -> bool {
+    let summary = match event {
+        DomainEvent::SessionCompleted(c) => &c.summary,
+        DomainEvent::SessionCancelled(c) => &c.summary,
+        DomainEvent::SessionFailed(f) => &f.summary,
+        _ => return false,
+    };
+    summary.thresholds_passed == Some(false)
+}
+
+fn session_triggers(event: &DomainEvent) -> Vec<(WebhookEvent, Value)> {
     match event {
         DomainEvent::SessionCompleted(c) => vec![(
             WebhookEvent::SessionCompleted,
@@ -276,6 +301,33 @@ mod tests {
         assert_ne!(a, delivery_id(w, "8", WebhookEvent::SessionFailed));
         let other = Uuid::now_v7();
         assert_ne!(a, delivery_id(other, "7", WebhookEvent::SessionFailed));
+    }
+
+    #[test]
+    fn failures_budgets_and_thresholds_trigger_their_events() {
+        use crate::domain::events::{SessionCompleted, SessionFailed, SessionSummary};
+        let kinds = |e: &DomainEvent| triggered(e).into_iter().map(|t| t.0).collect::<Vec<_>>();
+        let id = Uuid::now_v7();
+        let mut summary = SessionSummary::default();
+        let done = DomainEvent::SessionCompleted(SessionCompleted {
+            session_id: id,
+            summary: summary.clone(),
+        });
+        assert_eq!(kinds(&done), [WebhookEvent::SessionCompleted]);
+        summary.thresholds_passed = Some(false);
+        let failed = DomainEvent::SessionFailed(SessionFailed {
+            session_id: id,
+            reason: FailureReason::BudgetExceeded,
+            error: "budget".into(),
+            summary,
+        });
+        let expected = [
+            WebhookEvent::SessionFailed,
+            WebhookEvent::BudgetExceeded,
+            WebhookEvent::ThresholdFailed,
+        ];
+        assert_eq!(kinds(&failed), expected);
+        assert_eq!(triggered(&failed)[2].1["reason"], "budget_exceeded");
     }
 
     #[test]
