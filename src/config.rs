@@ -23,6 +23,9 @@ pub struct Settings {
     pub http_workers: usize,
     /// Resume or fail sessions a previous process left unfinished.
     pub recover_sessions: bool,
+    /// Run the scheduler and the webhook delivery worker (off for `krawall run` and the bench,
+    /// which are not serving nodes).
+    pub background_workers: bool,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             session_arbiters: cores,
             http_workers: cores,
             recover_sessions: true,
+            background_workers: true,
         }
     }
 

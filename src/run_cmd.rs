@@ -29,6 +29,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     settings.database_url = args.store.database_url.clone();
     settings.encryption_key = args.store.encryption_key.clone();
     settings.recover_sessions = false;
+    settings.background_workers = false;
     settings.session_arbiters = 0;
     let budget = (args.max_tokens.is_some() || args.max_cost.is_some()).then_some(Budget {
         max_tokens: args.max_tokens,

@@ -9,8 +9,10 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use actors::commands::Commands;
 use actors::runtime::{Dispatcher, DispatcherSettings};
+use actors::schedules::Scheduler;
 use actors::secrets::SecretBox;
 use actors::store::EventStore;
+use actors::webhooks::WebhookWorker;
 use anyhow::Context;
 use projections::{ProjectionActor, ProjectionHandle};
 
@@ -67,6 +69,10 @@ impl Core {
             http.clone(),
         )
         .start();
+        if settings.background_workers {
+            WebhookWorker::start(store.clone(), secrets.clone())
+                .context("cannot build the webhook HTTP client")?;
+        }
         let commands = Commands::new(
             store.clone(),
             appender,
@@ -74,6 +80,9 @@ impl Core {
             dispatcher.clone(),
             http.clone(),
         );
+        if settings.background_workers {
+            Scheduler::start(commands.clone());
+        }
         Ok(Core {
             store,
             commands,

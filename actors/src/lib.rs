@@ -6,5 +6,7 @@ pub mod commands;
 pub mod connectors;
 pub mod domain;
 pub mod runtime;
+pub mod schedules;
 pub mod secrets;
 pub mod store;
+pub mod webhooks;

@@ -164,6 +164,11 @@ impl SecretBox {
     }
 }
 
+/// A random secret token: `prefix` + 64 hex characters (256 bits from the OS generator).
+pub fn random_token(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(Aes256Gcm::generate_key(OsRng)))
+}
+
 /// Writes a new random key to `path` atomically: a private temp file hard-linked into place,
 /// so a concurrent reader never sees a half-written key and two creators cannot both win.
 fn create_key_file(path: &Path) -> std::io::Result<()> {

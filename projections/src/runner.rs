@@ -13,11 +13,14 @@ use futures_util::StreamExt;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
 
+use crate::batches::BatchesProjection;
 use crate::catalog::{ScenariosProjection, TargetsProjection};
 use crate::messages::SessionMessagesProjection;
 use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
+use crate::schedules::SchedulesProjection;
 use crate::sessions::SessionsProjection;
+use crate::webhooks::WebhooksProjection;
 
 /// Every read model Krawall maintains.
 pub fn all_projections() -> Vec<Arc<dyn Projection>> {
@@ -27,6 +30,9 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(SessionsProjection),
         Arc::new(SessionMessagesProjection),
         Arc::new(PricingProjection),
+        Arc::new(BatchesProjection),
+        Arc::new(WebhooksProjection),
+        Arc::new(SchedulesProjection),
     ]
 }
 

@@ -32,8 +32,8 @@ async fn insert_queued(
     sqlx::query(
         "INSERT INTO sessions (id, target_id, target_name, scenario_id, scenario_name, status, queued_at_ms,
              message_count, error_count, tokens_in, tokens_out, latency_total_ms, restarted_from, execution_config,
-             applied_position)
-         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, 0, 0, 0, 0, 0, $7, $8, $9)
+             applied_position, batch_id)
+         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, 0, 0, 0, 0, 0, $7, $8, $9, $10)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(q.session_id.to_string())
@@ -45,6 +45,7 @@ async fn insert_queued(
     .bind(q.restarted_from.map(|r| r.to_string()))
     .bind(serde_json::to_string(&q.scenario.spec)?)
     .bind(meta.position)
+    .bind(q.batch_id.map(|b| b.to_string()))
     .execute(conn)
     .await?;
     Ok(())

@@ -121,6 +121,7 @@ pub async fn bench_conversations(
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.recover_sessions = false;
+    settings.background_workers = false;
     settings.max_concurrent_sessions = conversations as usize;
     let core = Core::start(&settings).await?;
     let mock = start_mock(

@@ -29,6 +29,7 @@ pub async fn bench_feed(events: usize) -> anyhow::Result<()> {
     let mut settings = Settings::new(dir.clone());
     settings.bind = "127.0.0.1:0".into();
     settings.recover_sessions = false;
+    settings.background_workers = false;
     let app = Application::build(&settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let core = app.core.clone();

@@ -87,6 +87,7 @@ async fn bench_load(label: &str, load: LoadSpec, intended_per_s: f64) -> anyhow:
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.recover_sessions = false;
+    settings.background_workers = false;
     settings.max_conversations = 12_000;
     let core = Core::start(&settings).await?;
     let (target_id, scenario_id) = fixtures(&core, &mock.url).await?;

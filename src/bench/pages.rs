@@ -39,6 +39,7 @@ pub async fn bench_pages(
     settings.bind = "127.0.0.1:0".into();
     settings.database_url = database_url;
     settings.recover_sessions = false;
+    settings.background_workers = false;
     let app = Application::build(&settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let core = app.core.clone();

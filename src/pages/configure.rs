@@ -3,7 +3,8 @@
 use actix_web::web;
 
 use super::{
-    health, home, metrics, pricing, scenario_editor, scenarios, session_detail, sessions, targets,
+    automation, batches, health, home, metrics, pricing, scenario_editor, scenarios,
+    session_detail, sessions, targets,
 };
 
 /// Registers every page route and the embedded assets.
@@ -16,6 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/sessions/{id}",
             web::get().to(session_detail::show_session),
         )
+        .route("/schedules", web::get().to(automation::schedules))
+        .route("/schedules/{id}", web::get().to(automation::schedule))
+        .route("/webhooks", web::get().to(automation::webhooks))
+        .route("/batches", web::get().to(batches::index))
+        .route("/batches/{id}", web::get().to(batches::show))
         .route("/metrics", web::get().to(metrics::show_metrics))
         .route("/settings/pricing", web::get().to(pricing::show_pricing))
         .route("/targets", web::get().to(targets::index))

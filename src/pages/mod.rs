@@ -1,5 +1,7 @@
 //! Server-rendered dashboard pages (sailfish templates in `views/`), mirroring `src/routes/`.
 
+mod automation;
+mod batches;
 mod configure;
 mod health;
 mod home;

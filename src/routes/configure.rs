@@ -3,8 +3,9 @@
 use actix_web::{Scope, web};
 
 use super::{
-    global_stream, health, presets, pricing, prometheus, scenario_templates, scenario_yaml,
-    scenarios, sessions, stream, target_test, targets, templates,
+    batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
+    scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
+    webhooks,
 };
 
 /// Registers every `/api` route.
@@ -19,7 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .guard(actix_web::guard::fn_guard(prometheus::wants_text))
             .route(web::get().to(prometheus::metrics)),
     );
-    cfg.service(session_routes(catalog_routes(api)));
+    cfg.service(schedule_routes(webhook_routes(session_routes(
+        catalog_routes(api),
+    ))));
 }
 
 /// Targets, presets, scenarios and templates.
@@ -71,6 +74,9 @@ fn catalog_routes(scope: Scope) -> Scope {
 fn session_routes(scope: Scope) -> Scope {
     scope
         .route("/execute", web::post().to(sessions::execute))
+        .route("/execute/batch", web::post().to(batches::execute_batch))
+        .route("/execute/batch", web::get().to(batches::list_batches))
+        .route("/execute/batch/{id}", web::get().to(batches::get_batch))
         .route("/sessions", web::get().to(sessions::list_sessions))
         .route("/sessions/{id}", web::get().to(sessions::get_session))
         .route("/sessions/{id}", web::patch().to(sessions::patch_session))
@@ -87,4 +93,36 @@ fn session_routes(scope: Scope) -> Scope {
             "/sessions/{id}/stream",
             web::get().to(stream::stream_session),
         )
+}
+
+/// Webhooks and their delivery log.
+fn webhook_routes(scope: Scope) -> Scope {
+    scope
+        .route("/webhooks", web::get().to(webhooks::list_webhooks))
+        .route("/webhooks", web::post().to(webhooks::create_webhook))
+        .route("/webhooks/{id}", web::get().to(webhooks::get_webhook))
+        .route("/webhooks/{id}", web::put().to(webhooks::update_webhook))
+        .route("/webhooks/{id}", web::delete().to(webhooks::delete_webhook))
+        .route(
+            "/webhooks/{id}/test",
+            web::post().to(webhooks::test_webhook),
+        )
+        .route(
+            "/webhooks/{id}/deliveries",
+            web::get().to(webhooks::list_deliveries),
+        )
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            web::post().to(webhooks::redeliver),
+        )
+}
+
+/// Scheduled jobs (upstream's `?id=` style for PUT and DELETE).
+fn schedule_routes(scope: Scope) -> Scope {
+    scope
+        .route("/scheduled-jobs", web::get().to(schedules::list_jobs))
+        .route("/scheduled-jobs", web::post().to(schedules::create_job))
+        .route("/scheduled-jobs", web::put().to(schedules::update_job))
+        .route("/scheduled-jobs", web::delete().to(schedules::delete_job))
+        .route("/scheduled-jobs/{id}", web::get().to(schedules::get_job))
 }

@@ -1,5 +1,6 @@
 //! HTTP API routes (upstream-compatible JSON envelope) and their wiring.
 
+mod batches;
 mod configure;
 mod envelope;
 mod global_stream;
@@ -11,12 +12,14 @@ mod references;
 mod scenario_templates;
 mod scenario_yaml;
 mod scenarios;
+mod schedules;
 mod sessions;
 mod state;
 mod stream;
 mod target_test;
 mod targets;
 mod templates;
+mod webhooks;
 
 pub use configure::configure;
 pub use envelope::ApiError;

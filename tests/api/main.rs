@@ -2,6 +2,7 @@
 //! in-process mock chatbot on port 0; each test gets a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batches;
 mod conversation;
 mod crud;
 mod dashboard_catalog;
@@ -19,6 +20,11 @@ mod prometheus;
 mod protocols;
 mod recording_bot;
 mod report;
+mod schedules;
 mod sse;
 mod stream;
+mod webhook_events;
+mod webhook_receiver;
+mod webhook_recovery;
+mod webhooks;
 mod ws;

@@ -9,6 +9,9 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/targets", "h1", "targets"),
     ("/scenarios", "h1", "scenarios"),
     ("/sessions", "[data-testid=status-filter]", "sessions"),
+    ("/batches", "[data-testid=batches-table]", "batches"),
+    ("/schedules", "[data-testid=schedules-table]", "schedules"),
+    ("/webhooks", "h1", "webhooks"),
     ("/metrics", "h1", "metrics"),
     ("/health", "[data-testid=head]", "health"),
 ];
@@ -20,7 +23,7 @@ pub async fn visit_main_pages(ui: &Ui, screenshots: bool) {
         ui.assert_page_ok(path).await;
         ui.css(landmark).await;
         ui.assert_resources_ok(path).await;
-        if screenshots && *name != "scenarios" {
+        if screenshots && !["scenarios", "batches", "schedules", "webhooks"].contains(name) {
             ui.screenshot(name).await;
         }
     }

@@ -53,7 +53,7 @@ pub struct ExecuteRequest {
     pub overrides: ExecutionOverrides,
 }
 
-fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpec {
+pub(super) fn apply_overrides(mut spec: ScenarioSpec, o: ExecutionOverrides) -> ScenarioSpec {
     if let Some(messages) = o.custom_messages {
         spec.flow_config = messages
             .into_iter()
@@ -110,7 +110,7 @@ fn ad_hoc_scenario() -> ScenarioSpec {
 }
 
 impl Commands {
-    async fn active_target(&self, id: Uuid) -> Result<TargetSnapshot, CommandError> {
+    pub(super) async fn active_target(&self, id: Uuid) -> Result<TargetSnapshot, CommandError> {
         let (events, _) = load(&self.store, &target_stream(id)).await?;
         match fold_target(&events) {
             (Lifecycle::Active, Some(t)) => Ok(t),
@@ -118,7 +118,7 @@ impl Commands {
         }
     }
 
-    async fn active_scenario(&self, id: Uuid) -> Result<ScenarioSnapshot, CommandError> {
+    pub(super) async fn active_scenario(&self, id: Uuid) -> Result<ScenarioSnapshot, CommandError> {
         let (events, _) = load(&self.store, &scenario_stream(id)).await?;
         match fold_scenario(&events) {
             (Lifecycle::Active, Some(s)) => Ok(s),
@@ -155,6 +155,7 @@ impl Commands {
             scenario,
             restarted_from: None,
             price,
+            batch_id: None,
         })
         .await
     }

@@ -1,14 +1,20 @@
 //! Command handlers of the write side: load a stream, fold it, decide, append with the expected
 //! version. HTTP handlers and the CLI call these; they never append events themselves.
 
+mod batch;
 mod catalog;
 mod error;
 mod execute;
 mod pricing;
 mod probe;
+mod schedules;
 mod service;
 mod stream;
+mod webhooks;
 
+pub use batch::{BatchQueued, BatchRequest};
 pub use error::CommandError;
 pub use execute::{ExecuteRequest, ExecutionOverrides};
+pub use schedules::ScheduleInput;
 pub use service::Commands;
+pub use webhooks::WebhookInput;

@@ -4,11 +4,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
+pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
 pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
+pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookSnapshot};
 
 /// A domain event. The variant name is the stored `event_type`; the fields are the payload.
 /// Names are stable: renaming or removing a field needs an upcaster (docs/events.md).
@@ -33,6 +36,18 @@ pub enum DomainEvent {
     SessionCancelled(SessionCancelled),
     SessionDeleted(Deleted),
     PricingUpdated(PricingUpdated),
+    BatchCreated(BatchCreated),
+    WebhookCreated(WebhookSnapshot),
+    WebhookUpdated(WebhookSnapshot),
+    WebhookDeleted(Deleted),
+    WebhookDeliveryQueued(WebhookDeliveryQueued),
+    WebhookDeliveryAttempted(WebhookDeliveryAttempted),
+    ScheduleCreated(ScheduleSnapshot),
+    ScheduleUpdated(ScheduleSnapshot),
+    ScheduleEnabled(ScheduleToggled),
+    ScheduleDisabled(ScheduleToggled),
+    ScheduleFired(ScheduleFired),
+    ScheduleDeleted(Deleted),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -95,6 +110,9 @@ pub struct SessionQueued {
     /// The target model's price when the session was queued (frozen: later edits don't apply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<ModelPrice>,
+    /// Batch the session belongs to (`POST /api/execute/batch`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,6 +327,18 @@ impl DomainEvent {
             Self::SessionCancelled(_) => "SessionCancelled",
             Self::SessionDeleted(_) => "SessionDeleted",
             Self::PricingUpdated(_) => "PricingUpdated",
+            Self::BatchCreated(_) => "BatchCreated",
+            Self::WebhookCreated(_) => "WebhookCreated",
+            Self::WebhookUpdated(_) => "WebhookUpdated",
+            Self::WebhookDeleted(_) => "WebhookDeleted",
+            Self::WebhookDeliveryQueued(_) => "WebhookDeliveryQueued",
+            Self::WebhookDeliveryAttempted(_) => "WebhookDeliveryAttempted",
+            Self::ScheduleCreated(_) => "ScheduleCreated",
+            Self::ScheduleUpdated(_) => "ScheduleUpdated",
+            Self::ScheduleEnabled(_) => "ScheduleEnabled",
+            Self::ScheduleDisabled(_) => "ScheduleDisabled",
+            Self::ScheduleFired(_) => "ScheduleFired",
+            Self::ScheduleDeleted(_) => "ScheduleDeleted",
         }
     }
 

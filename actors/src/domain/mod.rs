@@ -1,5 +1,6 @@
 //! Pure domain: events, specs and decide/evolve aggregates. No I/O, no actix, no sqlx.
 
+pub mod batch;
 pub mod condition;
 pub mod conversation;
 pub mod events;
@@ -11,6 +12,7 @@ pub mod pricing;
 pub mod repetition;
 pub mod scenario;
 pub mod scenario_input;
+pub mod schedule;
 pub mod session;
 pub mod summary;
 pub mod target;
@@ -18,3 +20,4 @@ pub mod template;
 pub mod templates;
 pub mod thresholds;
 pub mod validation;
+pub mod webhook;

@@ -22,6 +22,7 @@ fn queued() -> SessionQueued {
         target,
         scenario,
         price: None,
+        batch_id: None,
         restarted_from: None,
     }
 }

@@ -7,6 +7,7 @@ mod append;
 mod batching;
 mod error;
 mod plan;
+mod scan;
 mod sql;
 mod subscribe;
 #[cfg(feature = "testing")]

@@ -1,13 +1,17 @@
 //! Read-model queries behind the API: typed views, never raw rows, secrets only masked.
 
+mod batches;
 mod catalog;
 mod dashboard;
 mod metrics;
 mod parked;
 mod pricing;
+mod schedules;
 mod sessions;
 mod time;
+mod webhooks;
 
+pub use batches::{BatchDetail, BatchView, get_batch, list_batches};
 pub use catalog::{
     ScenarioView, TargetView, get_scenario, get_target, list_scenarios, list_targets,
 };
@@ -18,6 +22,10 @@ pub use dashboard::{
 pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
 pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
 pub use pricing::prices;
+pub use schedules::{RunSession, RunView, ScheduleView, get_schedule, list_runs, list_schedules};
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
+};
+pub use webhooks::{
+    AttemptView, DeliveryView, WebhookView, get_webhook, list_deliveries, list_webhooks,
 };

@@ -90,7 +90,7 @@ pub struct SessionPage {
     pub offset: i64,
 }
 
-fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> {
+pub(super) fn session(row: &AnyRow, with_config: bool) -> Result<SessionView, sqlx::Error> {
     let execution_config = if with_config {
         let text: Option<String> = row.try_get("execution_config")?;
         text.and_then(|t| serde_json::from_str(&t).ok())

@@ -27,6 +27,7 @@ pub fn queued(session: Uuid) -> DomainEvent {
         target,
         scenario,
         price: None,
+        batch_id: None,
         restarted_from: None,
     }))
 }

@@ -3,6 +3,7 @@
 //! `SKIPPED` line when no server is reachable, unless `KRAWALL_REQUIRE_POSTGRES=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod automation;
 mod fixtures;
 mod overflow;
 mod parking;
@@ -11,6 +12,7 @@ mod replay;
 use actors::store::EventStore;
 use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlite_url};
 
+pub use automation::*;
 pub use overflow::*;
 pub use parking::*;
 pub use replay::*;
@@ -58,4 +60,5 @@ on_both_backends!(
     applying_the_same_batch_twice_changes_nothing,
     a_lost_checkpoint_replays_without_double_counting,
     undecodable_events_are_parked_and_later_events_project,
+    automation_rows_survive_replays,
 );

@@ -12,7 +12,7 @@ use crate::fixtures::{
 };
 
 /// Applies `batch` to every projection directly, ignoring checkpoints, in one transaction.
-async fn apply_directly(store: &EventStore, batch: &[RecordedEvent]) {
+pub async fn apply_directly(store: &EventStore, batch: &[RecordedEvent]) {
     let mut tx = store.pool().begin().await.unwrap();
     for recorded in batch {
         let event = DomainEvent::from_parts(&recorded.event_type, &recorded.payload).unwrap();

@@ -1,0 +1,71 @@
+//! Reads for background workers: events of given types (through the `event_type` index) and
+//! the workers' own checkpoints (`worker_checkpoints`, write-side state, not a read model).
+
+use super::sql::decode_event;
+use super::{EventStore, RecordedEvent, StoreError};
+
+impl EventStore {
+    /// Every event whose `event_type` is one of `types`, in position order. `types` are static
+    /// event names from the code, never input.
+    pub async fn read_types(&self, types: &[&str]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let list = types
+            .iter()
+            .map(|t| format!("'{}'", t.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
+             recorded_at_ms FROM events WHERE event_type IN ({list}) ORDER BY position"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(decode_event).collect()
+    }
+
+    /// The first (`newest = false`) or last event of a stream, without reading the rest.
+    pub async fn stream_end(
+        &self,
+        stream_id: &str,
+        newest: bool,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let order = if newest { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
+             recorded_at_ms FROM events WHERE stream_id = $1 ORDER BY version {order} LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(stream_id.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(decode_event).transpose()
+    }
+
+    /// A worker's checkpoint (the last position it handled), 0 when it never ran.
+    pub async fn worker_checkpoint(&self, name: &str) -> Result<i64, StoreError> {
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM worker_checkpoints WHERE name = $1")
+                .bind(name.to_owned())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(position.unwrap_or(0))
+    }
+
+    /// Moves a worker's checkpoint forward (never back).
+    pub async fn save_worker_checkpoint(
+        &self,
+        name: &str,
+        position: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO worker_checkpoints (name, position) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position
+             WHERE excluded.position > worker_checkpoints.position",
+        )
+        .bind(name.to_owned())
+        .bind(position)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
