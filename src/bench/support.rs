@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::appends::bench_appends;
 use super::conversations::{Protocol, bench_conversations};
+use super::external::bench_external;
 use super::feed::bench_feed;
 use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
 use crate::cli::BenchArgs;
@@ -35,6 +36,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "machine: {} cores; figures vary run to run",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    if args.external {
+        let postgres = args.postgres_url.as_deref();
+        return bench_external(postgres, &args.conversations, args.exchanges).await;
+    }
     if args.feed || args.pages {
         return run_dashboard(&args).await;
     }
