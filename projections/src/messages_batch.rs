@@ -1,6 +1,8 @@
 //! `session_messages` for a whole batch in a few set-based statements: the batch's sent rows
 //! (`MessageSent` / `ErrorInjected`, merged per exchange attempt exactly as the per-event upsert
-//! would merge them) in one upsert, then its replies and failures in one `UPDATE … FROM` each.
+//! would merge them, with the attempt's reply or failure when it is in the same batch, so the
+//! row is written once) in one upsert, then the other replies and failures in one
+//! `UPDATE … FROM` each.
 //! Session-wide changes (cancel, fail, delete) first write what came before them, so the
 //! result is the same as applying the events one by one in position order.
 
@@ -8,6 +10,7 @@ use std::collections::HashMap;
 
 use actors::domain::events::{DomainEvent, ExchangeRef, MessageFailed, ResponseReceived};
 use actors::store::RecordedEvent;
+use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use crate::bulk::{Col, is_postgres, rows_select, run};
@@ -73,10 +76,17 @@ fn key(e: &ExchangeRef) -> Key {
     )
 }
 
+/// What an attempt came to, when it is in the same batch as its sent row.
+enum Outcome {
+    Replied(ReceivedRow),
+    Failed(FailedRow),
+}
+
 /// Rows waiting to be written, in event order within each kind.
 #[derive(Default)]
 struct Pending {
     sent: Vec<SentRow>,
+    outcomes: Vec<Option<Outcome>>,
     by_key: HashMap<Key, usize>,
     received: Vec<ReceivedRow>,
     failed: Vec<FailedRow>,
@@ -89,6 +99,7 @@ impl Pending {
         let Some(&at) = self.by_key.get(&k) else {
             self.by_key.insert(k, self.sent.len());
             self.sent.push(row);
+            self.outcomes.push(None);
             return;
         };
         let old = &mut self.sent[at];
@@ -102,6 +113,27 @@ impl Pending {
         old.9 = row.9.or(old.9);
     }
 
+    /// Merges a reply into its sent row of this batch, else queues its `UPDATE`.
+    fn received(&mut self, row: ReceivedRow) {
+        match self.free_slot((row.0.clone(), row.1, row.2)) {
+            Some(slot) => *slot = Some(Outcome::Replied(row)),
+            None => self.received.push(row),
+        }
+    }
+
+    fn failed(&mut self, row: FailedRow) {
+        match self.free_slot((row.0.clone(), row.1, row.2)) {
+            Some(slot) => *slot = Some(Outcome::Failed(row)),
+            None => self.failed.push(row),
+        }
+    }
+
+    /// The outcome slot of this batch's sent row for `k`, if it has none yet.
+    fn free_slot(&mut self, k: Key) -> Option<&mut Option<Outcome>> {
+        let at = *self.by_key.get(&k)?;
+        self.outcomes.get_mut(at).filter(|slot| slot.is_none())
+    }
+
     fn is_empty(&self) -> bool {
         self.sent.is_empty() && self.received.is_empty() && self.failed.is_empty()
     }
@@ -112,7 +144,10 @@ impl Pending {
         }
         let pg = is_postgres(conn);
         if !self.sent.is_empty() {
-            run(conn, &upsert_sql(pg), &self.sent).await?;
+            let rows: Vec<Vec<Value>> = (self.sent.iter().zip(&self.outcomes))
+                .map(|(sent, outcome)| merged_row(sent, outcome.as_ref()))
+                .collect();
+            run(conn, &upsert_sql(pg), &rows).await?;
         }
         if !self.received.is_empty() {
             run(conn, &received_sql(pg), &self.received).await?;
@@ -125,20 +160,82 @@ impl Pending {
     }
 }
 
+/// A sent row plus its outcome columns (`pending` and NULLs when the outcome is not known).
+fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
+    let (s, m, a, rep, request, injected, at, cm, ct, wait) = sent;
+    let mut row = vec![
+        json!(s),
+        json!(m),
+        json!(a),
+        json!(rep),
+        json!(request),
+        json!(injected),
+        json!(at),
+        json!(cm),
+        json!(ct),
+        json!(wait),
+    ];
+    let null = || Value::Null;
+    row.extend(match outcome {
+        None => [vec![json!("pending")], vec![Value::Null; 16]].concat(),
+        Some(Outcome::Replied(r)) => vec![
+            json!("ok"), json!(r.3), json!(r.4), json!(r.5), json!(r.6), json!(r.7), json!(r.8),
+            json!(r.9), json!(r.10), json!(r.11), json!(r.12), json!(r.13), json!(r.14),
+            null(), null(), null(), null(),
+        ],
+        Some(Outcome::Failed(f)) => vec![
+            json!("error"), null(), json!(f.5), json!(f.6), null(), null(), null(), null(),
+            json!(f.8), null(), null(), null(), null(), json!(f.3), json!(f.4), json!(f.7),
+            json!(f.9),
+        ],
+    });
+    row
+}
+
+/// Columns an outcome sets: by any outcome, by a reply, by a failure.
+const ANY_OUTCOME: [&str; 3] = ["http_status", "latency_ms", "received_at_ms"];
+const REPLY: [&str; 9] = [
+    "response",
+    "tokens_in",
+    "tokens_out",
+    "tokens_estimated",
+    "raw_size",
+    "ttft_ms",
+    "chunk_count",
+    "inter_chunk_mean_ms",
+    "inter_chunk_max_ms",
+];
+const FAILURE: [&str; 4] = ["error_kind", "error", "action", "partial"];
+
 fn upsert_sql(pg: bool) -> String {
     use Col::{Int, Text};
-    let select = rows_select(pg, &[Text, Int, Int, Int, Text, Text, Int, Int, Int, Int]);
+    let mut cols = vec![Text, Int, Int, Int, Text, Text, Int, Int, Int, Int, Text];
+    cols.extend([Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int]);
+    cols.extend([Text, Text, Text, Text]);
+    let select = rows_select(pg, &cols);
+    let when = |outcome: &str, col: &str| {
+        format!("{col} = CASE WHEN excluded.outcome {outcome} THEN excluded.{col} ELSE session_messages.{col} END")
+    };
+    let outcome_sets: Vec<String> = (ANY_OUTCOME.iter().map(|c| when("<> 'pending'", c)))
+        .chain(REPLY.iter().map(|c| when("= 'ok'", c)))
+        .chain(FAILURE.iter().map(|c| when("= 'error'", c)))
+        .collect();
     format!(
         "INSERT INTO session_messages (session_id, message_index, attempt, repetition_index, request, injected,
-             sent_at_ms, context_messages, context_tokens, wait_ms, outcome)
-         SELECT d.*, 'pending' FROM ({select}) AS d WHERE true
+             sent_at_ms, context_messages, context_tokens, wait_ms, outcome, response, http_status, latency_ms,
+             tokens_in, tokens_out, tokens_estimated, raw_size, received_at_ms, ttft_ms, chunk_count,
+             inter_chunk_mean_ms, inter_chunk_max_ms, error_kind, error, action, partial)
+         SELECT d.* FROM ({select}) AS d WHERE true
          ON CONFLICT (session_id, message_index, attempt) DO UPDATE SET
              request = CASE WHEN excluded.request = '' THEN session_messages.request ELSE excluded.request END,
              injected = COALESCE(excluded.injected, session_messages.injected),
              sent_at_ms = excluded.sent_at_ms,
              context_messages = COALESCE(excluded.context_messages, session_messages.context_messages),
              context_tokens = COALESCE(excluded.context_tokens, session_messages.context_tokens),
-             wait_ms = COALESCE(excluded.wait_ms, session_messages.wait_ms)"
+             wait_ms = COALESCE(excluded.wait_ms, session_messages.wait_ms),
+             outcome = CASE WHEN excluded.outcome = 'pending' THEN session_messages.outcome ELSE excluded.outcome END,
+             {}",
+        outcome_sets.join(",\n             ")
     )
 }
 
@@ -233,8 +330,8 @@ pub async fn apply_all(
                 let (request, at) = (x.content.clone(), meta.recorded_at_ms);
                 pending.sent((s, m, a, rep, request, None, at, sizes.0, sizes.1, sizes.2));
             }
-            DomainEvent::ResponseReceived(r) => pending.received.push(received_row(meta, r)),
-            DomainEvent::MessageFailed(f) => pending.failed.push(failed_row(meta, f)),
+            DomainEvent::ResponseReceived(r) => pending.received(received_row(meta, r)),
+            DomainEvent::MessageFailed(f) => pending.failed(failed_row(meta, f)),
             DomainEvent::SessionCancelled(_)
             | DomainEvent::SessionFailed(_)
             | DomainEvent::SessionDeleted(_) => {
