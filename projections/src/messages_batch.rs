@@ -179,13 +179,41 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
     row.extend(match outcome {
         None => [vec![json!("pending")], vec![Value::Null; 16]].concat(),
         Some(Outcome::Replied(r)) => vec![
-            json!("ok"), json!(r.3), json!(r.4), json!(r.5), json!(r.6), json!(r.7), json!(r.8),
-            json!(r.9), json!(r.10), json!(r.11), json!(r.12), json!(r.13), json!(r.14),
-            null(), null(), null(), null(),
+            json!("ok"),
+            json!(r.3),
+            json!(r.4),
+            json!(r.5),
+            json!(r.6),
+            json!(r.7),
+            json!(r.8),
+            json!(r.9),
+            json!(r.10),
+            json!(r.11),
+            json!(r.12),
+            json!(r.13),
+            json!(r.14),
+            null(),
+            null(),
+            null(),
+            null(),
         ],
         Some(Outcome::Failed(f)) => vec![
-            json!("error"), null(), json!(f.5), json!(f.6), null(), null(), null(), null(),
-            json!(f.8), null(), null(), null(), null(), json!(f.3), json!(f.4), json!(f.7),
+            json!("error"),
+            null(),
+            json!(f.5),
+            json!(f.6),
+            null(),
+            null(),
+            null(),
+            null(),
+            json!(f.8),
+            null(),
+            null(),
+            null(),
+            null(),
+            json!(f.3),
+            json!(f.4),
+            json!(f.7),
             json!(f.9),
         ],
     });
@@ -214,7 +242,9 @@ fn upsert_sql(pg: bool) -> String {
     cols.extend([Text, Text, Text, Text]);
     let select = rows_select(pg, &cols);
     let when = |outcome: &str, col: &str| {
-        format!("{col} = CASE WHEN excluded.outcome {outcome} THEN excluded.{col} ELSE session_messages.{col} END")
+        format!(
+            "{col} = CASE WHEN excluded.outcome {outcome} THEN excluded.{col} ELSE session_messages.{col} END"
+        )
     };
     let outcome_sets: Vec<String> = (ANY_OUTCOME.iter().map(|c| when("<> 'pending'", c)))
         .chain(REPLY.iter().map(|c| when("= 'ok'", c)))

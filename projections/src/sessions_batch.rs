@@ -12,7 +12,9 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::bulk::{Col, is_postgres, rows_select, run};
-use crate::projection::{COUNTER_CAP, Decoded, Projection, ProjectionError, bounded, saturating_sum};
+use crate::projection::{
+    COUNTER_CAP, Decoded, Projection, ProjectionError, bounded, saturating_sum,
+};
 use crate::sessions::SessionsProjection;
 
 /// A session's counters over a run of its events.
@@ -70,7 +72,13 @@ impl<'a> Pending<'a> {
             .sessions
             .iter()
             .map(|(id, s)| {
-                let sums = (s.messages, s.errors, s.tokens_in, s.tokens_out, s.latency_ms);
+                let sums = (
+                    s.messages,
+                    s.errors,
+                    s.tokens_in,
+                    s.tokens_out,
+                    s.latency_ms,
+                );
                 (id.to_string(), s.first, s.last, sums)
             })
             .map(|(id, first, last, (m, e, i, o, l))| (id, first, last, m, e, i, o, l))

@@ -36,7 +36,11 @@ impl Protocol {
 }
 
 /// A target body for `protocol` against the in-process mocks.
-pub(super) fn target_body(protocol: Protocol, mock_url: &str, grpc_endpoint: &str) -> serde_json::Value {
+pub(super) fn target_body(
+    protocol: Protocol,
+    mock_url: &str,
+    grpc_endpoint: &str,
+) -> serde_json::Value {
     let openai = json!({"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": ""}]}});
     match protocol {
         Protocol::Http => {
@@ -98,7 +102,11 @@ pub(super) struct Outcome {
 
 /// Follows the log from `from` until `conversations` sessions ended, counting completed sessions
 /// and stored replies.
-pub(super) async fn wait_for_sessions(core: &Core, from: i64, conversations: u32) -> anyhow::Result<Outcome> {
+pub(super) async fn wait_for_sessions(
+    core: &Core,
+    from: i64,
+    conversations: u32,
+) -> anyhow::Result<Outcome> {
     let mut events = std::pin::pin!(core.store.subscribe(from));
     let (mut finished, mut completed, mut replies) = (0, 0, 0);
     while finished < conversations {

@@ -38,7 +38,8 @@ fn spawn_mock() -> anyhow::Result<(ExternalMock, Option<usize>)> {
     let exe = std::env::current_exe().context("cannot find the krawall executable")?;
     let (port, grpc) = (free_port()?, free_port()?);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let pinned = (cores > 1 && Command::new("taskset").arg("-V").output().is_ok()).then_some(cores - 1);
+    let pinned =
+        (cores > 1 && Command::new("taskset").arg("-V").output().is_ok()).then_some(cores - 1);
     let mut command = match pinned {
         Some(core) => {
             let mut c = Command::new("taskset");
@@ -139,7 +140,10 @@ async fn measure(
     let load_secs = started.elapsed().as_secs_f64();
     let head = core.store.head_position().await?;
     let lag_at_end = head - core.projections.position();
-    let drained = core.projections.wait_for(head, Duration::from_secs(120)).await;
+    let drained = core
+        .projections
+        .wait_for(head, Duration::from_secs(120))
+        .await;
     let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let drain_ms = (secs - load_secs) * 1e3;
     let events_per_sec = (head - from) as f64 / load_secs;
@@ -169,8 +173,12 @@ pub async fn bench_external(
     let (mock, pinned) = spawn_mock()?;
     let mock_url = format!("http://127.0.0.1:{}", mock.port);
     match pinned {
-        Some(core) => println!("external mock {mock_url} pinned to core {core}; CPU counted for the krawall process only"),
-        None => println!("external mock {mock_url} (not pinned); CPU counted for the krawall process only"),
+        Some(core) => println!(
+            "external mock {mock_url} pinned to core {core}; CPU counted for the krawall process only"
+        ),
+        None => println!(
+            "external mock {mock_url} (not pinned); CPU counted for the krawall process only"
+        ),
     }
     for &conversations in conversation_counts {
         let messages = (exchanges / conversations.max(1)).max(1);

@@ -244,7 +244,10 @@ impl Shared {
             .record(SessionCommand::Record(Box::new(event)), MAX_IN_FLIGHT)
             .map_err(|e| Stop::Store(e.to_string()))?;
         if let Some(ticket) = backlog {
-            ticket.wait().await.map_err(|e| Stop::Store(e.to_string()))?;
+            ticket
+                .wait()
+                .await
+                .map_err(|e| Stop::Store(e.to_string()))?;
         }
         Ok(())
     }

@@ -213,7 +213,9 @@ async fn finish(shared: &Shared, stop: Option<Stop>) -> RunOutcome {
         let reload = shared.log().reload();
         match reload.await {
             Ok(fresh) => *shared.log() = fresh,
-            Err(e) => tracing::warn!(session = %shared.session_id, error = %e, "could not re-read a session stream"),
+            Err(e) => {
+                tracing::warn!(session = %shared.session_id, error = %e, "could not re-read a session stream")
+            }
         }
     }
     let summary = shared.summary().build();

@@ -155,10 +155,10 @@ impl SessionLog {
 pub async fn wait_all(tickets: Vec<AppendTicket>) -> Result<(), SessionLogError> {
     let mut first = Ok(());
     for ticket in tickets {
-        if let Err(e) = ticket.wait().await {
-            if first.is_ok() {
-                first = Err(e.into());
-            }
+        if let Err(e) = ticket.wait().await
+            && first.is_ok()
+        {
+            first = Err(e.into());
         }
     }
     first

@@ -81,7 +81,10 @@ async fn applies_like_one_by_one(store: EventStore, each: bool) {
     let mut tx = store.pool().begin().await.unwrap();
     for table in ["sessions", "session_messages"] {
         let sql = format!("DELETE FROM {table}");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
     }
     for recorded in store.read_all(0, 1000).await.unwrap() {
         let event = DomainEvent::from_parts(&recorded.event_type, &recorded.payload).unwrap();
