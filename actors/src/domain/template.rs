@@ -2,6 +2,7 @@
 //! minijinja, and applies the verbosity suffix.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use minijinja::Environment;
 use uuid::Uuid;
@@ -92,7 +93,7 @@ impl TemplateContext<'_> {
 #[derive(Default)]
 pub struct TemplateCache {
     env: Environment<'static>,
-    used: HashMap<String, Vec<String>>,
+    used: HashMap<String, Arc<[String]>>,
 }
 
 impl std::fmt::Debug for TemplateCache {
@@ -105,7 +106,7 @@ impl std::fmt::Debug for TemplateCache {
 
 impl TemplateCache {
     /// Parses `template` on first use; returns the variables it uses.
-    fn compile(&mut self, template: &str) -> Result<Vec<String>, TemplateError> {
+    fn compile(&mut self, template: &str) -> Result<Arc<[String]>, TemplateError> {
         if let Some(used) = self.used.get(template) {
             return Ok(used.clone());
         }
@@ -121,6 +122,7 @@ impl TemplateCache {
             .into_iter()
             .collect();
         used.sort_unstable();
+        let used: Arc<[String]> = used.into();
         self.used.insert(template.to_owned(), used.clone());
         Ok(used)
     }
@@ -148,19 +150,19 @@ impl TemplateCache {
             return Ok(template.to_owned());
         }
         let mut vars = BTreeMap::new();
-        for name in self.compile(template)? {
-            let value = match ctx.custom.get(&name) {
+        for name in self.compile(template)?.iter() {
+            let value = match ctx.custom.get(name) {
                 Some(custom) if custom.contains("{{") => {
                     let mut inner = BTreeMap::new();
-                    for n in self.compile(custom)? {
-                        inner.extend(ctx.base(&n).map(|v| (n, v)));
+                    for n in self.compile(custom)?.iter() {
+                        inner.extend(ctx.base(n).map(|v| (n.clone(), v)));
                     }
                     Some(self.render_with(custom, &inner)?.into())
                 }
                 Some(custom) => Some(custom.clone().into()),
-                None => ctx.base(&name),
+                None => ctx.base(name),
             };
-            vars.extend(value.map(|v| (name, v)));
+            vars.extend(value.map(|v| (name.clone(), v)));
         }
         self.render_with(template, &vars)
     }
