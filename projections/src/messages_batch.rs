@@ -13,7 +13,7 @@ use actors::store::RecordedEvent;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use crate::bulk::{Col, is_postgres, rows_select, run};
+use crate::bulk::{Col, run};
 use crate::messages::SessionMessagesProjection;
 use crate::projection::{Decoded, Projection, ProjectionError, bounded};
 
@@ -142,18 +142,17 @@ impl Pending {
         if self.is_empty() {
             return Ok(());
         }
-        let pg = is_postgres(conn);
         if !self.sent.is_empty() {
             let rows: Vec<Vec<Value>> = (self.sent.iter().zip(&self.outcomes))
                 .map(|(sent, outcome)| merged_row(sent, outcome.as_ref()))
                 .collect();
-            run(conn, &upsert_sql(pg), &rows).await?;
+            run(conn, &UPSERT_COLS, &rows, upsert_sql).await?;
         }
         if !self.received.is_empty() {
-            run(conn, &received_sql(pg), &self.received).await?;
+            run(conn, &RECEIVED_COLS, &self.received, received_sql).await?;
         }
         if !self.failed.is_empty() {
-            run(conn, &failed_sql(pg), &self.failed).await?;
+            run(conn, &FAILED_COLS, &self.failed, failed_sql).await?;
         }
         *self = Self::default();
         Ok(())
@@ -235,12 +234,19 @@ const REPLY: [&str; 9] = [
 ];
 const FAILURE: [&str; 4] = ["error_kind", "error", "action", "partial"];
 
-fn upsert_sql(pg: bool) -> String {
-    use Col::{Int, Text};
-    let mut cols = vec![Text, Int, Int, Int, Text, Text, Int, Int, Int, Int, Text];
-    cols.extend([Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int]);
-    cols.extend([Text, Text, Text, Text]);
-    let select = rows_select(pg, &cols);
+use Col::{Int, Text};
+
+/// The sent row's columns, the outcome, the reply's, the failure's (see [`merged_row`]).
+const UPSERT_COLS: [Col; 27] = [
+    Text, Int, Int, Int, Text, Text, Int, Int, Int, Int, Text, Text, Int, Int, Int, Int, Int, Int,
+    Int, Int, Int, Int, Int, Text, Text, Text, Text,
+];
+const RECEIVED_COLS: [Col; 15] = [
+    Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+];
+const FAILED_COLS: [Col; 10] = [Text, Int, Int, Text, Text, Int, Int, Text, Int, Text];
+
+fn upsert_sql(select: &str) -> String {
     let when = |outcome: &str, col: &str| {
         format!(
             "{col} = CASE WHEN excluded.outcome {outcome} THEN excluded.{col} ELSE session_messages.{col} END"
@@ -272,12 +278,7 @@ fn upsert_sql(pg: bool) -> String {
 const MATCH: &str = "session_messages.session_id = d.c0 AND session_messages.message_index = d.c1 \
                      AND session_messages.attempt = d.c2";
 
-fn received_sql(pg: bool) -> String {
-    use Col::{Int, Text};
-    let cols = [
-        Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-    ];
-    let select = rows_select(pg, &cols);
+fn received_sql(select: &str) -> String {
     format!(
         "UPDATE session_messages SET outcome = 'ok', response = d.c3, http_status = d.c4, latency_ms = d.c5,
              tokens_in = d.c6, tokens_out = d.c7, tokens_estimated = d.c8, raw_size = d.c9, received_at_ms = d.c10,
@@ -286,9 +287,7 @@ fn received_sql(pg: bool) -> String {
     )
 }
 
-fn failed_sql(pg: bool) -> String {
-    use Col::{Int, Text};
-    let select = rows_select(pg, &[Text, Int, Int, Text, Text, Int, Int, Text, Int, Text]);
+fn failed_sql(select: &str) -> String {
     format!(
         "UPDATE session_messages SET outcome = 'error', error_kind = d.c3, error = d.c4, http_status = d.c5,
              latency_ms = d.c6, action = d.c7, received_at_ms = d.c8, partial = d.c9

@@ -11,7 +11,7 @@ use actors::domain::events::DomainEvent;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use crate::bulk::{Col, is_postgres, rows_select, run};
+use crate::bulk::{Col, run};
 use crate::projection::{
     COUNTER_CAP, Decoded, Projection, ProjectionError, bounded, saturating_sum,
 };
@@ -83,7 +83,7 @@ impl<'a> Pending<'a> {
             })
             .map(|(id, first, last, (m, e, i, o, l))| (id, first, last, m, e, i, o, l))
             .collect();
-        let updated: HashSet<String> = run(conn, &update_sql(is_postgres(conn)), &rows)
+        let updated: HashSet<String> = run(conn, &UPDATE_COLS, &rows, update_sql)
             .await?
             .iter()
             .map(|row| row.try_get::<String, _>(0))
@@ -99,9 +99,19 @@ impl<'a> Pending<'a> {
     }
 }
 
-fn update_sql(pg: bool) -> String {
-    use Col::{Int, Text};
-    let select = rows_select(pg, &[Text, Int, Int, Int, Int, Int, Int, Int]);
+/// Session id, first and last position, then the five sums.
+const UPDATE_COLS: [Col; 8] = [
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+];
+
+fn update_sql(select: &str) -> String {
     format!(
         "UPDATE sessions SET message_count = {}, error_count = {}, tokens_in = {}, tokens_out = {},
              latency_total_ms = {}, applied_position = d.c2
