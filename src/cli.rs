@@ -243,4 +243,12 @@ pub struct BenchArgs {
     pub load_seconds: u64,
     #[arg(long, default_value_t = 200)]
     pub load_rate: u32,
+    /// Run only the external-mock benchmark: `krawall mock` in its own process (pinned to the
+    /// last core), exchanges per CPU-second of this process on SQLite (and --postgres-url) at
+    /// each --conversations count, with the read-model lag.
+    #[arg(long)]
+    pub external: bool,
+    /// Exchanges per external-mock figure, spread over the conversations.
+    #[arg(long, default_value_t = 20_000)]
+    pub exchanges: u32,
 }

@@ -2,15 +2,18 @@
 //! the runner that keeps them live (and rebuilds them), and the queries the API reads through.
 
 pub mod batches;
+mod bulk;
 pub mod catalog;
 pub mod messages;
+mod messages_batch;
 pub mod pricing;
 pub mod projection;
 pub mod queries;
 pub mod runner;
 pub mod schedules;
 pub mod sessions;
+mod sessions_batch;
 pub mod webhooks;
 
-pub use projection::{Projection, ProjectionError};
+pub use projection::{Decoded, Projection, ProjectionError};
 pub use runner::{ProjectionActor, ProjectionHandle, all_projections, catch_up, rebuild};

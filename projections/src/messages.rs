@@ -6,7 +6,7 @@ use actors::domain::events::{
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
-use crate::projection::{Projection, ProjectionError, bounded};
+use crate::projection::{Decoded, Projection, ProjectionError, bounded};
 
 /// Writes `session_messages`.
 pub struct SessionMessagesProjection;
@@ -145,6 +145,14 @@ impl Projection for SessionMessagesProjection {
 
     fn tables(&self) -> &'static [&'static str] {
         &["session_messages"]
+    }
+
+    async fn apply_all(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[Decoded<'_>],
+    ) -> Result<(), ProjectionError> {
+        crate::messages_batch::apply_all(conn, events).await
     }
 
     async fn apply(

@@ -35,6 +35,9 @@ pub fn saturating_sum(column: &str, addend: &str) -> String {
     )
 }
 
+/// An event of a batch with its decoded form (decoded once for every projection).
+pub type Decoded<'a> = (&'a RecordedEvent, &'a DomainEvent);
+
 /// One read model. `apply` must be idempotent per event: applying an event the table has already
 /// seen (again, or after later ones) changes nothing. Upserts replace only with a later stream
 /// version; running counters are guarded by the position of the last event applied to the row.
@@ -52,6 +55,20 @@ pub trait Projection: Send + Sync {
         meta: &RecordedEvent,
         event: &DomainEvent,
     ) -> Result<(), ProjectionError>;
+
+    /// Applies a run of events (position order, all after the checkpoint); must leave the
+    /// table exactly as `apply` on each event in turn would. The default does that; the
+    /// session projections override it with set-based statements.
+    async fn apply_all(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[Decoded<'_>],
+    ) -> Result<(), ProjectionError> {
+        for (meta, event) in events {
+            self.apply(conn, meta, event).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

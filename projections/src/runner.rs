@@ -60,19 +60,16 @@ async fn checkpoints(
 }
 
 /// Locks the checkpoint rows (another node may run the same projections on this database) and
-/// re-reads them, so no event is applied twice.
+/// reads them in the same statement, so no event is applied twice.
 async fn lock_checkpoints(
     conn: &mut AnyConnection,
     projections: &[Arc<dyn Projection>],
 ) -> Result<HashMap<String, i64>, ProjectionError> {
-    let names = name_list(projections);
-    let lock =
-        format!("UPDATE projection_checkpoints SET position = position WHERE name IN ({names})");
-    sqlx::query(sqlx::AssertSqlSafe(lock))
-        .execute(&mut *conn)
-        .await?;
-    let read = format!("SELECT name, position FROM projection_checkpoints WHERE name IN ({names})");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(read))
+    let lock = format!(
+        "UPDATE projection_checkpoints SET position = position WHERE name IN ({}) RETURNING name, position",
+        name_list(projections)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(lock))
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
@@ -127,7 +124,9 @@ async fn park(
     Ok(())
 }
 
-/// Applies a batch of events to every projection that has not seen them, in one transaction.
+/// Applies a batch of events to every projection that has not seen them, in one transaction:
+/// each event is decoded once, each projection gets its run of events in one `apply_all`, and
+/// the checkpoints advance with one statement.
 async fn apply_batch(
     store: &EventStore,
     projections: &[Arc<dyn Projection>],
@@ -138,19 +137,27 @@ async fn apply_batch(
     };
     let mut tx = store.pool().begin().await?;
     let done = lock_checkpoints(&mut tx, projections).await?;
+    let from = |p: &Arc<dyn Projection>| done.get(p.name()).copied().unwrap_or(0);
+    let mut decoded = Vec::with_capacity(batch.len());
     for recorded in batch {
-        let pending: Vec<_> = projections
-            .iter()
-            .filter(|p| recorded.position > done.get(p.name()).copied().unwrap_or(0))
-            .collect();
         match DomainEvent::from_parts(&recorded.event_type, &recorded.payload) {
-            Ok(event) => {
-                for p in pending {
-                    p.apply(&mut tx, recorded, &event).await?;
-                }
+            Ok(event) => decoded.push((recorded, event)),
+            Err(error) => {
+                let pending: Vec<_> = projections
+                    .iter()
+                    .filter(|p| recorded.position > from(p))
+                    .collect();
+                park(&mut tx, recorded, &pending, &error).await?;
             }
-            Err(error) => park(&mut tx, recorded, &pending, &error).await?,
         }
+    }
+    for p in projections {
+        let run: Vec<_> = decoded
+            .iter()
+            .filter(|(recorded, _)| recorded.position > from(p))
+            .map(|(recorded, event)| (*recorded, event))
+            .collect();
+        p.apply_all(&mut tx, &run).await?;
     }
     let advance = format!(
         "UPDATE projection_checkpoints SET position = $1 WHERE name IN ({}) AND position < $1",

@@ -9,7 +9,7 @@ use actors::domain::scenario::ErrorAction;
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
-use crate::projection::{Projection, ProjectionError, bounded, saturating_sum};
+use crate::projection::{Decoded, Projection, ProjectionError, bounded, saturating_sum};
 
 /// Writes `sessions`.
 pub struct SessionsProjection;
@@ -141,6 +141,14 @@ impl Projection for SessionsProjection {
 
     fn tables(&self) -> &'static [&'static str] {
         &["sessions"]
+    }
+
+    async fn apply_all(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[Decoded<'_>],
+    ) -> Result<(), ProjectionError> {
+        crate::sessions_batch::apply_all(conn, events).await
     }
 
     async fn apply(

@@ -36,7 +36,11 @@ impl Protocol {
 }
 
 /// A target body for `protocol` against the in-process mocks.
-fn target_body(protocol: Protocol, mock_url: &str, grpc_endpoint: &str) -> serde_json::Value {
+pub(super) fn target_body(
+    protocol: Protocol,
+    mock_url: &str,
+    grpc_endpoint: &str,
+) -> serde_json::Value {
     let openai = json!({"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": ""}]}});
     match protocol {
         Protocol::Http => {
@@ -62,12 +66,12 @@ fn target_body(protocol: Protocol, mock_url: &str, grpc_endpoint: &str) -> serde
     }
 }
 
-fn command_error(e: actors::commands::CommandError) -> anyhow::Error {
+pub(super) fn command_error(e: actors::commands::CommandError) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
 }
 
 /// Creates the bench target and a scenario of `messages` questions chained on the last reply.
-async fn create_fixtures(
+pub(super) async fn create_fixtures(
     core: &Core,
     target: serde_json::Value,
     messages: u32,
@@ -90,15 +94,19 @@ async fn create_fixtures(
 }
 
 /// What a run produced, read from the event log.
-struct Outcome {
-    completed: u32,
+pub(super) struct Outcome {
+    pub(super) completed: u32,
     /// Persisted successful exchanges (`ResponseReceived`), not planned messages.
-    replies: u64,
+    pub(super) replies: u64,
 }
 
 /// Follows the log from `from` until `conversations` sessions ended, counting completed sessions
 /// and stored replies.
-async fn wait_for_sessions(core: &Core, from: i64, conversations: u32) -> anyhow::Result<Outcome> {
+pub(super) async fn wait_for_sessions(
+    core: &Core,
+    from: i64,
+    conversations: u32,
+) -> anyhow::Result<Outcome> {
     let mut events = std::pin::pin!(core.store.subscribe(from));
     let (mut finished, mut completed, mut replies) = (0, 0, 0);
     while finished < conversations {

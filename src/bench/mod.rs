@@ -2,11 +2,13 @@
 //! second against the in-process mock at 0 ms latency (replies counted from the stored
 //! `ResponseReceived` events, plus the read-model lag) with CPU time per reply, and the
 //! dashboard's figures: live-feed latency (`feed.rs`) and page times over a seeded history
-//! (`pages.rs`, `seed.rs`), and with `--load` the load-shape rows against an external mock
-//! (`load.rs`). Benchmarks print figures and assert nothing about speed.
+//! (`pages.rs`, `seed.rs`); `--external`: exchanges per CPU-second of this process against
+//! `krawall mock` in its own process (`external.rs`); `--load`: the load-shape rows against an
+//! external mock (`load.rs`). Benchmarks print figures and assert nothing about speed.
 
 mod appends;
 mod conversations;
+mod external;
 mod feed;
 mod load;
 mod pages;

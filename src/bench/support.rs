@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::appends::bench_appends;
 use super::conversations::{Protocol, bench_conversations};
+use super::external::bench_external;
 use super::feed::bench_feed;
 use super::load::bench_load_rows;
 use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
@@ -38,6 +39,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     if args.load {
         return bench_load_rows(args.load_users, args.load_seconds, args.load_rate).await;
+    }
+    if args.external {
+        let postgres = args.postgres_url.as_deref();
+        return bench_external(postgres, &args.conversations, args.exchanges).await;
     }
     if args.feed || args.pages {
         return run_dashboard(&args).await;

@@ -75,8 +75,19 @@ async fn the_price_table_has_dated_defaults_and_takes_updates() {
 }
 
 #[actix_web::test]
-async fn cost_per_reply_and_session_match_the_price() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+async fn cost_per_reply_and_session_match_the_price_sqlite() {
+    cost_per_reply_and_session_match_the_price(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn cost_per_reply_and_session_match_the_price_postgres() {
+    cost_per_reply_and_session_match_the_price(Backend::Postgres).await;
+}
+
+async fn cost_per_reply_and_session_match_the_price(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     price_mock_model(&app).await;
     let done = run(&app, json!({})).await;
     assert_eq!(done["status"], "COMPLETED", "{done}");

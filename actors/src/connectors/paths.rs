@@ -85,7 +85,31 @@ pub fn validate_write_path(path: &str) -> Result<(), PathError> {
     parse_write(path).map(drop)
 }
 
-fn compile_read(path: &str) -> Result<JsonPath, PathError> {
+/// Compiled read paths kept per thread (a scenario reads the same few paths on every reply).
+const PATH_CACHE_SIZE: usize = 256;
+
+thread_local! {
+    static COMPILED: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<JsonPath>>> =
+        std::cell::RefCell::default();
+}
+
+/// [`parse_read`] through the per-thread cache.
+fn compile_read(path: &str) -> Result<std::rc::Rc<JsonPath>, PathError> {
+    if let Some(hit) = COMPILED.with(|c| c.borrow().get(path).cloned()) {
+        return Ok(hit);
+    }
+    let compiled = std::rc::Rc::new(parse_read(path)?);
+    COMPILED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= PATH_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(path.to_owned(), compiled.clone());
+    });
+    Ok(compiled)
+}
+
+fn parse_read(path: &str) -> Result<JsonPath, PathError> {
     let path = path.trim();
     let text = match parse_simple(path) {
         Ok(segments) => canonical(&segments),

@@ -13,6 +13,45 @@ pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
 pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookSnapshot};
 
+/// Calls `$m!` with every `DomainEvent` variant (`to_parts` matches on all of them, so a new
+/// variant missing here does not compile).
+macro_rules! with_variants {
+    ($m:ident) => {
+        $m!(
+            TargetCreated,
+            TargetUpdated,
+            TargetDeleted,
+            TargetTested,
+            ScenarioCreated,
+            ScenarioUpdated,
+            ScenarioDeleted,
+            SessionQueued,
+            SessionStarted,
+            MessageSent,
+            ResponseReceived,
+            MessageFailed,
+            ErrorInjected,
+            SessionCompleted,
+            SessionFailed,
+            SessionCancelled,
+            SessionDeleted,
+            PricingUpdated,
+            BatchCreated,
+            WebhookCreated,
+            WebhookUpdated,
+            WebhookDeleted,
+            WebhookDeliveryQueued,
+            WebhookDeliveryAttempted,
+            ScheduleCreated,
+            ScheduleUpdated,
+            ScheduleEnabled,
+            ScheduleDisabled,
+            ScheduleFired,
+            ScheduleDeleted,
+        )
+    };
+}
+
 /// A domain event. The variant name is the stored `event_type`; the fields are the payload.
 /// Names are stable: renaming or removing a field needs an upcaster (docs/events.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -342,19 +381,35 @@ impl DomainEvent {
         }
     }
 
-    /// Splits into the stored `(event_type, payload)` pair.
+    /// Splits into the stored `(event_type, payload)` pair (the variant's fields, serialised
+    /// directly).
     pub fn to_parts(&self) -> Result<(String, Value), serde_json::Error> {
-        let mut value = serde_json::to_value(self)?;
-        let data = value
-            .get_mut("data")
-            .map(Value::take)
-            .unwrap_or(Value::Null);
+        macro_rules! by_variant {
+            ($($variant:ident),* $(,)?) => {
+                match self {
+                    $(Self::$variant(data) => serde_json::to_value(data),)*
+                }
+            };
+        }
+        let data = with_variants!(by_variant)?;
         Ok((self.event_type().to_string(), data))
     }
 
-    /// Rebuilds an event from its stored `(event_type, payload)` pair.
+    /// Rebuilds an event from its stored `(event_type, payload)` pair, decoding the payload in
+    /// place for its type (no copy of the payload tree).
     pub fn from_parts(event_type: &str, payload: &Value) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::json!({ "type": event_type, "data": payload }))
+        macro_rules! by_type {
+            ($($variant:ident),* $(,)?) => {
+                match event_type {
+                    $(stringify!($variant) => Deserialize::deserialize(payload).map(Self::$variant),)*
+                    other => Err(serde::de::Error::unknown_variant(
+                        other,
+                        &[$(stringify!($variant)),*],
+                    )),
+                }
+            };
+        }
+        with_variants!(by_type)
     }
 }
 

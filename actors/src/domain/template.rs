@@ -1,7 +1,8 @@
 //! Renders message templates (`{{messageIndex}}`, `{{lastResponse}}`, custom variables, …) with
 //! minijinja, and applies the verbosity suffix.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use minijinja::Environment;
 use uuid::Uuid;
@@ -55,57 +56,121 @@ impl TemplateContext<'_> {
             .unwrap_or_default()
     }
 
-    fn builtins(&self) -> BTreeMap<String, minijinja::Value> {
-        let history = self
-            .history
-            .iter()
-            .map(|t| format!("{}: {}", t.role.as_str(), t.content))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let assistant = self.last("assistant");
-        let pairs: [(&str, minijinja::Value); 11] = [
-            ("messageIndex", self.message_index.into()),
-            ("index", self.message_index.into()),
-            ("repetitionIndex", self.repetition_index.into()),
-            ("timestamp", self.timestamp.clone().into()),
-            ("sessionId", self.session_id.to_string().into()),
-            ("conversationId", self.conversation_id.into()),
-            ("lastResponse", assistant.clone().into()),
-            ("lastAssistantMessage", assistant.into()),
-            ("lastUserMessage", self.last("user").into()),
-            ("history", history.into()),
-            ("messageCount", self.history.len().into()),
-        ];
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    /// The value of built-in variable `name`, computed only when a template uses it (the
+    /// history grows with the conversation).
+    fn builtin(&self, name: &str) -> Option<minijinja::Value> {
+        Some(match name {
+            "messageIndex" | "index" => self.message_index.into(),
+            "repetitionIndex" => self.repetition_index.into(),
+            "timestamp" => self.timestamp.clone().into(),
+            "sessionId" => self.session_id.to_string().into(),
+            "conversationId" => self.conversation_id.into(),
+            "lastResponse" | "lastAssistantMessage" => self.last("assistant").into(),
+            "lastUserMessage" => self.last("user").into(),
+            "history" => self
+                .history
+                .iter()
+                .map(|t| format!("{}: {}", t.role.as_str(), t.content))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into(),
+            "messageCount" => self.history.len().into(),
+            _ => return None,
+        })
+    }
+
+    /// An extracted variable, else a built-in one (custom variables are resolved on top).
+    fn base(&self, name: &str) -> Option<minijinja::Value> {
+        match self.extracted.get(name) {
+            Some(v) => Some(v.clone().into()),
+            None => self.builtin(name),
+        }
     }
 }
 
-/// Renders a message template; custom variables may themselves use built-in variables.
+/// Templates parsed once (per conversation lane) with the variables each one uses, so a
+/// message renders without re-parsing and computes only the variables it refers to.
+#[derive(Default)]
+pub struct TemplateCache {
+    env: Environment<'static>,
+    used: HashMap<String, Arc<[String]>>,
+}
+
+impl std::fmt::Debug for TemplateCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateCache")
+            .field("templates", &self.used.len())
+            .finish()
+    }
+}
+
+impl TemplateCache {
+    /// Parses `template` on first use; returns the variables it uses.
+    fn compile(&mut self, template: &str) -> Result<Arc<[String]>, TemplateError> {
+        if let Some(used) = self.used.get(template) {
+            return Ok(used.clone());
+        }
+        let error = |e: minijinja::Error| TemplateError(e.to_string());
+        self.env
+            .add_template_owned(template.to_owned(), template.to_owned())
+            .map_err(error)?;
+        let mut used: Vec<String> = self
+            .env
+            .get_template(template)
+            .map_err(error)?
+            .undeclared_variables(false)
+            .into_iter()
+            .collect();
+        used.sort_unstable();
+        let used: Arc<[String]> = used.into();
+        self.used.insert(template.to_owned(), used.clone());
+        Ok(used)
+    }
+
+    fn render_with(
+        &self,
+        template: &str,
+        vars: &BTreeMap<String, minijinja::Value>,
+    ) -> Result<String, TemplateError> {
+        self.env
+            .get_template(template)
+            .and_then(|t| t.render(vars))
+            .map_err(|e| TemplateError(e.to_string()))
+    }
+
+    /// Renders a message template; custom variables (which win over extracted and built-in
+    /// ones) may themselves use built-in and extracted variables.
+    pub fn render(
+        &mut self,
+        template: &str,
+        ctx: &TemplateContext<'_>,
+    ) -> Result<String, TemplateError> {
+        // Plain text renders as itself (minijinja would drop one trailing newline).
+        if !template.contains('{') && !template.ends_with('\n') {
+            return Ok(template.to_owned());
+        }
+        let mut vars = BTreeMap::new();
+        for name in self.compile(template)?.iter() {
+            let value = match ctx.custom.get(name) {
+                Some(custom) if custom.contains("{{") => {
+                    let mut inner = BTreeMap::new();
+                    for n in self.compile(custom)?.iter() {
+                        inner.extend(ctx.base(n).map(|v| (n.clone(), v)));
+                    }
+                    Some(self.render_with(custom, &inner)?.into())
+                }
+                Some(custom) => Some(custom.clone().into()),
+                None => ctx.base(name),
+            };
+            vars.extend(value.map(|v| (name.clone(), v)));
+        }
+        self.render_with(template, &vars)
+    }
+}
+
+/// Renders a message template once (see [`TemplateCache::render`] to render many).
 pub fn render(template: &str, ctx: &TemplateContext<'_>) -> Result<String, TemplateError> {
-    let env = Environment::new();
-    let mut vars = ctx.builtins();
-    for (k, v) in ctx.extracted {
-        vars.insert(k.clone(), v.clone().into());
-    }
-    let base = vars.clone();
-    for (k, v) in ctx.custom {
-        let value = if v.contains("{{") {
-            render_str(&env, v, &base)?
-        } else {
-            v.clone()
-        };
-        vars.insert(k.clone(), value.into());
-    }
-    render_str(&env, template, &vars)
-}
-
-fn render_str(
-    env: &Environment<'_>,
-    template: &str,
-    vars: &BTreeMap<String, minijinja::Value>,
-) -> Result<String, TemplateError> {
-    env.render_str(template, vars)
-        .map_err(|e| TemplateError(e.to_string()))
+    TemplateCache::default().render(template, ctx)
 }
 
 /// Checks that a template parses (used at validation time).

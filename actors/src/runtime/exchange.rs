@@ -19,6 +19,9 @@ use crate::domain::session::SessionCommand;
 use super::faults::simulate;
 use super::runner::{Shared, Stop};
 
+/// Uncommitted appends a session may have queued before its next record waits for the oldest.
+const MAX_IN_FLIGHT: usize = 64;
+
 /// What came of an exchange after the policy ran.
 pub enum ExchangeResult {
     Replied(Reply),
@@ -251,12 +254,20 @@ async fn record_failure(
 }
 
 impl Shared {
-    /// Records an exchange event in the session stream.
+    /// Records an exchange event in the session stream: decided and queued in order without
+    /// waiting for the commit (see `SessionLog::record`); waits only when more than
+    /// [`MAX_IN_FLIGHT`] of the session's appends are uncommitted.
     pub async fn record(&self, event: DomainEvent) -> Result<(), Stop> {
-        let mut log = self.log.lock().await;
-        log.execute(SessionCommand::Record(Box::new(event)))
-            .await
+        let backlog = self
+            .log()
+            .record(SessionCommand::Record(Box::new(event)), MAX_IN_FLIGHT)
             .map_err(|e| Stop::Store(e.to_string()))?;
+        if let Some(ticket) = backlog {
+            ticket
+                .wait()
+                .await
+                .map_err(|e| Stop::Store(e.to_string()))?;
+        }
         Ok(())
     }
 

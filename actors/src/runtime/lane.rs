@@ -15,7 +15,7 @@ use crate::connectors::{Connector, Reply};
 use crate::domain::conversation::{ChatTurn, Context, Role, estimate_tokens, select_context};
 use crate::domain::events::ExchangeRef;
 use crate::domain::scenario::{ScenarioSpec, Step, StepKind};
-use crate::domain::template::{TemplateContext, apply_verbosity, render};
+use crate::domain::template::{TemplateCache, TemplateContext, apply_verbosity};
 
 use super::exchange::{Exchange, ExchangeResult, pause, run_exchange};
 use super::runner::{Shared, Stop};
@@ -37,6 +37,8 @@ pub struct Lane<'a> {
     sent_any: bool,
     /// When the next exchange is due (open model: the conversation's scheduled start).
     due: Option<Instant>,
+    /// The scenario's templates, parsed on first use.
+    templates: TemplateCache,
 }
 
 impl<'a> Lane<'a> {
@@ -57,6 +59,7 @@ impl<'a> Lane<'a> {
             extracted: BTreeMap::new(),
             sent_any: false,
             due: None,
+            templates: TemplateCache::default(),
         }
     }
 
@@ -121,6 +124,9 @@ impl<'a> Lane<'a> {
     /// The context the request carries: `None` when the target does not place history or the
     /// policy sends none; the size is recorded either way.
     fn context(&self, text: &str) -> (Option<Context>, u32, u64) {
+        if !self.shared.places_history {
+            return (None, 1, estimate_tokens(text));
+        }
         let ctx = select_context(
             self.scenario.history,
             self.system.as_ref(),
@@ -152,7 +158,10 @@ impl<'a> Lane<'a> {
             extracted: &self.extracted,
             custom: &self.scenario.message_templates,
         };
-        let rendered = render(template, &ctx).map_err(|e| Stop::Aborted(e.to_string()))?;
+        let rendered = self
+            .templates
+            .render(template, &ctx)
+            .map_err(|e| Stop::Aborted(e.to_string()))?;
         let text = apply_verbosity(rendered, self.scenario.verbosity_level);
         let (context, context_messages, context_tokens) = self.context(&text);
         let exchange = Exchange {

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use serde_json::Value;
-use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -25,7 +24,7 @@ use crate::domain::thresholds::evaluate;
 
 use super::lane::Lane;
 use super::node::{NodeResources, TargetLimiter};
-use super::session_log::SessionLog;
+use super::session_log::{SessionLog, wait_all};
 use super::summary::SummaryBuilder;
 
 /// Why a run stopped early.
@@ -87,7 +86,8 @@ pub struct Shared {
     pub session_id: Uuid,
     pub cancel: CancellationToken,
     pub next_index: AtomicU32,
-    pub log: Mutex<SessionLog>,
+    /// Locked only to decide and queue an append, never across an await.
+    pub log: std::sync::Mutex<SessionLog>,
     pub summary: std::sync::Mutex<SummaryBuilder>,
     pub started: Instant,
     pub conversations: Conversations,
@@ -107,6 +107,10 @@ pub struct Shared {
 impl Shared {
     pub fn summary(&self) -> std::sync::MutexGuard<'_, SummaryBuilder> {
         self.summary.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn log(&self) -> std::sync::MutexGuard<'_, SessionLog> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -171,7 +175,7 @@ impl SessionRun {
             session_id: plan.session_id,
             cancel,
             next_index: AtomicU32::new(0),
-            log: Mutex::new(log),
+            log: std::sync::Mutex::new(log),
             summary: std::sync::Mutex::new(SummaryBuilder::default()),
             started: Instant::now(),
             conversations: Conversations::default(),
@@ -206,11 +210,29 @@ impl SessionRun {
     }
 }
 
+/// Waits for the session's queued appends, then records and waits for the terminal event.
+/// A queued append that failed ends the session as failed (`store`); the stream is re-read
+/// first, so the terminal event is appended at the stored version.
 async fn finish(
     shared: &Shared,
     stop: Option<Stop>,
     thresholds: &BTreeMap<String, String>,
 ) -> RunOutcome {
+    let queued = shared.log().take_in_flight();
+    let flushed = wait_all(queued).await;
+    let stop = match (stop, flushed) {
+        (None, Err(e)) => Some(Stop::Store(e.to_string())),
+        (stop, _) => stop,
+    };
+    if matches!(stop, Some(Stop::Store(_))) {
+        let reload = shared.log().reload();
+        match reload.await {
+            Ok(fresh) => *shared.log() = fresh,
+            Err(e) => {
+                tracing::warn!(session = %shared.session_id, error = %e, "could not re-read a session stream")
+            }
+        }
+    }
     let mut summary = shared.summary().build();
     if !thresholds.is_empty() {
         summary.thresholds = evaluate(thresholds, &summary);
@@ -224,9 +246,13 @@ async fn finish(
         Some(Stop::ErrorRate(error)) => failed(FailureReason::AbortOnErrorRate, error, summary),
         Some(Stop::Budget(error)) => failed(FailureReason::BudgetExceeded, error, summary),
     };
-    let mut log = shared.log.lock().await;
-    if let Err(e) = log.execute(cmd).await {
-        tracing::warn!(session = %shared.session_id, error = %e, "could not record the end of a session");
+    let terminal = shared.log().enqueue(cmd);
+    let committed = match terminal {
+        Ok(ticket) => ticket.wait().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = committed {
+        tracing::warn!(session = %shared.session_id, %error, "could not record the end of a session");
     }
     outcome
 }

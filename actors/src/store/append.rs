@@ -156,7 +156,6 @@ fn now_ms() -> i64 {
 struct Sql {
     streams: &'static str,
     events: &'static str,
-    insert: &'static str,
 }
 
 const SQLITE: Sql = Sql {
@@ -164,12 +163,6 @@ const SQLITE: Sql = Sql {
               WHERE stream_id IN (SELECT value FROM json_each($1)) GROUP BY stream_id",
     events: "SELECT event_id, version, position FROM events \
              WHERE event_id IN (SELECT value FROM json_each($1))",
-    insert: "INSERT INTO events \
-             (stream_id, version, event_id, event_type, payload, metadata, recorded_at_ms) \
-             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
-             json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
-             json_extract(value, '$[4]'), json_extract(value, '$[5]'), $2 \
-             FROM json_each($1) ORDER BY key RETURNING event_id, position",
 };
 
 const POSTGRES: Sql = Sql {
@@ -177,12 +170,14 @@ const POSTGRES: Sql = Sql {
               WHERE stream_id IN (SELECT json_array_elements_text($1::json)) GROUP BY stream_id",
     events: "SELECT event_id, version, position FROM events \
              WHERE event_id IN (SELECT json_array_elements_text($1::json))",
-    insert: "INSERT INTO events \
+};
+
+/// PostgreSQL's insert of JSON rows (SQLite binds `VALUES`, see [`insert_values`]).
+const POSTGRES_INSERT: &str = "INSERT INTO events \
              (stream_id, version, event_id, event_type, payload, metadata, recorded_at_ms) \
              SELECT r.doc->>0, (r.doc->>1)::bigint, r.doc->>2, r.doc->>3, r.doc->>4, r.doc->>5, $2 \
              FROM json_array_elements($1::json) WITH ORDINALITY AS r(doc, ord) ORDER BY r.ord \
-             RETURNING event_id, position",
-};
+             RETURNING event_id, position";
 
 fn sql(backend: Backend) -> &'static Sql {
     match backend {
@@ -294,19 +289,10 @@ async fn insert_rows(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let tuples = rows.iter().map(|r| {
-        let NewRow {
-            stream_id,
-            version,
-            event_id,
-            event_type,
-            payload,
-            metadata,
-        } = r;
-        (stream_id, version, event_id, event_type, payload, metadata)
-    });
-    let chunks = json_chunks(tuples)?;
-    let returned = fetch_chunked(tx, sql(backend).insert, chunks, Some(recorded_at_ms)).await?;
+    let returned = match backend {
+        Backend::Sqlite => insert_values(tx, rows, recorded_at_ms).await?,
+        Backend::Postgres => insert_json(tx, rows, recorded_at_ms).await?,
+    };
     let mut by_id: HashMap<String, i64> = HashMap::with_capacity(rows.len());
     for row in returned {
         by_id.insert(row.try_get("event_id")?, row.try_get("position")?);
@@ -320,4 +306,66 @@ async fn insert_rows(
             "INSERT … RETURNING did not return every inserted event".into(),
         )))
     })
+}
+
+/// Rows per multi-row `INSERT … VALUES` on SQLite (7 parameters each).
+const VALUES_ROWS: usize = 32;
+
+/// SQLite: the rows as bound parameters of multi-row `VALUES` (inserted, and so numbered, in
+/// order). Shipping them as one JSON array cost more than the insert itself: the payloads were
+/// escaped into the array and SQLite parsed and unescaped them again.
+async fn insert_values(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[NewRow],
+    recorded_at_ms: i64,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let mut returned = Vec::with_capacity(rows.len());
+    for group in rows.chunks(VALUES_ROWS) {
+        let values: Vec<String> = (0..group.len())
+            .map(|i| {
+                let p = |k: usize| format!("${}", i * 7 + k);
+                let params: Vec<String> = (1..=7).map(p).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata, \
+             recorded_at_ms) VALUES {} RETURNING event_id, position",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in group {
+            query = query
+                .bind(r.stream_id.clone())
+                .bind(r.version)
+                .bind(r.event_id.clone())
+                .bind(r.event_type.clone())
+                .bind(r.payload.clone())
+                .bind(r.metadata.clone())
+                .bind(recorded_at_ms);
+        }
+        returned.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(returned)
+}
+
+/// PostgreSQL: the rows as one JSON array parameter per chunk.
+async fn insert_json(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[NewRow],
+    recorded_at_ms: i64,
+) -> Result<Vec<AnyRow>, BatchFailure> {
+    let tuples = rows.iter().map(|r| {
+        let NewRow {
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            payload,
+            metadata,
+        } = r;
+        (stream_id, version, event_id, event_type, payload, metadata)
+    });
+    let chunks = json_chunks(tuples)?;
+    Ok(fetch_chunked(tx, POSTGRES_INSERT, chunks, Some(recorded_at_ms)).await?)
 }

@@ -1,8 +1,11 @@
 //! Group commit: one writer task drains queued appends from many callers into one transaction.
 //!
-//! Callers send `(request, reply)` over a bounded channel; the task takes whatever is queued
+//! Callers queue `(request, reply)` on an unbounded channel; the task takes whatever is queued
 //! (up to `max_batch`), commits it with one `append_batch` and answers each caller. While a
 //! batch commits, the next one queues up, so throughput grows with the number of writers.
+//! [`BatchedAppender::submit`] queues without waiting, in call order: requests a caller submits
+//! one after another are committed in that order (in one batch or in consecutive ones), which
+//! lets a session pipeline its appends with locally assigned expected versions.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -14,31 +17,58 @@ type Reply = oneshot::Sender<Result<AppendOutcome, AppendError>>;
 /// handle is dropped.
 #[derive(Debug, Clone)]
 pub struct BatchedAppender {
-    jobs: mpsc::Sender<(AppendRequest, Reply)>,
+    jobs: mpsc::UnboundedSender<(AppendRequest, Reply)>,
+}
+
+/// The answer to a submitted append; resolves once its batch has committed (or failed).
+#[derive(Debug)]
+pub struct AppendTicket(oneshot::Receiver<Result<AppendOutcome, AppendError>>);
+
+impl AppendTicket {
+    /// Waits for the commit.
+    pub async fn wait(self) -> Result<AppendOutcome, AppendError> {
+        self.0.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// The outcome if the batch has already committed, else the ticket back.
+    pub fn try_take(mut self) -> Result<Result<AppendOutcome, AppendError>, Self> {
+        match self.0.try_recv() {
+            Ok(result) => Ok(result),
+            Err(oneshot::error::TryRecvError::Empty) => Err(self),
+            Err(oneshot::error::TryRecvError::Closed) => {
+                Ok(Err(AppendError::Store(StoreError::WriterStopped)))
+            }
+        }
+    }
 }
 
 impl BatchedAppender {
     pub(super) fn spawn(store: EventStore, max_batch: usize) -> Self {
         let max_batch = max_batch.max(1);
-        let (jobs, queue) = mpsc::channel(max_batch.saturating_mul(2));
+        let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(run(store, queue, max_batch));
         Self { jobs }
     }
 
-    /// Appends through the shared writer; same semantics as [`EventStore::append`].
-    pub async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, AppendError> {
+    /// Queues an append without waiting; same semantics as [`EventStore::append`] once
+    /// committed. Requests submitted one after another commit in that order.
+    pub fn submit(&self, req: AppendRequest) -> Result<AppendTicket, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send((req, reply))
-            .await
             .map_err(|_| StoreError::WriterStopped)?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        Ok(AppendTicket(answer))
+    }
+
+    /// Appends through the shared writer and waits for the commit.
+    pub async fn append(&self, req: AppendRequest) -> Result<AppendOutcome, AppendError> {
+        self.submit(req)?.wait().await
     }
 }
 
 async fn run(
     store: EventStore,
-    mut queue: mpsc::Receiver<(AppendRequest, Reply)>,
+    mut queue: mpsc::UnboundedReceiver<(AppendRequest, Reply)>,
     max_batch: usize,
 ) {
     let mut jobs = Vec::with_capacity(max_batch);
@@ -48,8 +78,8 @@ async fn run(
             Ok(results) => results,
             Err(e) => {
                 // The group commit failed as a whole (or its outcome is unknown): retry each
-                // request alone, so every caller gets its own answer. Event ids make a retry
-                // of an already committed request a no-op.
+                // request alone, in order, so every caller gets its own answer. Event ids make
+                // a retry of an already committed request a no-op.
                 tracing::warn!(error = %e, batch = reqs.len(), "group commit failed; retrying one by one");
                 one_by_one(&store, reqs).await
             }

@@ -14,7 +14,7 @@ mod subscribe;
 pub mod testing;
 mod types;
 
-pub use batching::BatchedAppender;
+pub use batching::{AppendTicket, BatchedAppender};
 pub use error::{AppendError, StoreError};
 pub use sql::{Backend, EventStore};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};

@@ -305,6 +305,37 @@ pub async fn batched_appender_contract(store: EventStore) {
     );
 }
 
+/// Appends submitted without waiting commit in submission order, so a writer can pipeline
+/// them with locally assigned expected versions; a failed one makes every later one of its
+/// stream conflict (no gap).
+pub async fn submitted_appends_contract(store: EventStore) {
+    const PER_STREAM: i64 = 30;
+    let appender = store.batching(8);
+    let mut tickets = Vec::new();
+    for n in 0..PER_STREAM {
+        for s in ["queued-a", "queued-b"] {
+            let req = request(s, ExpectedVersion::Exact(n), vec![event(n)]);
+            tickets.push(appender.submit(req).unwrap());
+        }
+    }
+    for (i, ticket) in tickets.into_iter().enumerate() {
+        assert_eq!(
+            ticket.wait().await.unwrap().stream_version,
+            i as i64 / 2 + 1
+        );
+    }
+    assert_eq!(store.read_stream("queued-a").await.unwrap().len(), 30);
+    let bad = request("queued-a", ExpectedVersion::Exact(0), vec![event(0)]);
+    let next = request("queued-a", ExpectedVersion::Exact(31), vec![event(1)]);
+    let (bad, next) = (
+        appender.submit(bad).unwrap(),
+        appender.submit(next).unwrap(),
+    );
+    assert_conflict(bad.wait().await, "queued-a", PER_STREAM);
+    assert_conflict(next.wait().await, "queued-a", PER_STREAM);
+    assert_eq!(store.read_stream("queued-a").await.unwrap().len(), 30);
+}
+
 /// A writer that bypasses the store's lock: the unique index catches it, the affected
 /// request gets a typed conflict and the rest of the batch is still stored.
 pub async fn unique_index_backstop_contract(store: EventStore) {

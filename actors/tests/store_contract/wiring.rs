@@ -32,6 +32,7 @@ macro_rules! contract {
 }
 
 contract!(
+    submitted_appends_contract,
     expected_version_contract,
     concurrent_writers_contract,
     read_stream_contract,

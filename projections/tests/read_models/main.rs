@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod automation;
+mod batched;
 mod fixtures;
 mod overflow;
 mod parking;
@@ -13,6 +14,7 @@ use actors::store::EventStore;
 use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlite_url};
 
 pub use automation::*;
+pub use batched::*;
 pub use overflow::*;
 pub use parking::*;
 pub use replay::*;
@@ -56,6 +58,8 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    a_batch_applies_like_its_events_one_by_one,
+    batches_split_between_exchanges_apply_like_one_by_one,
     huge_token_counts_saturate_and_later_events_project,
     applying_the_same_batch_twice_changes_nothing,
     a_lost_checkpoint_replays_without_double_counting,
