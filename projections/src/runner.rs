@@ -135,7 +135,7 @@ async fn apply_batch(
     let Some(last) = batch.last().map(|e| e.position) else {
         return Ok(());
     };
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_read_model_write().await?;
     let done = lock_checkpoints(&mut tx, projections).await?;
     let from = |p: &Arc<dyn Projection>| done.get(p.name()).copied().unwrap_or(0);
     let mut decoded = Vec::with_capacity(batch.len());
@@ -176,6 +176,16 @@ pub async fn catch_up(
     store: &EventStore,
     projections: &[Arc<dyn Projection>],
 ) -> Result<i64, ProjectionError> {
+    catch_up_reporting(store, projections, None).await
+}
+
+/// [`catch_up`], publishing each applied batch's position (a node that starts under load may
+/// catch up for as long as the load lasts; readers waiting on the handle must see progress).
+async fn catch_up_reporting(
+    store: &EventStore,
+    projections: &[Arc<dyn Projection>],
+    progress: Option<&watch::Sender<i64>>,
+) -> Result<i64, ProjectionError> {
     let done = checkpoints(store, projections).await?;
     let mut from = projections
         .iter()
@@ -189,6 +199,9 @@ pub async fn catch_up(
         };
         apply_batch(store, projections, &batch).await?;
         from = last;
+        if let Some(progress) = progress {
+            progress.send_replace(last);
+        }
     }
 }
 
@@ -263,7 +276,7 @@ async fn run_live(
     projections: Vec<Arc<dyn Projection>>,
     position: Arc<watch::Sender<i64>>,
 ) -> Result<(), ProjectionError> {
-    let from = catch_up(&store, &projections).await?;
+    let from = catch_up_reporting(&store, &projections, Some(&position)).await?;
     position.send_replace(from);
     let mut stream = std::pin::pin!(store.subscribe(from).ready_chunks(512));
     while let Some(chunk) = stream.next().await {

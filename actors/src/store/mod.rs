@@ -13,8 +13,10 @@ mod subscribe;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
+mod write_tx;
 
 pub use batching::{AppendTicket, BatchedAppender};
 pub use error::{AppendError, StoreError};
 pub use sql::{Backend, EventStore};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
+pub use write_tx::ReadModelTx;

@@ -62,7 +62,7 @@ pub(super) struct Inner {
     pub(super) listener_stop: CancellationToken,
     _stop_on_drop: DropGuard,
     /// Serialises this process's writers (the database lock serialises processes).
-    pub(super) write_gate: Mutex<()>,
+    pub(super) write_gate: Arc<Mutex<()>>,
 }
 
 impl fmt::Debug for EventStore {
@@ -103,7 +103,7 @@ impl EventStore {
             listener_started: AtomicBool::new(false),
             listener_stop: stop.clone(),
             _stop_on_drop: stop.drop_guard(),
-            write_gate: Mutex::new(()),
+            write_gate: Arc::new(Mutex::new(())),
         };
         Ok(Self {
             inner: Arc::new(inner),
