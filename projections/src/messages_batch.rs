@@ -53,6 +53,7 @@ type ReceivedRow = (
     Option<i64>,
     Option<i64>,
     Option<f64>,
+    Option<f64>,
 );
 
 /// Key, kind, error, status, latency, action, received at, partial content.
@@ -150,7 +151,8 @@ impl Pending {
             run(conn, &UPSERT_COLS, &rows, upsert_sql).await?;
         }
         if !self.received.is_empty() {
-            run(conn, &RECEIVED_COLS, &self.received, received_sql).await?;
+            let rows: Vec<Vec<Value>> = self.received.iter().map(received_values).collect();
+            run(conn, &RECEIVED_COLS, &rows, received_sql).await?;
         }
         if !self.failed.is_empty() {
             run(conn, &FAILED_COLS, &self.failed, failed_sql).await?;
@@ -158,6 +160,29 @@ impl Pending {
         *self = Self::default();
         Ok(())
     }
+}
+
+/// A reply row as JSON values (serde serialises tuples of at most 16 fields).
+fn received_values(r: &ReceivedRow) -> Vec<Value> {
+    vec![
+        json!(r.0),
+        json!(r.1),
+        json!(r.2),
+        json!(r.3),
+        json!(r.4),
+        json!(r.5),
+        json!(r.6),
+        json!(r.7),
+        json!(r.8),
+        json!(r.9),
+        json!(r.10),
+        json!(r.11),
+        json!(r.12),
+        json!(r.13),
+        json!(r.14),
+        json!(r.15),
+        json!(r.16),
+    ]
 }
 
 /// A sent row plus its outcome columns (`pending` and NULLs when the outcome is not known).
@@ -177,27 +202,18 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
     ];
     let null = || Value::Null;
     row.extend(match outcome {
-        None => [vec![json!("pending")], vec![Value::Null; 17]].concat(),
-        Some(Outcome::Replied(r)) => vec![
-            json!("ok"),
-            json!(r.3),
-            json!(r.4),
-            json!(r.5),
-            json!(r.6),
-            json!(r.7),
-            json!(r.8),
-            json!(r.9),
-            json!(r.10),
-            json!(r.11),
-            json!(r.12),
-            json!(r.13),
-            json!(r.14),
-            null(),
-            null(),
-            null(),
-            null(),
-            json!(r.15),
-        ],
+        None => [vec![json!("pending")], vec![Value::Null; 18]].concat(),
+        Some(Outcome::Replied(r)) => {
+            // The reply's columns, then the failure's (NULL), then cost and repetition score.
+            let v = received_values(r);
+            [
+                vec![json!("ok")],
+                v[3..15].to_vec(),
+                vec![null(); 4],
+                v[15..].to_vec(),
+            ]
+            .concat()
+        }
         Some(Outcome::Failed(f)) => vec![
             json!("error"),
             null(),
@@ -217,6 +233,7 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
             json!(f.7),
             json!(f.9),
             null(),
+            null(),
         ],
     });
     row
@@ -224,7 +241,7 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
 
 /// Columns an outcome sets: by any outcome, by a reply, by a failure.
 const ANY_OUTCOME: [&str; 3] = ["http_status", "latency_ms", "received_at_ms"];
-const REPLY: [&str; 10] = [
+const REPLY: [&str; 11] = [
     "response",
     "tokens_in",
     "tokens_out",
@@ -235,18 +252,19 @@ const REPLY: [&str; 10] = [
     "inter_chunk_mean_ms",
     "inter_chunk_max_ms",
     "cost",
+    "repetition_score",
 ];
 const FAILURE: [&str; 4] = ["error_kind", "error", "action", "partial"];
 
 use Col::{Float, Int, Text};
 
 /// The sent row's columns, the outcome, the reply's, the failure's (see [`merged_row`]).
-const UPSERT_COLS: [Col; 28] = [
+const UPSERT_COLS: [Col; 29] = [
     Text, Int, Int, Int, Text, Text, Int, Int, Int, Int, Text, Text, Int, Int, Int, Int, Int, Int,
-    Int, Int, Int, Int, Int, Text, Text, Text, Text, Float,
+    Int, Int, Int, Int, Int, Text, Text, Text, Text, Float, Float,
 ];
-const RECEIVED_COLS: [Col; 16] = [
-    Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Float,
+const RECEIVED_COLS: [Col; 17] = [
+    Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Float, Float,
 ];
 const FAILED_COLS: [Col; 10] = [Text, Int, Int, Text, Text, Int, Int, Text, Int, Text];
 
@@ -264,7 +282,8 @@ fn upsert_sql(select: &str) -> String {
         "INSERT INTO session_messages (session_id, message_index, attempt, repetition_index, request, injected,
              sent_at_ms, context_messages, context_tokens, wait_ms, outcome, response, http_status, latency_ms,
              tokens_in, tokens_out, tokens_estimated, raw_size, received_at_ms, ttft_ms, chunk_count,
-             inter_chunk_mean_ms, inter_chunk_max_ms, error_kind, error, action, partial, cost)
+             inter_chunk_mean_ms, inter_chunk_max_ms, error_kind, error, action, partial, cost,
+             repetition_score)
          SELECT d.* FROM ({select}) AS d WHERE true
          ON CONFLICT (session_id, message_index, attempt) DO UPDATE SET
              request = CASE WHEN excluded.request = '' THEN session_messages.request ELSE excluded.request END,
@@ -287,7 +306,7 @@ fn received_sql(select: &str) -> String {
         "UPDATE session_messages SET outcome = 'ok', response = d.c3, http_status = d.c4, latency_ms = d.c5,
              tokens_in = d.c6, tokens_out = d.c7, tokens_estimated = d.c8, raw_size = d.c9, received_at_ms = d.c10,
              ttft_ms = d.c11, chunk_count = d.c12, inter_chunk_mean_ms = d.c13, inter_chunk_max_ms = d.c14,
-             cost = d.c15
+             cost = d.c15, repetition_score = d.c16
          FROM ({select}) AS d WHERE {MATCH}"
     )
 }
@@ -320,6 +339,7 @@ fn received_row(meta: &RecordedEvent, r: &ResponseReceived) -> ReceivedRow {
         stream.map(|s| s.inter_chunk_mean_ms.round() as i64),
         stream.map(|s| bounded(s.inter_chunk_max_ms)),
         r.cost.filter(|c| c.is_finite()),
+        r.repetition_score.filter(|c| c.is_finite()),
     )
 }
 

@@ -101,6 +101,7 @@ async fn idle_session(core: &Core) -> anyhow::Result<Uuid> {
 fn reply(session: Uuid, index: u32) -> anyhow::Result<NewEvent> {
     let event = DomainEvent::ResponseReceived(ResponseReceived {
         cost: None,
+        repetition_score: None,
         exchange: ExchangeRef {
             session_id: session,
             message_index: index,

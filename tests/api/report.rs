@@ -200,3 +200,38 @@ async fn a_message_that_succeeds_after_retries_counts_once() {
         "read model agrees"
     );
 }
+
+#[actix_web::test]
+async fn repetition_scores_match_hand_computed_shingle_cosines() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let bot = crate::recording_bot::RecordingBot::start(std::time::Duration::ZERO).await;
+    let target = json!({"presetId": "openai-chat", "endpoint": format!("{}/v1/chat/completions", bot.url), "authConfig": {"token": "t"}});
+    let target = app.create("/api/targets", &target).await;
+    // The bot answers "reply <n> to [same question]": consecutive replies share one of their
+    // three word 3-shingles ("to same question"), so each later reply scores 1/3.
+    let config = json!({"customMessages": ["same question", "same question", "same question"],
+        "history": "none", "thresholds": {"repetition_max": "<0.5"}});
+    let id = app
+        .execute(&json!({"targetId": target, "executionConfig": config}))
+        .await;
+    let done = app.wait_for_status(&id, &["COMPLETED"]).await;
+    let (_, rows) = app.get(&format!("/api/sessions/{id}/messages")).await;
+    let scores: Vec<f64> = rows["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["repetitionScore"].as_f64().unwrap())
+        .collect();
+    let third = 1.0 / 3.0;
+    for (got, want) in scores.iter().zip([0.0, third, third]) {
+        assert!((got - want).abs() < 1e-9, "{scores:?}");
+    }
+    let summary = &done["summaryMetrics"];
+    assert!(
+        (summary["repetitionMean"].as_f64().unwrap() - 2.0 / 9.0).abs() < 1e-9,
+        "{summary}"
+    );
+    assert!((summary["repetitionMax"].as_f64().unwrap() - third).abs() < 1e-9);
+    assert_eq!(summary["thresholdsPassed"], true);
+    bot.stop().await;
+}

@@ -228,6 +228,10 @@ pub struct ResponseReceived {
     /// Cost of this reply's tokens at the session's frozen model price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
+    /// 0–1: highest similarity to an earlier reply of the conversation or the session
+    /// (`domain::repetition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition_score: Option<f64>,
 }
 
 /// Timing of a streamed reply.

@@ -46,6 +46,11 @@ pub struct SessionSummary {
     pub cost: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// Mean and highest repetition score of the replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition_mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition_max: Option<f64>,
     /// Verdicts of the scenario's `thresholds`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdResult>,

@@ -25,6 +25,8 @@ pub const METRICS: &[&str] = &[
     "tokens_total",
     "cost_total",
     "dropped_conversations",
+    "repetition_mean",
+    "repetition_max",
 ];
 
 /// A comparison and its bound, parsed from `"<2000"`, `"<=0.5"`, `">10"`, `">=1"` or `"==0"`.
@@ -85,6 +87,8 @@ pub fn metric_value(summary: &SessionSummary, metric: &str) -> Option<f64> {
         "tokens_total" => s.tokens_in.saturating_add(s.tokens_out) as f64,
         "cost_total" => s.cost.unwrap_or(0.0),
         "dropped_conversations" => s.load.as_ref().map_or(0, |l| l.dropped_conversations) as f64,
+        "repetition_mean" => s.repetition_mean.unwrap_or(0.0),
+        "repetition_max" => s.repetition_max.unwrap_or(0.0),
         _ => return None,
     })
 }

@@ -13,6 +13,7 @@ use crate::domain::events::{
     ResponseReceived,
 };
 use crate::domain::faults::InjectedFault;
+use crate::domain::repetition::{ReplyWindow, Shingles};
 use crate::domain::scenario::{ErrorAction, ErrorHandling};
 use crate::domain::session::SessionCommand;
 
@@ -40,6 +41,8 @@ pub struct Exchange<'a> {
     pub context_tokens: u64,
     /// When the exchange was due; time until it is sent is recorded as `waitMs`.
     pub due: Instant,
+    /// The conversation's earlier replies, for the repetition score.
+    pub replies: &'a mut ReplyWindow,
 }
 
 /// Sleeps unless cancelled first.
@@ -116,7 +119,8 @@ pub async fn run_exchange(
                     // Without usage from the bot, the input is everything the request carried.
                     reply.tokens.input = reply.tokens.input.max(ex.context_tokens);
                 }
-                record_reply(shared, &reference, &reply, latency_ms, wait_ms).await?;
+                let timing = (latency_ms, wait_ms);
+                record_reply(shared, &reference, &reply, timing, &mut *ex.replies).await?;
                 shared.check_error_rate()?;
                 shared.check_budget()?;
                 return Ok(ExchangeResult::Replied(reply));
@@ -197,13 +201,24 @@ fn injected_fault(shared: &Shared, ex: &Exchange<'_>, at: &ExchangeRef) -> Optio
         .or_else(|| shared.faults?.draw(at.message_index, at.attempt))
 }
 
+/// Repetition score of a reply against the conversation's and the session's earlier replies.
+fn repetition(shared: &Shared, replies: &mut ReplyWindow, text: &str) -> f64 {
+    let shingles = Shingles::of(text);
+    let mut session = shared.replies.lock().unwrap_or_else(|e| e.into_inner());
+    let score = replies.score(&shingles).max(session.score(&shingles));
+    session.push(shingles.clone());
+    replies.push(shingles);
+    score
+}
+
 async fn record_reply(
     shared: &Shared,
     exchange: &ExchangeRef,
     reply: &Reply,
-    latency_ms: u64,
-    wait_ms: u64,
+    (latency_ms, wait_ms): (u64, u64),
+    replies: &mut ReplyWindow,
 ) -> Result<(), Stop> {
+    let repetition_score = repetition(shared, replies, &reply.text);
     let cost = shared
         .price
         .as_ref()
@@ -217,6 +232,7 @@ async fn record_reply(
         if let Some((cost, price)) = cost {
             summary.record_cost(cost, &price.currency);
         }
+        summary.record_repetition(repetition_score);
     }
     let received = ResponseReceived {
         exchange: exchange.clone(),
@@ -227,6 +243,7 @@ async fn record_reply(
         raw_size: reply.raw.len() as u64,
         stream: reply.stream,
         cost: cost.map(|(c, _)| c),
+        repetition_score: Some(repetition_score),
     };
     shared.record(DomainEvent::ResponseReceived(received)).await
 }

@@ -14,6 +14,7 @@ use crate::connectors::paths::read_path;
 use crate::connectors::{Connector, Reply};
 use crate::domain::conversation::{ChatTurn, Context, Role, estimate_tokens, select_context};
 use crate::domain::events::ExchangeRef;
+use crate::domain::repetition::ReplyWindow;
 use crate::domain::scenario::{ScenarioSpec, Step, StepKind};
 use crate::domain::template::{TemplateCache, TemplateContext, apply_verbosity};
 
@@ -34,6 +35,8 @@ pub struct Lane<'a> {
     history: Vec<ChatTurn>,
     last_json: Value,
     extracted: BTreeMap<String, String>,
+    /// This conversation's earlier replies (repetition score).
+    replies: ReplyWindow,
     sent_any: bool,
     /// When the next exchange is due (open model: the conversation's scheduled start).
     due: Option<Instant>,
@@ -57,6 +60,7 @@ impl<'a> Lane<'a> {
             history: Vec::new(),
             last_json: Value::Null,
             extracted: BTreeMap::new(),
+            replies: ReplyWindow::default(),
             sent_any: false,
             due: None,
             templates: TemplateCache::default(),
@@ -74,6 +78,7 @@ impl<'a> Lane<'a> {
         self.history.clear();
         self.last_json = Value::Null;
         self.extracted.clear();
+        self.replies = ReplyWindow::default();
         self.sent_any = false;
         self.due = due;
         let steps = &self.scenario.flow_config;
@@ -179,6 +184,7 @@ impl<'a> Lane<'a> {
             context_messages,
             context_tokens,
             due: self.due.take().unwrap_or_else(Instant::now),
+            replies: &mut self.replies,
         };
         let result = run_exchange(self.shared, self.connector.as_mut(), exchange).await?;
         if let ExchangeResult::Replied(reply) = result {

@@ -17,6 +17,7 @@ use crate::domain::events::{FailureReason, SessionQueued};
 use crate::domain::faults::FaultSpec;
 use crate::domain::load::AbortOn;
 use crate::domain::pricing::ModelPrice;
+use crate::domain::repetition::ReplyWindow;
 use crate::domain::scenario::Budget;
 use crate::domain::scenario::ScenarioSpec;
 use crate::domain::session::SessionCommand;
@@ -96,6 +97,8 @@ pub struct Shared {
     /// Session-wide pause after a 429 (adaptive slow-down): no exchange is sent before it.
     pub backoff_until: std::sync::Mutex<Option<Instant>>,
     pub abort_on: Option<AbortOn>,
+    /// The session's latest replies, for the repetition score.
+    pub replies: std::sync::Mutex<ReplyWindow>,
     pub budget: Option<Budget>,
     /// The model price frozen into the plan (cost per reply).
     pub price: Option<ModelPrice>,
@@ -187,6 +190,7 @@ impl SessionRun {
                 .and_then(|l| node.limiter(target.target_id, l)),
             backoff_until: std::sync::Mutex::new(None),
             abort_on: scenario.load.as_ref().and_then(|l| l.abort_on),
+            replies: std::sync::Mutex::new(ReplyWindow::default()),
             budget: scenario.budget,
             price: plan.price.clone(),
             places_history: places_history(&target.spec.request_template),

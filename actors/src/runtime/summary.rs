@@ -22,6 +22,9 @@ pub struct SummaryBuilder {
     retries: u64,
     cost: Option<f64>,
     currency: Option<String>,
+    repetition_sum: f64,
+    repetition_max: f64,
+    repetition_count: u64,
     tokens_in: u64,
     tokens_out: u64,
     wait_ms: u64,
@@ -42,6 +45,9 @@ impl Default for SummaryBuilder {
             retries: 0,
             cost: None,
             currency: None,
+            repetition_sum: 0.0,
+            repetition_max: 0.0,
+            repetition_count: 0,
             tokens_in: 0,
             tokens_out: 0,
             wait_ms: 0,
@@ -70,6 +76,13 @@ impl SummaryBuilder {
     /// Time to first token of a streamed reply.
     pub fn record_ttft(&mut self, ttft_ms: u64) {
         record(&mut self.ttft, ttft_ms);
+    }
+
+    /// Repetition score of a reply.
+    pub fn record_repetition(&mut self, score: f64) {
+        self.repetition_sum += score;
+        self.repetition_max = self.repetition_max.max(score);
+        self.repetition_count += 1;
     }
 
     /// Cost of a reply at the session's model price.
@@ -150,6 +163,9 @@ impl SummaryBuilder {
             p99_ttft_ms: pct(&self.ttft, 0.99),
             cost: self.cost,
             currency: self.currency.clone(),
+            repetition_mean: (self.repetition_count > 0)
+                .then(|| self.repetition_sum / self.repetition_count as f64),
+            repetition_max: (self.repetition_count > 0).then_some(self.repetition_max),
             thresholds: Vec::new(),
             thresholds_passed: None,
             load: self.load.clone(),

@@ -66,6 +66,8 @@ pub struct MessageView {
     pub wait_ms: Option<i64>,
     /// Cost of the reply at the session's model price.
     pub cost: Option<f64>,
+    /// 0–1 similarity of the reply to earlier replies of its conversation and session.
+    pub repetition_score: Option<f64>,
     pub sent_at: String,
     pub received_at: Option<String>,
 }
@@ -219,6 +221,7 @@ fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
         context_tokens: row.try_get("context_tokens")?,
         wait_ms: row.try_get("wait_ms")?,
         cost: row.try_get("cost")?,
+        repetition_score: row.try_get("repetition_score")?,
         sent_at: iso(row.try_get("sent_at_ms")?),
         received_at: iso_opt(row.try_get("received_at_ms")?),
     })

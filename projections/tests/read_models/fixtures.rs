@@ -101,6 +101,7 @@ pub fn sent(session: Uuid, index: u32) -> DomainEvent {
 pub fn reply(session: Uuid, index: u32, input: u64, output: u64, latency_ms: u64) -> DomainEvent {
     DomainEvent::ResponseReceived(ResponseReceived {
         cost: None,
+        repetition_score: None,
         exchange: exchange(session, index),
         content: "ok".into(),
         latency_ms,
