@@ -5,12 +5,13 @@
 //! words is one shingle of what it has. 1 = the same shingles in the same proportions, 0 = no
 //! shingle in common.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
-/// Shingle counts of one text with its Euclidean norm.
+/// Shingle counts of one text (sorted by shingle hash, so a cosine is one merge pass) with
+/// their Euclidean norm.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shingles {
-    counts: HashMap<u64, u32>,
+    counts: Vec<(u64, u32)>,
     norm: f64,
 }
 
@@ -33,19 +34,25 @@ impl Shingles {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        let mut counts = HashMap::new();
-        if words.len() < 3 {
-            if !words.is_empty() {
-                counts.insert(hash(&words), 1);
-            }
+        let mut hashes: Vec<u64> = if words.len() < 3 {
+            (!words.is_empty())
+                .then(|| hash(&words))
+                .into_iter()
+                .collect()
         } else {
-            for window in words.windows(3) {
-                *counts.entry(hash(window)).or_insert(0) += 1;
+            words.windows(3).map(hash).collect()
+        };
+        hashes.sort_unstable();
+        let mut counts: Vec<(u64, u32)> = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            match counts.last_mut() {
+                Some((last, n)) if *last == h => *n += 1,
+                _ => counts.push((h, 1)),
             }
         }
         let norm = counts
-            .values()
-            .map(|c| f64::from(*c).powi(2))
+            .iter()
+            .map(|(_, c)| f64::from(*c).powi(2))
             .sum::<f64>()
             .sqrt();
         Self { counts, norm }
@@ -56,16 +63,19 @@ impl Shingles {
         if self.norm == 0.0 || other.norm == 0.0 {
             return 0.0;
         }
-        let (small, large) = if self.counts.len() <= other.counts.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        let dot: f64 = small
-            .counts
-            .iter()
-            .filter_map(|(k, a)| large.counts.get(k).map(|b| f64::from(*a) * f64::from(*b)))
-            .sum();
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        let (a, b) = (&self.counts, &other.counts);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += f64::from(a[i].1) * f64::from(b[j].1);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
         (dot / (self.norm * other.norm)).clamp(0.0, 1.0)
     }
 }
@@ -77,8 +87,8 @@ pub struct ReplyWindow {
 }
 
 impl ReplyWindow {
-    /// Replies kept per window.
-    pub const CAPACITY: usize = 64;
+    /// Replies kept per window (bounds the CPU per reply: one merge pass per kept reply).
+    pub const CAPACITY: usize = 32;
 
     /// The highest similarity of `reply` to a kept reply (0 when none is kept).
     pub fn score(&self, reply: &Shingles) -> f64 {
