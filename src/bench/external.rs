@@ -17,9 +17,15 @@ use crate::config::Settings;
 use crate::startup::Core;
 
 /// The mock chatbot in its own process; killed when dropped.
-struct ExternalMock {
+pub(super) struct ExternalMock {
     child: Child,
     port: u16,
+}
+
+impl ExternalMock {
+    pub(super) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
 }
 
 impl Drop for ExternalMock {
@@ -33,8 +39,9 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Spawns `krawall mock` on free ports, pinned to the last core when `taskset` exists.
-fn spawn_mock() -> anyhow::Result<(ExternalMock, Option<usize>)> {
+/// Spawns `krawall mock` (with `extra` flags, e.g. `--latency-ms`) on free ports, pinned to the
+/// last core when `taskset` exists; returns it and the core it is pinned to.
+pub(super) fn spawn_mock(extra: &[&str]) -> anyhow::Result<(ExternalMock, Option<usize>)> {
     let exe = std::env::current_exe().context("cannot find the krawall executable")?;
     let (port, grpc) = (free_port()?, free_port()?);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -51,6 +58,7 @@ fn spawn_mock() -> anyhow::Result<(ExternalMock, Option<usize>)> {
     let child = command
         .args(["mock", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--grpc-bind", &format!("127.0.0.1:{grpc}")])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -170,8 +178,8 @@ pub async fn bench_external(
     conversation_counts: &[u32],
     exchanges: u32,
 ) -> anyhow::Result<()> {
-    let (mock, pinned) = spawn_mock()?;
-    let mock_url = format!("http://127.0.0.1:{}", mock.port);
+    let (mock, pinned) = spawn_mock(&[])?;
+    let mock_url = mock.url();
     match pinned {
         Some(core) => println!(
             "external mock {mock_url} pinned to core {core}; CPU counted for the krawall process only"

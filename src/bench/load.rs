@@ -2,17 +2,17 @@
 //! arrival rate (open model) against an external `krawall mock` process answering in 2 s, with
 //! the node's peak RSS, achieved vs intended rates and the reported latency vs the mock's.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
 use actors::domain::events::SessionSummary;
 use actors::domain::load::LoadSpec;
 use actors::domain::scenario_input::parse_scenario;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::external::spawn_mock;
 use super::support::{cpu_seconds, tempfile_dir};
 use crate::config::Settings;
 use crate::follow::follow_session;
@@ -22,51 +22,6 @@ use crate::startup::Core;
 const MOCK_LATENCY_MS: u64 = 2_000;
 /// Messages per conversation.
 const TURNS: u32 = 3;
-
-/// A `krawall mock` child process, killed on drop.
-struct ExternalMock {
-    child: Child,
-    url: String,
-}
-
-impl Drop for ExternalMock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-async fn spawn_mock() -> anyhow::Result<ExternalMock> {
-    let (port, grpc) = (free_port()?, free_port()?);
-    let child = Command::new(std::env::current_exe()?)
-        .args(["mock", "--bind", &format!("127.0.0.1:{port}")])
-        .args(["--grpc-bind", &format!("127.0.0.1:{grpc}")])
-        .args(["--latency-ms", &MOCK_LATENCY_MS.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start `krawall mock`")?;
-    let mock = ExternalMock {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok(mock);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("the external mock did not start listening")
-}
 
 /// Peak and current resident memory of this process, in MiB (from /proc/self/status).
 fn rss_mib() -> (f64, f64) {
@@ -83,14 +38,15 @@ fn rss_mib() -> (f64, f64) {
 
 /// One row: runs `load` on a fresh node against the external mock and prints the figures.
 async fn bench_load(label: &str, load: LoadSpec, intended_per_s: f64) -> anyhow::Result<()> {
-    let mock = spawn_mock().await?;
+    let latency = MOCK_LATENCY_MS.to_string();
+    let (mock, _) = spawn_mock(&["--latency-ms", &latency])?;
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.recover_sessions = false;
     settings.background_workers = false;
     settings.max_conversations = 12_000;
     let core = Core::start(&settings).await?;
-    let (target_id, scenario_id) = fixtures(&core, &mock.url).await?;
+    let (target_id, scenario_id) = fixtures(&core, &mock.url()).await?;
     let request = ExecuteRequest {
         target_id,
         scenario_id: Some(scenario_id),
