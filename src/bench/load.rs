@@ -72,7 +72,10 @@ async fn bench_load(label: &str, load: LoadSpec, intended_per_s: f64) -> anyhow:
 
 fn print_row(label: &str, s: &SessionSummary, wall: f64, cpu: f64, intended_per_s: f64) {
     let replies = s.message_count.saturating_sub(s.error_count);
-    let load = s.load.clone().unwrap_or_default();
+    let Some(load) = &s.load else {
+        println!("load     {label:<34} no load report (the session did not run its shape)");
+        return;
+    };
     let (peak_rss, rss) = rss_mib();
     println!(
         "load     {label:<34} {:>7.0} exchanges/s achieved of {intended_per_s:.0} intended, \

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::load::Executor;
 use super::thresholds::ThresholdResult;
 
 /// Totals over a finished session.
@@ -63,10 +64,10 @@ pub struct SessionSummary {
 }
 
 /// What a load shape achieved against what it intended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadReport {
-    pub executor: String,
+    pub executor: Executor,
     /// Conversations the schedule meant to start (open model: the integral of the rate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intended_conversations: Option<u64>,

@@ -32,27 +32,48 @@ pub const METRICS: &[&str] = &[
 /// A comparison and its bound, parsed from `"<2000"`, `"<=0.5"`, `">10"`, `">=1"` or `"==0"`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Condition {
-    pub op: &'static str,
+    pub op: Comparison,
     pub bound: f64,
+}
+
+/// The comparison of a condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Below,
+    AtMost,
+    Above,
+    AtLeast,
+    Equal,
+}
+
+impl Comparison {
+    /// Longest tokens first, so `<=` is not read as `<`.
+    const TOKENS: [(&'static str, Comparison); 5] = [
+        ("<=", Comparison::AtMost),
+        (">=", Comparison::AtLeast),
+        ("==", Comparison::Equal),
+        ("<", Comparison::Below),
+        (">", Comparison::Above),
+    ];
 }
 
 impl Condition {
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
-        let op = ["<=", ">=", "==", "<", ">"]
+        let (token, op) = Comparison::TOKENS
             .into_iter()
-            .find(|op| text.starts_with(op))?;
-        let bound: f64 = text[op.len()..].trim().parse().ok()?;
+            .find(|(token, _)| text.starts_with(token))?;
+        let bound: f64 = text[token.len()..].trim().parse().ok()?;
         bound.is_finite().then_some(Self { op, bound })
     }
 
     pub fn holds(&self, actual: f64) -> bool {
         match self.op {
-            "<=" => actual <= self.bound,
-            ">=" => actual >= self.bound,
-            "==" => (actual - self.bound).abs() < 1e-9,
-            "<" => actual < self.bound,
-            _ => actual > self.bound,
+            Comparison::AtMost => actual <= self.bound,
+            Comparison::AtLeast => actual >= self.bound,
+            Comparison::Equal => (actual - self.bound).abs() < 1e-9,
+            Comparison::Below => actual < self.bound,
+            Comparison::Above => actual > self.bound,
         }
     }
 }

@@ -84,10 +84,7 @@ pub async fn run(ctx: &RunContext<'_>, load: &LoadSpec) -> Option<Stop> {
         None => StopReason::Duration,
     };
     let report = LoadReport {
-        executor: serde_json::to_value(load.executor)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        executor: load.executor,
         intended_conversations: load
             .executor
             .is_open()
