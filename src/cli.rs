@@ -54,6 +54,27 @@ pub enum Command {
         /// Conversations running at once on this node over all sessions (its connection budget).
         #[arg(long, env = "KRAWALL_MAX_CONVERSATIONS", default_value_t = 10_000)]
         max_conversations: usize,
+        /// Serve the API and dashboard without running sessions: queued sessions are offered to
+        /// `krawall worker` nodes on the same database.
+        #[arg(long)]
+        no_dispatch: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Run sessions without the HTTP API: claims queued sessions from the shared database
+    /// (PostgreSQL for more than one machine), renews its leases by heartbeat, and takes over
+    /// sessions of nodes whose leases expired.
+    Worker {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Sessions running at once on this worker.
+        #[arg(long, env = "KRAWALL_MAX_CONCURRENT_SESSIONS", default_value_t = 1000)]
+        max_concurrent_sessions: usize,
+        /// Conversations running at once on this worker over all sessions.
+        #[arg(long, env = "KRAWALL_MAX_CONVERSATIONS", default_value_t = 10_000)]
+        max_conversations: usize,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Run the mock chatbot: HTTP (/v1/chat/completions, /v1/messages, /chat), SSE streams,
     /// WebSocket (/ws, /socket.io/) and gRPC (proto/krawall_mock.proto) with the same personas.
@@ -95,6 +116,19 @@ pub enum Command {
         )]
         url: String,
     },
+}
+
+/// How a node identifies itself and holds its session leases.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// This node's name in the lease table and the node list (default: host-pid-random).
+    #[arg(long, env = "KRAWALL_NODE_ID")]
+    pub node_id: Option<String>,
+    /// How long a session lease lives without a heartbeat (ms); a dead node's sessions are taken
+    /// over after at most this long. The heartbeat runs every third of it.
+    #[arg(long, env = "KRAWALL_LEASE_TTL_MS", default_value_t = 15_000,
+          value_parser = clap::value_parser!(u64).range(300..=3_600_000))]
+    pub lease_ttl_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,9 @@
 //! Settings of a Krawall node, from CLI flags and `KRAWALL_*` environment variables.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use actors::runtime::NodeRole;
 
 /// Everything needed to build a node. Loaded once in `main`.
 #[derive(Debug, Clone)]
@@ -26,6 +29,12 @@ pub struct Settings {
     /// Run the scheduler and the webhook delivery worker (off for `krawall run` and the bench,
     /// which are not serving nodes).
     pub background_workers: bool,
+    /// Serve (API + sessions), serve without running sessions, or run sessions only.
+    pub role: NodeRole,
+    /// This node's name in the lease table (default: host-pid-random, unique per start).
+    pub node_id: Option<String>,
+    /// How long a session lease lives without a heartbeat.
+    pub lease_ttl: Duration,
 }
 
 impl Settings {
@@ -43,6 +52,9 @@ impl Settings {
             http_workers: cores,
             recover_sessions: true,
             background_workers: true,
+            role: NodeRole::Serve,
+            node_id: None,
+            lease_ttl: actors::runtime::DEFAULT_LEASE_TTL,
         }
     }
 

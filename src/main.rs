@@ -4,7 +4,8 @@ use std::net::TcpListener;
 
 use anyhow::Context;
 use clap::Parser;
-use krawall::cli::{Cli, Command, ProjectionsAction, StoreArgs};
+use krawall::cli::{Cli, Command, NodeArgs, ProjectionsAction, StoreArgs};
+use actors::runtime::NodeRole;
 use krawall::config::Settings;
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
@@ -16,13 +17,46 @@ fn settings_from(store: &StoreArgs) -> Settings {
     settings
 }
 
+fn apply_node(settings: &mut Settings, node: NodeArgs, role: NodeRole) {
+    settings.role = role;
+    settings.node_id = node.node_id;
+    settings.lease_ttl = std::time::Duration::from_millis(node.lease_ttl_ms);
+}
+
+/// A node without HTTP: claims and runs sessions until Ctrl-C or SIGTERM. Sessions still
+/// running then are taken over by another node once their leases expire.
+async fn worker(mut settings: Settings) -> anyhow::Result<()> {
+    settings.background_workers = false;
+    let core = krawall::startup::Core::start(&settings).await?;
+    let status = core
+        .dispatcher
+        .send(actors::runtime::QueryNodeStatus)
+        .await?;
+    tracing::info!(node = %status.node_id, "Krawall worker running; Ctrl-C stops it");
+    shutdown_signal().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 async fn serve(
+    mut settings: Settings,
     bind: String,
-    store: StoreArgs,
     demo: Option<(String, String)>,
     (max_sessions, max_conversations): (usize, usize),
 ) -> anyhow::Result<()> {
-    let mut settings = settings_from(&store);
     settings.bind = bind;
     settings.max_concurrent_sessions = max_sessions;
     settings.max_conversations = max_conversations;
@@ -86,16 +120,37 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             grpc_mock_bind,
             max_concurrent_sessions,
             max_conversations,
+            no_dispatch,
+            node,
         } => {
             let demo = demo.then_some((mock_bind, grpc_mock_bind));
+            let mut settings = settings_from(&store);
+            let role = if no_dispatch {
+                NodeRole::ServeNoDispatch
+            } else {
+                NodeRole::Serve
+            };
+            apply_node(&mut settings, node, role);
             serve(
+                settings,
                 bind,
-                store,
                 demo,
                 (max_concurrent_sessions, max_conversations),
             )
             .await
             .map(|_| 0)
+        }
+        Command::Worker {
+            store,
+            max_concurrent_sessions,
+            max_conversations,
+            node,
+        } => {
+            let mut settings = settings_from(&store);
+            apply_node(&mut settings, node, NodeRole::Worker);
+            settings.max_concurrent_sessions = max_concurrent_sessions;
+            settings.max_conversations = max_conversations;
+            worker(settings).await.map(|_| 0)
         }
         Command::Mock {
             bind,

@@ -8,7 +8,7 @@ use actix::{Actor, Addr};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use actors::commands::Commands;
-use actors::runtime::{Dispatcher, DispatcherSettings};
+use actors::runtime::{Dispatcher, DispatcherSettings, NodeRole};
 use actors::schedules::Scheduler;
 use actors::secrets::SecretBox;
 use actors::store::EventStore;
@@ -53,13 +53,18 @@ impl Core {
             .build()
             .context("cannot build the HTTP client")?;
         let (projection, handle) = ProjectionActor::new(store.clone());
-        projection.start();
+        // A worker leaves the read models to the serving node(s).
+        if settings.role != NodeRole::Worker {
+            projection.start();
+        }
         let dispatcher_settings = DispatcherSettings {
-            node_id: format!("{}-{}", hostname(), std::process::id()),
+            node_id: settings.node_id.clone().unwrap_or_else(default_node_id),
+            role: settings.role,
             max_concurrent: settings.max_concurrent_sessions,
             arbiters: settings.session_arbiters,
             recover: settings.recover_sessions,
             max_conversations: settings.max_conversations,
+            lease_ttl: settings.lease_ttl,
         };
         let dispatcher = Dispatcher::new(
             dispatcher_settings,
@@ -104,6 +109,16 @@ fn raise_file_limit(conversations: usize) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
     }
+}
+
+/// Unique per start, so two nodes in one process (tests) or a restarted node never share leases.
+fn default_node_id() -> String {
+    format!(
+        "{}-{}-{:04x}",
+        hostname(),
+        std::process::id(),
+        fastrand::u16(..)
+    )
 }
 
 fn hostname() -> String {

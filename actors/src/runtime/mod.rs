@@ -3,9 +3,13 @@
 mod dispatcher;
 mod exchange;
 mod faults;
+mod heartbeat;
 mod lane;
+mod launch;
+mod leases;
 mod load;
 mod node;
+mod nodes;
 mod probe;
 mod recovery;
 mod runner;
@@ -14,9 +18,11 @@ mod session_log;
 mod summary;
 
 pub use dispatcher::{
-    CancelOutcome, CancelSession, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus,
-    QueryNodeStatus,
+    DEFAULT_LEASE_TTL, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus, QueryNodeStatus,
 };
+pub use launch::{CancelOutcome, CancelSession};
+pub use leases::{CancelRequest, Leases, NodeRole, NodeRow, Renewal};
+pub use nodes::NodeLoad;
 pub use node::{DEFAULT_NODE_CONVERSATIONS, NodeResources, TargetLimiter};
 pub use probe::{ProbeEvent, ProbeResult, probe};
 pub use runner::{RunOutcome, SessionRun};

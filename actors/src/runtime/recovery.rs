@@ -1,9 +1,16 @@
-//! Start-up recovery: finds sessions a previous process left queued or running.
+//! Recovery: finds sessions without a terminal event (queued or interrupted mid-run), offers them
+//! to every node through the lease table, and ends a session whose runner was lost.
 
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::domain::events::FailureReason;
+use crate::domain::session::SessionCommand;
 use crate::store::{EventStore, StoreError};
+
+use super::leases::Leases;
+use super::session_log::{SessionLog, SessionLogError};
+use super::summary::SummaryBuilder;
 
 /// A session without a terminal event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,4 +49,25 @@ pub async fn unfinished_sessions(store: &EventStore) -> Result<Vec<Unfinished>, 
         }
     }
     Ok(out)
+}
+
+/// Offers every unfinished session (an offer that exists, claimed or not, is left alone), so a
+/// crash between `SessionQueued` and its offer loses nothing. Returns how many are unfinished.
+pub async fn offer_unfinished(store: &EventStore, leases: &Leases) -> Result<usize, StoreError> {
+    let unfinished = unfinished_sessions(store).await?;
+    for s in &unfinished {
+        leases.offer(s.session_id).await?;
+    }
+    Ok(unfinished.len())
+}
+
+/// Ends a session that was running on a node that stopped or died (its lease expired and this
+/// node claimed it): it is never re-run, so no exchange is sent twice.
+pub async fn end_interrupted(log: &mut SessionLog) -> Result<(), SessionLogError> {
+    let cmd = SessionCommand::Fail {
+        reason: FailureReason::Interrupted,
+        error: "the node running the session stopped".into(),
+        summary: SummaryBuilder::default().build(),
+    };
+    log.execute(cmd).await.map(|_| ())
 }
