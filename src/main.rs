@@ -2,10 +2,10 @@
 
 use std::net::TcpListener;
 
+use actors::runtime::NodeRole;
 use anyhow::Context;
 use clap::Parser;
 use krawall::cli::{Cli, Command, NodeArgs, ProjectionsAction, StoreArgs};
-use actors::runtime::NodeRole;
 use krawall::config::Settings;
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;

@@ -1,9 +1,9 @@
 //! `GET /api/health`: database reachability, event-log and read-model positions, parked
-//! (undecodable) events, node work.
+//! (undecodable) events, this node's work, and every node sharing the database with its leases.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use actors::runtime::QueryNodeStatus;
+use actors::runtime::{QueryNodeStatus, QueryNodes};
 use projections::queries::{LATEST_PARKED, parked_events};
 use serde_json::json;
 
@@ -12,6 +12,10 @@ use super::state::AppState;
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let head = state.store.head_position().await;
     let node = state.commands.dispatcher().send(QueryNodeStatus).await.ok();
+    let nodes = match state.commands.dispatcher().send(QueryNodes).await {
+        Ok(Ok(nodes)) => Some(nodes),
+        _ => None,
+    };
     let projected = state.projections.position();
     let parked = parked_events(state.store.pool(), LATEST_PARKED).await.ok();
     let (status, code) = match &head {
@@ -30,6 +34,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             "readModelLag": head.map(|h| h - projected),
             "parkedEvents": parked,
             "node": node,
+            "nodes": nodes,
         }
     }))
 }

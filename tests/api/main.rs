@@ -27,4 +27,5 @@ mod webhook_events;
 mod webhook_receiver;
 mod webhook_recovery;
 mod webhooks;
+mod workers;
 mod ws;

@@ -10,9 +10,9 @@ use actix::prelude::*;
 use uuid::Uuid;
 
 use crate::secrets::SecretBox;
-use crate::store::{BatchedAppender, EventStore};
+use crate::store::{BatchedAppender, EventStore, StoreError};
 
-use super::leases::{Leases, NodeRole};
+use super::leases::{Leases, NodeRole, NodeRow};
 use super::node::NodeResources;
 use super::session_actor::SessionActor;
 
@@ -192,5 +192,19 @@ impl Handler<QueryNodeStatus> for Dispatcher {
             running: self.running.keys().copied().collect(),
             queued: self.queue.iter().copied().collect(),
         })
+    }
+}
+
+/// List the nodes that share this database, with their leases.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<NodeRow>, StoreError>")]
+pub struct QueryNodes;
+
+impl Handler<QueryNodes> for Dispatcher {
+    type Result = ResponseFuture<Result<Vec<NodeRow>, StoreError>>;
+
+    fn handle(&mut self, _: QueryNodes, _: &mut Self::Context) -> Self::Result {
+        let leases = self.leases.clone();
+        Box::pin(async move { leases.nodes().await })
     }
 }

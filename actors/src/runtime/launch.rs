@@ -114,9 +114,12 @@ async fn prepare(inp: PrepareInputs) -> Result<SessionRun, NotStarted> {
             return Err(NotStarted::Ended);
         }
     }
-    let plan = log.state.plan.as_deref().cloned().ok_or_else(|| {
-        NotStarted::Failed("session has no plan".into())
-    })?;
+    let plan = log
+        .state
+        .plan
+        .as_deref()
+        .cloned()
+        .ok_or_else(|| NotStarted::Failed("session has no plan".into()))?;
     let auth_config = match &plan.target.auth.ciphertext {
         Some(sealed) => inp.secrets.open_json(sealed).map_err(|e| failed(&e))?,
         None => serde_json::json!({}),

@@ -19,11 +19,12 @@ mod summary;
 
 pub use dispatcher::{
     DEFAULT_LEASE_TTL, Dispatcher, DispatcherSettings, EnqueueSession, NodeStatus, QueryNodeStatus,
+    QueryNodes,
 };
 pub use launch::{CancelOutcome, CancelSession};
 pub use leases::{CancelRequest, Leases, NodeRole, NodeRow, Renewal};
-pub use nodes::NodeLoad;
 pub use node::{DEFAULT_NODE_CONVERSATIONS, NodeResources, TargetLimiter};
+pub use nodes::NodeLoad;
 pub use probe::{ProbeEvent, ProbeResult, probe};
 pub use runner::{RunOutcome, SessionRun};
 pub use session_actor::SessionActor;
