@@ -57,15 +57,7 @@ impl Core {
         if settings.role != NodeRole::Worker {
             projection.start();
         }
-        let dispatcher_settings = DispatcherSettings {
-            node_id: settings.node_id.clone().unwrap_or_else(default_node_id),
-            role: settings.role,
-            max_concurrent: settings.max_concurrent_sessions,
-            arbiters: settings.session_arbiters,
-            recover: settings.recover_sessions,
-            max_conversations: settings.max_conversations,
-            lease_ttl: settings.lease_ttl,
-        };
+        let dispatcher_settings = dispatcher_settings(settings);
         let dispatcher = Dispatcher::new(
             dispatcher_settings,
             store.clone(),
@@ -108,6 +100,18 @@ fn raise_file_limit(conversations: usize) {
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
+    }
+}
+
+fn dispatcher_settings(settings: &Settings) -> DispatcherSettings {
+    DispatcherSettings {
+        node_id: settings.node_id.clone().unwrap_or_else(default_node_id),
+        role: settings.role,
+        max_concurrent: settings.max_concurrent_sessions,
+        arbiters: settings.session_arbiters,
+        recover: settings.recover_sessions,
+        max_conversations: settings.max_conversations,
+        lease_ttl: settings.lease_ttl,
     }
 }
 
