@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `mock`, `run`, `projections rebuild`, `bench`.
+//! Command-line interface: `serve`, `mock`, `run`, `users`, `tokens`, `projections rebuild`, `bench`.
 
 use std::path::PathBuf;
 
@@ -60,6 +60,8 @@ pub enum Command {
         no_dispatch: bool,
         #[command(flatten)]
         node: NodeArgs,
+        #[command(flatten)]
+        auth: AuthArgs,
     },
     /// Run sessions without the HTTP API: claims queued sessions from the shared database
     /// (PostgreSQL for more than one machine), renews its leases by heartbeat, and takes over
@@ -75,6 +77,16 @@ pub enum Command {
         max_conversations: usize,
         #[command(flatten)]
         node: NodeArgs,
+    },
+    /// Manage dashboard users (writes to the event store; works while a server runs).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+    /// Manage API tokens (writes to the event store; works while a server runs).
+    Tokens {
+        #[command(subcommand)]
+        action: TokensAction,
     },
     /// Run the mock chatbot: HTTP (/v1/chat/completions, /v1/messages, /chat), SSE streams,
     /// WebSocket (/ws, /socket.io/) and gRPC (proto/krawall_mock.proto) with the same personas.
@@ -222,6 +234,60 @@ pub struct LoadArgs {
     /// `executionConfig.faults` as JSON, e.g. '{"serverErrorRate":0.1,"seed":1}'.
     #[arg(long)]
     pub faults: Option<String>,
+}
+
+/// Authentication switches of `serve` (authentication is on unless one of them is given).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct AuthArgs {
+    /// Turn authentication off; refused unless the bind address is loopback.
+    #[arg(long, env = "KRAWALL_NO_AUTH")]
+    pub no_auth: bool,
+    /// Turn authentication off on any address. Anyone who reaches the port can read and change
+    /// everything and spend your API keys; logged loudly at start.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Create a user; the password is prompted for (or read from stdin with --password-stdin).
+    Add {
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// viewer, operator or admin.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Read the password from the first line of stdin (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensAction {
+    /// Issue an API token and print it (once) on stdout.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List every token (id, name, role, revoked).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,6 +35,19 @@ pub struct Settings {
     pub node_id: Option<String>,
     /// How long a session lease lives without a heartbeat.
     pub lease_ttl: Duration,
+    /// Whether callers must authenticate (see docs/DEPLOYMENT.md).
+    pub auth: AuthMode,
+}
+
+/// Whether the HTTP server authenticates its callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Every route except the allow-list needs a token or a login (the default).
+    Required,
+    /// No authentication (`--no-auth`); refused on a non-loopback bind address.
+    Off,
+    /// No authentication on any address (`--insecure-no-auth`, logged loudly at start).
+    InsecureOff,
 }
 
 impl Settings {
@@ -55,6 +68,7 @@ impl Settings {
             role: NodeRole::Serve,
             node_id: None,
             lease_ttl: actors::runtime::DEFAULT_LEASE_TTL,
+            auth: AuthMode::Required,
         }
     }
 
@@ -66,6 +80,14 @@ impl Settings {
                 self.data_dir.join("krawall.db").display()
             )
         })
+    }
+
+    /// Defaults for the data dir, database and key of a subcommand's `StoreArgs`.
+    pub fn from_store_args(store: &crate::cli::StoreArgs) -> Self {
+        let mut settings = Self::new(store.data_dir.clone());
+        settings.database_url = store.database_url.clone();
+        settings.encryption_key = store.encryption_key.clone();
+        settings
     }
 
     pub fn key_file(&self) -> PathBuf {

@@ -153,3 +153,34 @@ mod tests {
         }
     }
 }
+
+/// Prints how to log in. With `--demo`: a `demo` admin with a random password, printed once
+/// (created at the first demo start of a data dir). Without: a hint while no user exists.
+pub async fn announce_login(core: &Core, demo: bool) -> anyhow::Result<()> {
+    let accounts = &core.accounts;
+    if demo {
+        if accounts.user("demo").await?.is_some() {
+            tracing::info!(
+                "demo login: user `demo` (its password was printed when it was created)"
+            );
+            return Ok(());
+        }
+        let password = actors::secrets::random_token("")[..20].to_string();
+        accounts
+            .create_user(
+                "demo",
+                &password,
+                actors::domain::account::Role::Admin,
+                "demo",
+            )
+            .await?;
+        eprintln!(
+            "\n  Demo login  ->  username: demo   password: {password}\n  (shown once; add users with `krawall users add`)\n"
+        );
+    } else if !accounts.has_users().await? {
+        tracing::warn!(
+            "no account yet: open /setup from this machine, or run `krawall users add --role admin`"
+        );
+    }
+    Ok(())
+}

@@ -1,7 +1,9 @@
 //! Krawall application crate: HTTP API, CLI subcommands, the mock chatbot and the composition
 //! root that wires the write side (`actors`) and the read side (`projections`).
 
+pub mod accounts_cmd;
 pub mod assets;
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -5,16 +5,23 @@ use std::net::TcpListener;
 use actors::runtime::NodeRole;
 use anyhow::Context;
 use clap::Parser;
-use krawall::cli::{Cli, Command, NodeArgs, ProjectionsAction, StoreArgs};
-use krawall::config::Settings;
+use krawall::cli::{AuthArgs, Cli, Command, NodeArgs, ProjectionsAction, StoreArgs};
+use krawall::config::{AuthMode, Settings};
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
 
 fn settings_from(store: &StoreArgs) -> Settings {
-    let mut settings = Settings::new(store.data_dir.clone());
-    settings.database_url = store.database_url.clone();
-    settings.encryption_key = store.encryption_key.clone();
-    settings
+    Settings::from_store_args(store)
+}
+
+fn auth_mode(auth: AuthArgs) -> AuthMode {
+    if auth.insecure_no_auth {
+        AuthMode::InsecureOff
+    } else if auth.no_auth {
+        AuthMode::Off
+    } else {
+        AuthMode::Required
+    }
 }
 
 fn apply_node(settings: &mut Settings, node: NodeArgs, role: NodeRole) {
@@ -64,15 +71,21 @@ async fn serve(
     bind: String,
     demo: Option<(String, String)>,
     (max_sessions, max_conversations): (usize, usize),
+    auth: AuthArgs,
 ) -> anyhow::Result<()> {
     settings.bind = bind;
+    settings.auth = auth_mode(auth);
     settings.max_concurrent_sessions = max_sessions;
     settings.max_conversations = max_conversations;
     let app = Application::build(&settings).await?;
+    let demo_login = demo.is_some();
     let _mocks = match demo {
         Some((http, grpc)) => Some(krawall::demo::start(&app.core, &http, &grpc).await?),
         None => None,
     };
+    if settings.auth == AuthMode::Required {
+        krawall::demo::announce_login(&app.core, demo_login).await?;
+    }
     tracing::info!(
         "Krawall listening on http://{}",
         settings.bind.replace(":0", &format!(":{}", app.port()))
@@ -139,6 +152,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             max_conversations,
             no_dispatch,
             node,
+            auth,
         } => {
             let demo = demo.then_some((mock_bind, grpc_mock_bind));
             let mut settings = settings_from(&store);
@@ -149,6 +163,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 bind,
                 demo,
                 (max_concurrent_sessions, max_conversations),
+                auth,
             )
             .await
             .map(|_| 0)
@@ -183,6 +198,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Projections {
             action: ProjectionsAction::Rebuild { store },
         } => rebuild(&store).await.map(|_| 0),
+        Command::Users { action } => krawall::accounts_cmd::users(action).await,
+        Command::Tokens { action } => krawall::accounts_cmd::tokens(action).await,
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix::{Actor, Addr};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use actors::commands::Commands;
+use actors::commands::{Accounts, Commands};
 use actors::runtime::{Dispatcher, DispatcherSettings, NodeRole};
 use actors::schedules::Scheduler;
 use actors::secrets::SecretBox;
@@ -16,7 +16,8 @@ use actors::webhooks::WebhookWorker;
 use anyhow::Context;
 use projections::{ProjectionActor, ProjectionHandle};
 
-use crate::config::Settings;
+use crate::auth::{AuthState, LoginLimiter, SessionStore};
+use crate::config::{AuthMode, Settings};
 use crate::pages;
 use crate::routes::{self, AppState};
 
@@ -27,6 +28,7 @@ pub struct Core {
     pub commands: Commands,
     pub projections: ProjectionHandle,
     pub dispatcher: Addr<Dispatcher>,
+    pub accounts: Accounts,
 }
 
 impl Core {
@@ -81,6 +83,7 @@ impl Core {
             Scheduler::start(commands.clone());
         }
         Ok(Core {
+            accounts: Accounts::new(store.clone()),
             store,
             commands,
             projections: handle,
@@ -131,6 +134,37 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "node".into())
 }
 
+/// Whether every address `bind` resolves to is a loopback address.
+pub fn is_loopback(bind: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    bind.to_socket_addrs()
+        .map(|addrs| {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        })
+        .unwrap_or(false)
+}
+
+/// Refuses to serve without authentication on a non-loopback address, unless insecure on purpose.
+fn check_auth_mode(settings: &Settings) -> anyhow::Result<()> {
+    match settings.auth {
+        AuthMode::Required => Ok(()),
+        AuthMode::Off if is_loopback(&settings.bind) => {
+            tracing::warn!(bind = %settings.bind, "authentication is OFF (--no-auth, loopback only)");
+            Ok(())
+        }
+        AuthMode::Off => anyhow::bail!(
+            "refusing to serve {} without authentication: it is not a loopback address \
+             (drop --no-auth, or pass --insecure-no-auth to expose an unauthenticated node)",
+            settings.bind
+        ),
+        AuthMode::InsecureOff => {
+            tracing::error!(bind = %settings.bind, "INSECURE: authentication is OFF (--insecure-no-auth); anyone who reaches this address can read and change everything and spend your API keys");
+            Ok(())
+        }
+    }
+}
+
 /// A built node with its HTTP server bound (port 0 in tests).
 pub struct Application {
     port: u16,
@@ -140,6 +174,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        check_auth_mode(settings)?;
         let core = Core::start(settings).await?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;
@@ -155,8 +190,16 @@ impl Application {
             core.store.clone(),
             state.metrics.clone(),
         ));
+        let auth = web::Data::new(AuthState {
+            mode: settings.auth,
+            accounts: core.accounts.clone(),
+            sessions: SessionStore::default(),
+            limiter: LoginLimiter::default(),
+        });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::auth::enforce))
+                .app_data(auth.clone())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(2 * 1024 * 1024))
                 .configure(routes::configure)

@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod commands;
 pub mod connectors;
+pub mod credentials;
 pub mod domain;
 pub mod runtime;
 pub mod schedules;

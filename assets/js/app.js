@@ -1,10 +1,17 @@
 // Krawall dashboard helpers: JSON API calls, toasts. Pages add their own small scripts.
 "use strict";
 window.krawall = {
+  // The session's CSRF token (cookie set at login); sent on every write as X-CSRF-Token.
+  csrf() {
+    const m = document.cookie.match(/(?:^|;\s*)krawall_csrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  },
   async api(method, path, body) {
+    const headers = body === undefined ? {} : { "content-type": "application/json" };
+    if (method !== "GET" && method !== "HEAD") headers["x-csrf-token"] = krawall.csrf();
     const res = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     let json = null;
@@ -60,3 +67,10 @@ window.krawall = {
   },
   fmtMs(ms) { return ms == null ? "–" : (ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms"); },
 };
+document.addEventListener("DOMContentLoaded", () => {
+  const logout = document.getElementById("logout");
+  if (logout) logout.addEventListener("click", async () => {
+    try { await krawall.api("POST", "/logout"); } catch (err) { /* the session may already be gone */ }
+    window.location.href = "/login";
+  });
+});

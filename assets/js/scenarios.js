@@ -153,7 +153,7 @@
       for (const f of input.files) data.append("file", f, f.name);
       $("#import-submit").disabled = true;
       try {
-        const res = await fetch("/api/scenarios/import", { method: "POST", body: data });
+        const res = await fetch("/api/scenarios/import", { method: "POST", body: data, headers: { "x-csrf-token": krawall.csrf() } });
         const json = await res.json().catch(() => null);
         if (!json || !json.data) throw new Error((json && json.error) || `HTTP ${res.status}`);
         imported = imported || json.data.imported.length > 0;

@@ -1,6 +1,7 @@
 //! Read side of Krawall: checkpointed projections that turn the event log into SQL read models,
 //! the runner that keeps them live (and rebuilds them), and the queries the API reads through.
 
+pub mod accounts;
 pub mod batches;
 mod bulk;
 pub mod catalog;

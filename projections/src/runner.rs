@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
 
+use crate::accounts::{AccountsProjection, AuditProjection};
 use crate::batches::BatchesProjection;
 use crate::catalog::{ScenariosProjection, TargetsProjection};
 use crate::messages::SessionMessagesProjection;
@@ -33,6 +34,8 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(BatchesProjection),
         Arc::new(WebhooksProjection),
         Arc::new(SchedulesProjection),
+        Arc::new(AccountsProjection),
+        Arc::new(AuditProjection),
     ]
 }
 

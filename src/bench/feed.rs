@@ -28,6 +28,8 @@ pub async fn bench_feed(events: usize) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.bind = "127.0.0.1:0".into();
+    // A loopback node measured without authentication (no token lookup per request).
+    settings.auth = crate::config::AuthMode::Off;
     settings.recover_sessions = false;
     settings.background_workers = false;
     let app = Application::build(&settings).await?;

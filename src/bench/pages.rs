@@ -37,6 +37,8 @@ pub async fn bench_pages(
     let dir = tempfile_dir()?;
     let mut settings = Settings::new(dir.clone());
     settings.bind = "127.0.0.1:0".into();
+    // A loopback node measured without authentication (no token lookup per request).
+    settings.auth = crate::config::AuthMode::Off;
     settings.database_url = database_url;
     settings.recover_sessions = false;
     settings.background_workers = false;

@@ -3,13 +3,19 @@
 use actix_web::web;
 
 use super::{
-    automation, batches, health, home, metrics, pricing, scenario_editor, scenarios,
+    audit, automation, batches, health, home, login, metrics, pricing, scenario_editor, scenarios,
     session_detail, sessions, targets,
 };
 
 /// Registers every page route and the embedded assets.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/{path:.*}", web::get().to(crate::assets::asset))
+        .route("/login", web::get().to(login::show_login))
+        .route("/login", web::post().to(login::submit_login))
+        .route("/logout", web::post().to(login::logout))
+        .route("/setup", web::get().to(login::show_setup))
+        .route("/setup", web::post().to(login::submit_setup))
+        .route("/audit", web::get().to(audit::show_audit))
         .route("/", web::get().to(home::show_home))
         .route("/health", web::get().to(health::show_health))
         .route("/sessions", web::get().to(sessions::list_sessions))

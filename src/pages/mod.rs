@@ -1,10 +1,12 @@
 //! Server-rendered dashboard pages (sailfish templates in `views/`), mirroring `src/routes/`.
 
+mod audit;
 mod automation;
 mod batches;
 mod configure;
 mod health;
 mod home;
+pub mod login;
 mod metrics;
 mod pricing;
 mod render;

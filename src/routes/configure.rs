@@ -3,7 +3,7 @@
 use actix_web::{Scope, web};
 
 use super::{
-    batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
+    accounts, batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
     scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
     webhooks,
 };
@@ -20,8 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .guard(actix_web::guard::fn_guard(prometheus::wants_text))
             .route(web::get().to(prometheus::metrics)),
     );
-    cfg.service(schedule_routes(webhook_routes(session_routes(
-        catalog_routes(api),
+    cfg.service(account_routes(schedule_routes(webhook_routes(
+        session_routes(catalog_routes(api)),
     ))));
 }
 
@@ -125,4 +125,16 @@ fn schedule_routes(scope: Scope) -> Scope {
         .route("/scheduled-jobs", web::put().to(schedules::update_job))
         .route("/scheduled-jobs", web::delete().to(schedules::delete_job))
         .route("/scheduled-jobs/{id}", web::get().to(schedules::get_job))
+}
+
+/// Users, API tokens and the audit log (admins only, see `auth::policy`).
+fn account_routes(scope: Scope) -> Scope {
+    scope
+        .route("/auth/me", web::get().to(crate::pages::login::me))
+        .route("/users", web::get().to(accounts::list_users))
+        .route("/users", web::post().to(accounts::create_user))
+        .route("/tokens", web::get().to(accounts::list_tokens))
+        .route("/tokens", web::post().to(accounts::create_token))
+        .route("/tokens/{id}", web::delete().to(accounts::revoke_token))
+        .route("/audit", web::get().to(accounts::list_audit))
 }

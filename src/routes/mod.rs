@@ -1,5 +1,6 @@
 //! HTTP API routes (upstream-compatible JSON envelope) and their wiring.
 
+mod accounts;
 mod batches;
 mod configure;
 mod envelope;
@@ -21,6 +22,7 @@ mod targets;
 mod templates;
 mod webhooks;
 
+pub use accounts::AuditQuery;
 pub use configure::configure;
 pub use envelope::ApiError;
 pub use state::AppState;

@@ -167,11 +167,9 @@ async fn scenario_pages_render_list_editor_and_gallery() {
         html.contains("\"errorHandling\"") && html.contains("\"messageTimeoutMs\":30000"),
         "{html}"
     );
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let r = crate::helpers::anonymous_client()
         .get(format!("{}/scenarios/{id}", app.address))
+        .bearer_auth(&app.admin_token)
         .send()
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use actors::domain::account::Role;
 use krawall::config::Settings;
 use krawall::mock::{MockServer, MockSettings, start_mock};
 use krawall::startup::{Application, Core};
@@ -16,7 +17,9 @@ pub enum Backend {
 
 pub struct TestApp {
     pub address: String,
+    /// Authenticated as an admin (`Authorization: Bearer` of `admin_token` on every request).
     pub client: reqwest::Client,
+    pub admin_token: String,
     pub mock: MockServer,
     pub core: Core,
     pub _dir: tempfile::TempDir,
@@ -50,16 +53,57 @@ pub async fn spawn_with(settings: Settings, dir: tempfile::TempDir, mock: MockSe
     let address = format!("http://127.0.0.1:{}", app.port());
     let core = app.core.clone();
     actix_web::rt::spawn(app.run_until_stopped());
+    let admin_token = issue_token(&core, "test-admin", Role::Admin).await;
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: bearer_client(&admin_token),
+        admin_token,
         mock,
         core,
         _dir: dir,
     }
 }
 
+/// Issues an API token straight through the write side.
+pub async fn issue_token(core: &Core, name: &str, role: Role) -> String {
+    let (token, _) = core
+        .accounts
+        .create_token(name, role, "test")
+        .await
+        .unwrap();
+    token.plaintext
+}
+
+/// A client sending `Authorization: Bearer <token>` on every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A client without credentials that does not follow redirects.
+pub fn anonymous_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 impl TestApp {
+    /// A client authenticated with a fresh token of `role`.
+    pub async fn client_with_role(&self, role: Role) -> reqwest::Client {
+        bearer_client(&issue_token(&self.core, &format!("test-{}", role.as_str()), role).await)
+    }
+
+    /// The URL of `path` on this node.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let r = self
             .client

@@ -2,6 +2,7 @@
 //! in-process mock chatbot on port 0; each test gets a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod batches;
 mod conversation;
 mod crud;
@@ -13,6 +14,7 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod load;
+mod login;
 mod mock_http;
 mod pages;
 mod presets;

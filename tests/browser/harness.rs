@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use actors::domain::account::Role;
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use krawall::config::Settings;
@@ -12,6 +13,9 @@ use krawall::startup::Application;
 use serde_json::{Value, json};
 
 use crate::driver::{Driver, browser_available};
+
+/// The browser tests' admin password.
+const PASSWORD: &str = "browser test password";
 
 /// How long any single wait lasts before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -50,17 +54,47 @@ impl Ui {
         let mock = start_mock(listener, mock_settings).await.unwrap();
         let app = Application::build(&settings).await.expect("node starts");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let accounts = app.core.accounts.clone();
+        accounts
+            .create_user("admin", PASSWORD, Role::Admin, "test")
+            .await
+            .unwrap();
+        let (token, _) = accounts
+            .create_token("browser-test", Role::Admin, "test")
+            .await
+            .unwrap();
         actix_web::rt::spawn(app.run_until_stopped());
         let driver = Driver::start();
         let client = driver.session().await;
-        Some(Ui {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let bearer = format!("Bearer {}", token.plaintext);
+        headers.insert("authorization", bearer.parse().unwrap());
+        let ui = Ui {
             client,
             base,
             mock,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
             _driver: driver,
             _dir: dir,
-        })
+        };
+        ui.log_in().await;
+        Some(ui)
+    }
+
+    /// Logs the browser in through the login page (every page needs a session).
+    pub async fn log_in(&self) {
+        self.goto("/login").await;
+        self.fill(&tid("login-username"), "admin").await;
+        self.fill(&tid("login-password"), PASSWORD).await;
+        self.click("login-submit").await;
+        self.wait_js(
+            "return !location.pathname.startsWith('/login') && document.cookie.includes('krawall_csrf=');",
+            "the login to finish",
+        )
+        .await;
     }
 
     /// Ends the WebDriver session (Chromium quits), then ChromeDriver is killed on drop.

@@ -1,6 +1,7 @@
 //! Command handlers of the write side: load a stream, fold it, decide, append with the expected
 //! version. HTTP handlers and the CLI call these; they never append events themselves.
 
+mod accounts;
 mod batch;
 mod catalog;
 mod error;
@@ -12,6 +13,7 @@ mod service;
 mod stream;
 mod webhooks;
 
+pub use accounts::{Accounts, TokenGrant, UserRecord};
 pub use batch::{BatchQueued, BatchRequest};
 pub use error::CommandError;
 pub use execute::{ExecuteRequest, ExecutionOverrides};

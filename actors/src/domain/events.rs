@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use super::account::{ApiTokenCreated, ApiTokenRevoked, AuditRecorded, UserCreated};
 pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
@@ -48,6 +49,10 @@ macro_rules! with_variants {
             ScheduleDisabled,
             ScheduleFired,
             ScheduleDeleted,
+            UserCreated,
+            ApiTokenCreated,
+            ApiTokenRevoked,
+            AuditRecorded,
         )
     };
 }
@@ -87,6 +92,10 @@ pub enum DomainEvent {
     ScheduleDisabled(ScheduleToggled),
     ScheduleFired(ScheduleFired),
     ScheduleDeleted(Deleted),
+    UserCreated(UserCreated),
+    ApiTokenCreated(ApiTokenCreated),
+    ApiTokenRevoked(ApiTokenRevoked),
+    AuditRecorded(AuditRecorded),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -382,6 +391,10 @@ impl DomainEvent {
             Self::ScheduleDisabled(_) => "ScheduleDisabled",
             Self::ScheduleFired(_) => "ScheduleFired",
             Self::ScheduleDeleted(_) => "ScheduleDeleted",
+            Self::UserCreated(_) => "UserCreated",
+            Self::ApiTokenCreated(_) => "ApiTokenCreated",
+            Self::ApiTokenRevoked(_) => "ApiTokenRevoked",
+            Self::AuditRecorded(_) => "AuditRecorded",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Pure domain: events, specs and decide/evolve aggregates. No I/O, no actix, no sqlx.
 
+pub mod account;
 pub mod batch;
 pub mod condition;
 pub mod conversation;

@@ -1,5 +1,6 @@
 //! Read-model queries behind the API: typed views, never raw rows, secrets only masked.
 
+mod accounts;
 mod batches;
 mod catalog;
 mod dashboard;
@@ -11,6 +12,9 @@ mod sessions;
 mod time;
 mod webhooks;
 
+pub use accounts::{
+    AuditEntryView, AuditFilter, TokenView, UserView, list_audit, list_tokens, list_users,
+};
 pub use batches::{BatchDetail, BatchView, get_batch, list_batches};
 pub use catalog::{
     ScenarioView, TargetView, get_scenario, get_target, list_scenarios, list_targets,
