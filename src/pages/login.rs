@@ -3,7 +3,7 @@
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::commands::Accounts;
+use actors::commands::{Accounts, UserRecord};
 use actors::domain::account::{ActorKind, AuditOutcome, Role};
 use sailfish::TemplateSimple;
 use serde::Deserialize;
@@ -142,6 +142,26 @@ async fn audit_login(
     record(&auth.accounts, req, entry).await;
 }
 
+/// The user when `password` is theirs (argon2 runs on the blocking pool).
+async fn verified_user(
+    accounts: &Accounts,
+    username: &str,
+    password: &str,
+) -> Result<Option<UserRecord>, PageError> {
+    let user = accounts
+        .user(username)
+        .await
+        .map_err(|e| PageError::Unexpected(e.into()))?;
+    let password = password.to_string();
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = web::block(move || {
+        hash.is_some_and(|h| actors::credentials::verify_password(&password, &h))
+    })
+    .await
+    .map_err(|e| PageError::Unexpected(e.into()))?;
+    Ok(user.filter(|_| valid))
+}
+
 pub async fn submit_login(
     req: HttpRequest,
     auth: web::Data<AuthState>,
@@ -170,19 +190,8 @@ pub async fn submit_login(
             false,
         );
     }
-    let user = auth
-        .accounts
-        .user(&username)
-        .await
-        .map_err(|e| PageError::Unexpected(e.into()))?;
-    let password = form.password.clone();
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let valid = web::block(move || {
-        hash.is_some_and(|h| actors::credentials::verify_password(&password, &h))
-    })
-    .await
-    .map_err(|e| PageError::Unexpected(e.into()))?;
-    match user.filter(|_| valid) {
+    let user = verified_user(&auth.accounts, &username, &form.password).await?;
+    match user {
         Some(user) => {
             audit_login(&auth, &req, &username, "login", AuditOutcome::Succeeded).await;
             Ok(logged_in(

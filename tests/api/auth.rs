@@ -7,7 +7,9 @@ use krawall::config::AuthMode;
 use krawall::startup::Application;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, anonymous_client, bearer_client, fresh_settings, spawn_app};
+use crate::helpers::{
+    Backend, TestApp, anonymous_client, bearer_client, fresh_settings, spawn_app,
+};
 
 /// `(method, path)` of every route registered in `configure.rs` of the API and the pages.
 fn registered_routes() -> Vec<(String, String)> {
@@ -90,6 +92,34 @@ async fn every_route_outside_the_allow_list_needs_credentials() {
     assert_eq!(app.get("/api/health").await.0, 200);
 }
 
+/// Accounts, audit and prices: 403 for an operator, 200 for an admin.
+async fn admin_only_routes_refuse_an_operator(app: &TestApp, operator: &reqwest::Client) {
+    for (method, path) in [
+        ("GET", "/api/tokens"),
+        ("GET", "/api/users"),
+        ("GET", "/api/audit"),
+        ("PUT", "/api/pricing"),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let body = json!({"models": [{"model": "m", "inputPerMTok": 1, "outputPerMTok": 2, "currency": "USD"}]});
+        let r = operator
+            .request(m.clone(), app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "operator {method} {path}");
+        let r = app
+            .client
+            .request(m, app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "admin {method} {path}");
+    }
+}
+
 async fn roles_are_enforced(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -125,30 +155,7 @@ async fn roles_are_enforced(backend: Backend) {
         ),
         201
     );
-    for (method, path) in [
-        ("GET", "/api/tokens"),
-        ("GET", "/api/users"),
-        ("GET", "/api/audit"),
-        ("PUT", "/api/pricing"),
-    ] {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let body = json!({"models": [{"model": "m", "inputPerMTok": 1, "outputPerMTok": 2, "currency": "USD"}]});
-        let r = operator
-            .request(m.clone(), app.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "operator {method} {path}");
-        let r = app
-            .client
-            .request(m, app.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "admin {method} {path}");
-    }
+    admin_only_routes_refuse_an_operator(&app, &operator).await;
     let (status, me) = app.get("/api/auth/me").await;
     assert_eq!(
         (status, me["data"]["role"].as_str()),
