@@ -20,7 +20,11 @@ fn registered_routes() -> Vec<(String, String)> {
         ("src/pages/configure.rs", ""),
     ] {
         let source = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        // `.route("PATH", web::METHOD()…)`; `web::resource("/metrics").route(…)` is listed above.
         for chunk in source.split(".route(").skip(1) {
+            if !chunk.trim_start().starts_with('"') {
+                continue;
+            }
             let path = chunk.split('"').nth(1).unwrap();
             let method = chunk.split("web::").nth(1).unwrap();
             let method = method.split("()").next().unwrap().to_string();
