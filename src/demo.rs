@@ -139,21 +139,6 @@ pub async fn seed(core: &Core, mock_url: &str, grpc_endpoint: &str) -> anyhow::R
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_data_is_valid() {
-        for t in demo_targets("http://127.0.0.1:1", "127.0.0.1:2") {
-            serde_json::from_value::<TargetSpec>(t).unwrap();
-        }
-        for s in demo_scenarios() {
-            parse_scenario(&s).unwrap();
-        }
-    }
-}
-
 /// Prints how to log in. With `--demo`: a `demo` admin with a random password, printed once
 /// (created at the first demo start of a data dir). Without: a hint while no user exists.
 pub async fn announce_login(core: &Core, demo: bool) -> anyhow::Result<()> {
@@ -183,4 +168,19 @@ pub async fn announce_login(core: &Core, demo: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_data_is_valid() {
+        for t in demo_targets("http://127.0.0.1:1", "127.0.0.1:2") {
+            serde_json::from_value::<TargetSpec>(t).unwrap();
+        }
+        for s in demo_scenarios() {
+            parse_scenario(&s).unwrap();
+        }
+    }
 }
