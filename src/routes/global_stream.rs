@@ -33,6 +33,10 @@ pub struct GlobalStreamQuery {
     compact: bool,
 }
 
+/// Streams never sent on the feed: accounts (`user-…`, `api-token-…`: password and token
+/// hashes) and the audit log (admins read it through `/api/audit`).
+const PRIVATE_KINDS: &[&str] = &["user", "api", "audit"];
+
 fn kind_of(stream_id: &str) -> &str {
     stream_id
         .split_once('-')
@@ -117,6 +121,7 @@ pub async fn stream_all(
     let (kind, compact_payload) = (query.kind, query.compact);
     let events = state.store.subscribe(after).filter(move |e| {
         let keep = match (e, &kind) {
+            (Ok(e), _) if PRIVATE_KINDS.contains(&kind_of(&e.stream_id)) => false,
             (Ok(e), Some(kind)) => kind_of(&e.stream_id) == kind,
             _ => true,
         };
