@@ -140,6 +140,41 @@ async fn healthcheck(url: &str) -> i32 {
     }
 }
 
+/// The subcommands that are not nodes: mock, run, accounts, projections, bench, healthcheck.
+async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Mock {
+            bind,
+            grpc_bind,
+            latency_ms,
+            jitter_ms,
+            error_rate,
+            persona,
+            rate_limit_every,
+        } => {
+            let settings = MockSettings {
+                latency_ms,
+                jitter_ms,
+                error_rate,
+                default_persona: persona,
+                rate_limit_every,
+            };
+            mock(bind, grpc_bind, settings).await.map(|_| 0)
+        }
+        Command::Run(args) => krawall::run_cmd::run(args).await,
+        Command::Projections {
+            action: ProjectionsAction::Rebuild { store },
+        } => rebuild(&store).await.map(|_| 0),
+        Command::Users { action } => krawall::accounts_cmd::users(action).await,
+        Command::Tokens { action } => krawall::accounts_cmd::tokens(action).await,
+        Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
+        Command::Healthcheck { url } => Ok(healthcheck(&url).await),
+        Command::Serve { .. } | Command::Worker { .. } => {
+            anyhow::bail!("serve and worker are dispatched by `dispatch`")
+        }
+    }
+}
+
 async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve {
@@ -176,32 +211,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         } => worker(&store, (max_concurrent_sessions, max_conversations), node)
             .await
             .map(|_| 0),
-        Command::Mock {
-            bind,
-            grpc_bind,
-            latency_ms,
-            jitter_ms,
-            error_rate,
-            persona,
-            rate_limit_every,
-        } => {
-            let settings = MockSettings {
-                latency_ms,
-                jitter_ms,
-                error_rate,
-                default_persona: persona,
-                rate_limit_every,
-            };
-            mock(bind, grpc_bind, settings).await.map(|_| 0)
-        }
-        Command::Run(args) => krawall::run_cmd::run(args).await,
-        Command::Projections {
-            action: ProjectionsAction::Rebuild { store },
-        } => rebuild(&store).await.map(|_| 0),
-        Command::Users { action } => krawall::accounts_cmd::users(action).await,
-        Command::Tokens { action } => krawall::accounts_cmd::tokens(action).await,
-        Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
-        Command::Healthcheck { url } => Ok(healthcheck(&url).await),
+        other => dispatch_tools(other).await,
     }
 }
 
