@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use actors::runtime::NodeRole;
 use anyhow::Context;
 use clap::Parser;
-use krawall::cli::{Cli, Command, NodeArgs, ProjectionsAction, StoreArgs};
+use krawall::cli::{Cli, Command, HardeningArgs, NodeArgs, ProjectionsAction, StoreArgs};
 use krawall::config::Settings;
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
@@ -34,6 +34,7 @@ async fn worker(mut settings: Settings) -> anyhow::Result<()> {
         .await?;
     tracing::info!(node = %status.node_id, "Krawall worker running; Ctrl-C stops it");
     shutdown_signal().await;
+    core.shutdown(std::time::Duration::from_secs(10)).await;
     Ok(())
 }
 
@@ -56,7 +57,10 @@ async fn serve(
     bind: String,
     demo: Option<(String, String)>,
     (max_sessions, max_conversations): (usize, usize),
+    hardening: HardeningArgs,
 ) -> anyhow::Result<()> {
+    settings.egress = hardening.egress_policy();
+    settings.public_urls = hardening.public_url;
     settings.bind = bind;
     settings.max_concurrent_sessions = max_sessions;
     settings.max_conversations = max_conversations;
@@ -69,8 +73,8 @@ async fn serve(
         "Krawall listening on http://{}",
         settings.bind.replace(":0", &format!(":{}", app.port()))
     );
-    app.run_until_stopped().await?;
-    Ok(())
+    app.serve_until_signal(std::time::Duration::from_secs(10))
+        .await
 }
 
 async fn mock(bind: String, grpc_bind: String, settings: MockSettings) -> anyhow::Result<()> {
@@ -122,6 +126,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             max_conversations,
             no_dispatch,
             node,
+            hardening,
         } => {
             let demo = demo.then_some((mock_bind, grpc_mock_bind));
             let mut settings = settings_from(&store);
@@ -136,6 +141,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 bind,
                 demo,
                 (max_concurrent_sessions, max_conversations),
+                hardening,
             )
             .await
             .map(|_| 0)

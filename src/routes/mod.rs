@@ -20,6 +20,7 @@ mod target_test;
 mod targets;
 mod templates;
 mod webhooks;
+mod yaml_budget;
 
 pub use configure::configure;
 pub use envelope::ApiError;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
+pub use super::idempotency::IdempotencyKeyRecorded;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
 pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
@@ -48,6 +49,7 @@ macro_rules! with_variants {
             ScheduleDisabled,
             ScheduleFired,
             ScheduleDeleted,
+            IdempotencyKeyRecorded,
         )
     };
 }
@@ -87,6 +89,7 @@ pub enum DomainEvent {
     ScheduleDisabled(ScheduleToggled),
     ScheduleFired(ScheduleFired),
     ScheduleDeleted(Deleted),
+    IdempotencyKeyRecorded(IdempotencyKeyRecorded),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -382,6 +385,7 @@ impl DomainEvent {
             Self::ScheduleDisabled(_) => "ScheduleDisabled",
             Self::ScheduleFired(_) => "ScheduleFired",
             Self::ScheduleDeleted(_) => "ScheduleDeleted",
+            Self::IdempotencyKeyRecorded(_) => "IdempotencyKeyRecorded",
         }
     }
 

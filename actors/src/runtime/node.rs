@@ -22,6 +22,8 @@ pub struct NodeResources {
     pub conversations: Arc<Semaphore>,
     pub capacity: usize,
     limiters: Arc<Mutex<HashMap<LimiterKey, Arc<TargetLimiter>>>>,
+    /// Set by a graceful shutdown: running sessions end as interrupted, nothing new starts.
+    shutting_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for NodeResources {
@@ -47,7 +49,19 @@ impl NodeResources {
             conversations: Arc::new(Semaphore::new(capacity)),
             capacity,
             limiters: Arc::default(),
+            shutting_down: Arc::default(),
         }
+    }
+
+    /// Marks the node as shutting down (see [`NodeResources::shutting_down`]).
+    pub fn begin_shutdown(&self) {
+        self.shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a graceful shutdown has begun.
+    pub fn shutting_down(&self) -> bool {
+        self.shutting_down.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The limiter of a target (shared by all sessions of the target with the same limits).
