@@ -60,6 +60,8 @@ pub enum Command {
         no_dispatch: bool,
         #[command(flatten)]
         node: NodeArgs,
+        #[command(flatten)]
+        hardening: HardeningArgs,
     },
     /// Run sessions without the HTTP API: claims queued sessions from the shared database
     /// (PostgreSQL for more than one machine), renews its leases by heartbeat, and takes over
@@ -75,8 +77,6 @@ pub enum Command {
         max_conversations: usize,
         #[command(flatten)]
         node: NodeArgs,
-        #[command(flatten)]
-        hardening: HardeningArgs,
     },
     /// Run the mock chatbot: HTTP (/v1/chat/completions, /v1/messages, /chat), SSE streams,
     /// WebSocket (/ws, /socket.io/) and gRPC (proto/krawall_mock.proto) with the same personas.
