@@ -90,7 +90,7 @@ impl TemplateContext<'_> {
 
 /// Instructions one render may execute (minijinja fuel): a template of nested loops stops
 /// with an error instead of spinning a thread.
-pub const TEMPLATE_FUEL: u64 = 2_000_000;
+pub const TEMPLATE_FUEL: u64 = 200_000;
 /// Largest rendered message, in bytes.
 pub const MAX_RENDERED_BYTES: usize = 1024 * 1024;
 
