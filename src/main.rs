@@ -23,9 +23,17 @@ fn apply_node(settings: &mut Settings, node: NodeArgs, role: NodeRole) {
     settings.lease_ttl = std::time::Duration::from_millis(node.lease_ttl_ms);
 }
 
-/// A node without HTTP: claims and runs sessions until Ctrl-C or SIGTERM. Sessions still
-/// running then are taken over by another node once their leases expire.
-async fn worker(mut settings: Settings) -> anyhow::Result<()> {
+/// A node without HTTP: claims and runs sessions until Ctrl-C or SIGTERM, then interrupts the
+/// sessions still running (`Core::shutdown`); a killed worker's are taken over by another node.
+async fn worker(
+    store: &StoreArgs,
+    (max_sessions, max_conversations): (usize, usize),
+    node: NodeArgs,
+) -> anyhow::Result<()> {
+    let mut settings = settings_from(store);
+    apply_node(&mut settings, node, NodeRole::Worker);
+    settings.max_concurrent_sessions = max_sessions;
+    settings.max_conversations = max_conversations;
     settings.background_workers = false;
     let core = krawall::startup::Core::start(&settings).await?;
     let status = core
@@ -75,6 +83,15 @@ async fn serve(
     );
     app.serve_until_signal(std::time::Duration::from_secs(10))
         .await
+}
+
+/// `krawall projections rebuild`: replays the log into fresh read models.
+async fn rebuild(store: &StoreArgs) -> anyhow::Result<()> {
+    let settings = settings_from(store);
+    let store = actors::store::EventStore::connect(&settings.database_url()).await?;
+    let position = projections::rebuild(&store, &projections::all_projections()).await?;
+    println!("read models rebuilt up to position {position}");
+    Ok(())
 }
 
 async fn mock(bind: String, grpc_bind: String, settings: MockSettings) -> anyhow::Result<()> {
@@ -130,11 +147,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         } => {
             let demo = demo.then_some((mock_bind, grpc_mock_bind));
             let mut settings = settings_from(&store);
-            let role = if no_dispatch {
-                NodeRole::ServeNoDispatch
-            } else {
-                NodeRole::Serve
-            };
+            let role = [NodeRole::Serve, NodeRole::ServeNoDispatch][usize::from(no_dispatch)];
             apply_node(&mut settings, node, role);
             serve(
                 settings,
@@ -151,13 +164,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             max_concurrent_sessions,
             max_conversations,
             node,
-        } => {
-            let mut settings = settings_from(&store);
-            apply_node(&mut settings, node, NodeRole::Worker);
-            settings.max_concurrent_sessions = max_concurrent_sessions;
-            settings.max_conversations = max_conversations;
-            worker(settings).await.map(|_| 0)
-        }
+        } => worker(&store, (max_concurrent_sessions, max_conversations), node)
+            .await
+            .map(|_| 0),
         Command::Mock {
             bind,
             grpc_bind,
@@ -179,13 +188,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => krawall::run_cmd::run(args).await,
         Command::Projections {
             action: ProjectionsAction::Rebuild { store },
-        } => {
-            let settings = settings_from(&store);
-            let store = actors::store::EventStore::connect(&settings.database_url()).await?;
-            let position = projections::rebuild(&store, &projections::all_projections()).await?;
-            println!("read models rebuilt up to position {position}");
-            Ok(0)
-        }
+        } => rebuild(&store).await.map(|_| 0),
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
     }

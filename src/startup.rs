@@ -62,15 +62,7 @@ impl Core {
         if settings.role != NodeRole::Worker {
             projection.start();
         }
-        let dispatcher_settings = DispatcherSettings {
-            node_id: settings.node_id.clone().unwrap_or_else(default_node_id),
-            role: settings.role,
-            max_concurrent: settings.max_concurrent_sessions,
-            arbiters: settings.session_arbiters,
-            recover: settings.recover_sessions,
-            max_conversations: settings.max_conversations,
-            lease_ttl: settings.lease_ttl,
-        };
+        let dispatcher_settings = dispatcher_settings(settings);
         let dispatcher = Dispatcher::new(
             dispatcher_settings,
             store.clone(),
@@ -138,6 +130,18 @@ fn raise_file_limit(conversations: usize) {
     }
 }
 
+fn dispatcher_settings(settings: &Settings) -> DispatcherSettings {
+    DispatcherSettings {
+        node_id: settings.node_id.clone().unwrap_or_else(default_node_id),
+        role: settings.role,
+        max_concurrent: settings.max_concurrent_sessions,
+        arbiters: settings.session_arbiters,
+        recover: settings.recover_sessions,
+        max_conversations: settings.max_conversations,
+        lease_ttl: settings.lease_ttl,
+    }
+}
+
 /// Unique per start, so two nodes in one process (tests) or a restarted node never share leases.
 fn default_node_id() -> String {
     format!(
@@ -194,7 +198,7 @@ impl Application {
         // A graceful stop waits at most this long for open requests (live feeds never end).
         .shutdown_timeout(3)
         // actix-server would stop the whole System (and the session arbiters with it) on
-        // SIGTERM; `krawall serve` handles signals itself (`shutdown_on_signal`).
+        // SIGTERM; `krawall serve` handles signals itself (`serve_until_signal`).
         .disable_signals()
         .listen(listener)?
         .run();

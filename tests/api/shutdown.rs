@@ -22,28 +22,21 @@ async fn call(
     req.send().await.unwrap().json().await.unwrap()
 }
 
-#[actix_web::test]
-async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
-    let (mut settings, dir) = fresh_settings(Backend::Sqlite).await.unwrap();
-    let mock = start_mock(
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
-        MockSettings::default(),
-    )
-    .await
-    .unwrap();
+/// Starts `krawall serve` on a free port over `dir`; returns the child and its base URL.
+async fn start_serve(dir: &std::path::Path) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_krawall"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_krawall"))
         .args([
             "serve",
             "--bind",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
         ])
-        .arg(dir.path())
+        .arg(dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -51,29 +44,28 @@ async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
     let started = Instant::now();
-    while client
-        .get(format!("{base}/api/health"))
-        .send()
-        .await
-        .is_err()
-    {
+    while reqwest::get(format!("{base}/api/health")).await.is_err() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "serve did not start"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (child, base)
+}
+
+/// Queues three sessions that send one message and then wait 5 minutes; returns once all run.
+async fn start_slow_sessions(client: &reqwest::Client, base: &str, bot: String) -> Vec<String> {
     let target = json!({
-        "name": "mock", "connectorType": "HTTP_REST", "endpoint": format!("{}/v1/chat/completions", mock.url()),
+        "name": "mock", "connectorType": "HTTP_REST", "endpoint": format!("{bot}/v1/chat/completions"),
         "authType": "NONE", "authConfig": {},
         "requestTemplate": {"messagePath": "messages.0.content", "structure": {"model": "m", "messages": [{"role": "user", "content": "{{message}}"}]}},
         "responseTemplate": {"responsePath": "choices.0.message.content"}
     });
     let post = reqwest::Method::POST;
     let target = call(
-        &client,
+        client,
         post.clone(),
         format!("{base}/api/targets"),
         Some(target),
@@ -85,7 +77,7 @@ async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
         {"type": "delay", "config": {"durationMs": 300000}}
     ]});
     let scenario = call(
-        &client,
+        client,
         post.clone(),
         format!("{base}/api/scenarios"),
         Some(slow),
@@ -96,7 +88,7 @@ async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
     for _ in 0..3 {
         let body = json!({"targetId": target, "scenarioId": scenario});
         let resp = call(
-            &client,
+            client,
             post.clone(),
             format!("{base}/api/execute"),
             Some(body),
@@ -108,7 +100,7 @@ async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let s = call(
-                &client,
+                client,
                 reqwest::Method::GET,
                 format!("{base}/api/sessions/{id}"),
                 None,
@@ -121,6 +113,11 @@ async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    ids
+}
+
+/// Sends SIGTERM and waits for a clean exit; returns the node's log.
+async fn terminate(mut child: tokio::process::Child) -> String {
     let pid = child.id().unwrap().to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -137,25 +134,32 @@ async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
         let _ = stderr.read_to_string(&mut log).await;
     }
     assert!(status.success(), "{status:?}\n{log}");
+    log
+}
+
+#[actix_web::test]
+async fn sigterm_interrupts_running_sessions_and_leaves_none_running() {
+    let (mut settings, dir) = fresh_settings(Backend::Sqlite).await.unwrap();
+    let bot = start_mock(
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        MockSettings::default(),
+    )
+    .await
+    .unwrap();
+    let (child, base) = start_serve(dir.path()).await;
+    let ids = start_slow_sessions(&reqwest::Client::new(), &base, bot.url()).await;
+    let log = terminate(child).await;
     assert!(log.contains("interrupting running sessions"), "{log}");
     // Reopen the same data dir without start-up recovery: what the stopped node left behind.
     settings.recover_sessions = false;
     let app = spawn_with(settings, dir, MockSettings::default()).await;
     for id in &ids {
         let (_, events) = app.get(&format!("/api/sessions/{id}/events")).await;
-        let types: Vec<&str> = events["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["type"].as_str().unwrap())
-            .collect();
-        let failed = events["data"]
-            .as_array()
-            .unwrap()
+        let events = events["data"].as_array().unwrap().clone();
+        let failed = events
             .iter()
             .find(|e| e["type"] == "SessionFailed")
-            .cloned()
-            .unwrap_or_else(|| panic!("no SessionFailed in {types:?}"));
+            .unwrap_or_else(|| panic!("no SessionFailed in {events:?}"));
         assert_eq!(failed["data"]["reason"], "interrupted", "{failed}");
         assert!(
             failed["data"]["error"]

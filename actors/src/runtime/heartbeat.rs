@@ -1,12 +1,12 @@
 //! The dispatcher's heartbeat: records the node's load, renews its leases (stopping sessions it
-//! lost or that were cancelled on another node) and claims offered or abandoned sessions while
-//! it has room.
+//! lost or that were cancelled on another node), counts the live dispatching nodes (they split
+//! each target's rate limit) and claims offered or abandoned sessions while it has room.
 
 use actix::prelude::*;
 use uuid::Uuid;
 
 use super::dispatcher::Dispatcher;
-use super::leases::Renewal;
+use super::leases::{NodeRole, Renewal};
 use super::nodes::NodeLoad;
 use super::session_actor::StopSession;
 
@@ -14,6 +14,8 @@ use super::session_actor::StopSession;
 struct Beat {
     renewal: Renewal,
     claimable: Vec<Uuid>,
+    /// Dispatching nodes alive on the database, this one included.
+    peers: usize,
 }
 
 impl Dispatcher {
@@ -40,12 +42,22 @@ impl Dispatcher {
         let beat = async move {
             leases.heartbeat(load).await?;
             let renewal = leases.renew(&running).await?;
+            let peers = leases
+                .nodes()
+                .await?
+                .iter()
+                .filter(|n| !n.stale && n.role != NodeRole::ServeNoDispatch)
+                .count();
             let claimable = if room > 0 {
                 leases.claimable(room).await?
             } else {
                 Vec::new()
             };
-            Ok::<_, crate::store::StoreError>(Beat { renewal, claimable })
+            Ok::<_, crate::store::StoreError>(Beat {
+                renewal,
+                claimable,
+                peers,
+            })
         };
         ctx.spawn(beat.into_actor(self).map(|result, act, ctx| {
             act.beating = false;
@@ -57,6 +69,9 @@ impl Dispatcher {
     }
 
     fn apply_beat(&mut self, beat: Beat, ctx: &mut Context<Self>) {
+        if self.dispatching() {
+            self.node.set_peers(beat.peers);
+        }
         for id in &beat.renewal.lost {
             tracing::warn!(session = %id, "lease taken by another node; stopping the session here");
             self.stop_local(*id);

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,9 @@ pub struct NodeResources {
     pub conversations: Arc<Semaphore>,
     pub capacity: usize,
     limiters: Arc<Mutex<HashMap<LimiterKey, Arc<TargetLimiter>>>>,
+    /// Dispatching nodes alive on the shared database (this one included): each node's bucket
+    /// for a target gets 1/peers of the target's limit.
+    peers: Arc<AtomicUsize>,
     /// Set by a graceful shutdown: running sessions end as interrupted, nothing new starts.
     shutting_down: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -40,6 +44,7 @@ struct LimiterKey {
     target: Uuid,
     rps_bits: u64,
     tpm: u64,
+    peers: usize,
 }
 
 impl NodeResources {
@@ -49,35 +54,52 @@ impl NodeResources {
             conversations: Arc::new(Semaphore::new(capacity)),
             capacity,
             limiters: Arc::default(),
+            peers: Arc::new(AtomicUsize::new(1)),
             shutting_down: Arc::default(),
         }
     }
 
     /// Marks the node as shutting down (see [`NodeResources::shutting_down`]).
     pub fn begin_shutdown(&self) {
-        self.shutting_down
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shutting_down.store(true, Ordering::SeqCst);
     }
 
     /// Whether a graceful shutdown has begun.
     pub fn shutting_down(&self) -> bool {
-        self.shutting_down.load(std::sync::atomic::Ordering::SeqCst)
+        self.shutting_down.load(Ordering::SeqCst)
     }
 
     /// The limiter of a target (shared by all sessions of the target with the same limits).
+    /// Sets how many dispatching nodes share the targets' limits (from the heartbeat's node
+    /// list); sessions that start afterwards get buckets of `limit / peers`.
+    pub fn set_peers(&self, peers: usize) {
+        self.peers.store(peers.max(1), Ordering::Relaxed);
+    }
+
     pub fn limiter(&self, target: Uuid, limit: &RateLimit) -> Option<Arc<TargetLimiter>> {
+        let peers = self.peers.load(Ordering::Relaxed).max(1);
         let key = LimiterKey {
             target,
             rps_bits: limit.requests_per_second.unwrap_or(0.0).to_bits(),
             tpm: limit.tokens_per_minute.unwrap_or(0),
+            peers,
         };
-        let limiter = TargetLimiter::new(limit)?;
+        let limiter = TargetLimiter::new(&node_share(limit, peers))?;
         let mut map = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
         Some(map.entry(key).or_insert_with(|| Arc::new(limiter)).clone())
     }
 }
 
 /// Token buckets of one target: requests per second and estimated input tokens per minute.
+/// This node's share of a target's limit when `peers` nodes dispatch against it.
+fn node_share(limit: &RateLimit, peers: usize) -> RateLimit {
+    let n = peers.max(1);
+    RateLimit {
+        requests_per_second: limit.requests_per_second.map(|r| r / n as f64),
+        tokens_per_minute: limit.tokens_per_minute.map(|t| t.div_ceil(n as u64).max(1)),
+    }
+}
+
 pub struct TargetLimiter {
     requests: Option<DefaultDirectRateLimiter>,
     tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
@@ -153,5 +175,22 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn peers_split_a_targets_limit() {
+        let limit = RateLimit {
+            requests_per_second: Some(30.0),
+            tokens_per_minute: Some(1_000),
+        };
+        let share = node_share(&limit, 3);
+        assert_eq!(share.requests_per_second, Some(10.0));
+        assert_eq!(share.tokens_per_minute, Some(334));
+        assert_eq!(node_share(&limit, 0), limit);
+        let node = NodeResources::new(10);
+        let alone = node.limiter(Uuid::nil(), &limit).unwrap();
+        node.set_peers(3);
+        let shared = node.limiter(Uuid::nil(), &limit).unwrap();
+        assert!(!Arc::ptr_eq(&alone, &shared), "a new share is a new bucket");
     }
 }
