@@ -23,6 +23,13 @@ fn apply_node(settings: &mut Settings, node: NodeArgs, role: NodeRole) {
     settings.lease_ttl = std::time::Duration::from_millis(node.lease_ttl_ms);
 }
 
+/// Settings of a node with the given role and identity.
+fn node_settings(store: &StoreArgs, node: NodeArgs, role: NodeRole) -> Settings {
+    let mut settings = settings_from(store);
+    apply_node(&mut settings, node, role);
+    settings
+}
+
 /// A node without HTTP: claims and runs sessions until Ctrl-C or SIGTERM, then interrupts the
 /// sessions still running (`Core::shutdown`); a killed worker's are taken over by another node.
 async fn worker(
@@ -145,14 +152,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             node,
             hardening,
         } => {
-            let demo = demo.then_some((mock_bind, grpc_mock_bind));
-            let mut settings = settings_from(&store);
             let role = [NodeRole::Serve, NodeRole::ServeNoDispatch][usize::from(no_dispatch)];
-            apply_node(&mut settings, node, role);
             serve(
-                settings,
+                node_settings(&store, node, role),
                 bind,
-                demo,
+                demo.then_some((mock_bind, grpc_mock_bind)),
                 (max_concurrent_sessions, max_conversations),
                 hardening,
             )
