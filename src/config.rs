@@ -35,6 +35,10 @@ pub struct Settings {
     pub node_id: Option<String>,
     /// How long a session lease lives without a heartbeat.
     pub lease_ttl: Duration,
+    /// `--public-url`: the URLs users reach the node by; their hosts join the Host allow-list.
+    pub public_urls: Vec<reqwest::Url>,
+    /// `--egress` / `--egress-allow`: where outbound connections may go.
+    pub egress: actors::connectors::egress::EgressPolicy,
     /// Whether callers must authenticate (see docs/DEPLOYMENT.md).
     pub auth: AuthMode,
 }
@@ -69,17 +73,21 @@ impl Settings {
             node_id: None,
             lease_ttl: actors::runtime::DEFAULT_LEASE_TTL,
             auth: AuthMode::Required,
+            public_urls: Vec::new(),
+            egress: Default::default(),
         }
     }
 
     /// The event-store URL: the override, or a SQLite file under the data dir.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("krawall.db").display()
-            )
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.sqlite_file().display()))
+    }
+
+    /// The embedded database file (used unless `database_url` is set).
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.data_dir.join("krawall.db")
     }
 
     /// Defaults for the data dir, database and key of a subcommand's `StoreArgs`.

@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod routes;
 pub mod run_args;
 pub mod run_cmd;
+pub mod security;
 pub mod startup;
 
 /// Installs the process-wide rustls crypto provider; call first in `main` and in test setup.

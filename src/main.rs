@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use actors::runtime::NodeRole;
 use anyhow::Context;
 use clap::Parser;
-use krawall::cli::{AuthArgs, Cli, Command, NodeArgs, ProjectionsAction, StoreArgs};
+use krawall::cli::{AuthArgs, Cli, Command, HardeningArgs, NodeArgs, ProjectionsAction, StoreArgs};
 use krawall::config::{AuthMode, Settings};
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
@@ -30,8 +30,15 @@ fn apply_node(settings: &mut Settings, node: NodeArgs, role: NodeRole) {
     settings.lease_ttl = std::time::Duration::from_millis(node.lease_ttl_ms);
 }
 
-/// A node without HTTP: claims and runs sessions until Ctrl-C or SIGTERM. Sessions still
-/// running then are taken over by another node once their leases expire.
+/// Settings of a node with the given role and identity.
+fn node_settings(store: &StoreArgs, node: NodeArgs, role: NodeRole) -> Settings {
+    let mut settings = settings_from(store);
+    apply_node(&mut settings, node, role);
+    settings
+}
+
+/// A node without HTTP: claims and runs sessions until Ctrl-C or SIGTERM, then interrupts the
+/// sessions still running (`Core::shutdown`); a killed worker's are taken over by another node.
 async fn worker(
     store: &StoreArgs,
     (max_sessions, max_conversations): (usize, usize),
@@ -49,6 +56,7 @@ async fn worker(
         .await?;
     tracing::info!(node = %status.node_id, "Krawall worker running; Ctrl-C stops it");
     shutdown_signal().await;
+    core.shutdown(std::time::Duration::from_secs(10)).await;
     Ok(())
 }
 
@@ -71,8 +79,10 @@ async fn serve(
     bind: String,
     demo: Option<(String, String)>,
     (max_sessions, max_conversations): (usize, usize),
-    auth: AuthArgs,
+    (auth, hardening): (AuthArgs, HardeningArgs),
 ) -> anyhow::Result<()> {
+    settings.egress = hardening.egress_policy();
+    settings.public_urls = hardening.public_url;
     settings.bind = bind;
     settings.auth = auth_mode(auth);
     settings.max_concurrent_sessions = max_sessions;
@@ -90,8 +100,8 @@ async fn serve(
         "Krawall listening on http://{}",
         settings.bind.replace(":0", &format!(":{}", app.port()))
     );
-    app.run_until_stopped().await?;
-    Ok(())
+    app.serve_until_signal(std::time::Duration::from_secs(10))
+        .await
 }
 
 /// `krawall projections rebuild`: replays the log into fresh read models.
@@ -188,17 +198,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             no_dispatch,
             node,
             auth,
+            hardening,
         } => {
-            let demo = demo.then_some((mock_bind, grpc_mock_bind));
-            let mut settings = settings_from(&store);
             let role = [NodeRole::Serve, NodeRole::ServeNoDispatch][usize::from(no_dispatch)];
-            apply_node(&mut settings, node, role);
             serve(
-                settings,
+                node_settings(&store, node, role),
                 bind,
-                demo,
+                demo.then_some((mock_bind, grpc_mock_bind)),
                 (max_concurrent_sessions, max_conversations),
-                auth,
+                (auth, hardening),
             )
             .await
             .map(|_| 0)

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use actix::{Actor, Addr};
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use actors::commands::{Accounts, Commands};
-use actors::runtime::{Dispatcher, DispatcherSettings, NodeRole};
+use actors::runtime::{Dispatcher, DispatcherSettings, NodeRole, QueryNodeStatus, Shutdown};
 use actors::schedules::Scheduler;
 use actors::secrets::SecretBox;
 use actors::store::EventStore;
@@ -20,6 +21,7 @@ use crate::auth::{AuthState, LoginLimiter, SessionStore};
 use crate::config::{AuthMode, Settings};
 use crate::pages;
 use crate::routes::{self, AppState};
+use crate::security::HostPolicy;
 
 /// The running write and read sides, without HTTP.
 #[derive(Clone)]
@@ -36,7 +38,11 @@ impl Core {
     /// Must run inside an actix `System`.
     pub async fn start(settings: &Settings) -> anyhow::Result<Core> {
         raise_file_limit(settings.max_conversations);
-        std::fs::create_dir_all(&settings.data_dir)
+        let embedded = settings
+            .database_url
+            .is_none()
+            .then(|| settings.sqlite_file());
+        crate::security::secure_data_dir(&settings.data_dir, embedded.as_deref())
             .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
         let store = EventStore::connect(&settings.database_url())
             .await
@@ -49,8 +55,7 @@ impl Core {
                 .context("cannot load the key file")?,
         };
         let appender = store.batching(512);
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
+        let http = actors::connectors::outbound_client(&settings.egress)
             .pool_max_idle_per_host(1024)
             .build()
             .context("cannot build the HTTP client")?;
@@ -69,7 +74,7 @@ impl Core {
         )
         .start();
         if settings.background_workers {
-            WebhookWorker::start(store.clone(), secrets.clone())
+            WebhookWorker::start(store.clone(), secrets.clone(), &settings.egress)
                 .context("cannot build the webhook HTTP client")?;
         }
         let commands = Commands::new(
@@ -89,6 +94,28 @@ impl Core {
             projections: handle,
             dispatcher,
         })
+    }
+}
+
+impl Core {
+    /// Graceful shutdown: stop dispatching, interrupt running sessions and wait (at most
+    /// `grace`) until each has committed its terminal event through the batched appender.
+    pub async fn shutdown(&self, grace: Duration) {
+        let deadline = std::time::Instant::now() + grace;
+        if self.dispatcher.send(Shutdown).await.is_err() {
+            return;
+        }
+        loop {
+            match self.dispatcher.send(QueryNodeStatus).await {
+                Ok(status) if !status.running.is_empty() => {}
+                _ => return,
+            }
+            if std::time::Instant::now() >= deadline {
+                tracing::warn!("shutdown grace period over with sessions still running");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -196,10 +223,15 @@ impl Application {
             sessions: SessionStore::default(),
             limiter: LoginLimiter::default(),
         });
+        let hosts = web::Data::new(HostPolicy::new(&settings.bind, &settings.public_urls));
         let server = HttpServer::new(move || {
+            // The last `wrap` is the outermost: Host, content-type and security headers apply
+            // before (and to the answers of) authentication.
             App::new()
-                .wrap(actix_web::middleware::from_fn(crate::auth::enforce))
+                .wrap(from_fn(crate::auth::enforce))
+                .wrap(from_fn(crate::security::harden))
                 .app_data(auth.clone())
+                .app_data(hosts.clone())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(2 * 1024 * 1024))
                 .configure(routes::configure)
@@ -208,6 +240,11 @@ impl Application {
         .workers(settings.http_workers.max(1))
         // Live feeds send small frames; without NODELAY, Nagle + delayed ACK held some for ~40 ms.
         .tcp_nodelay(true)
+        // A graceful stop waits at most this long for open requests (live feeds never end).
+        .shutdown_timeout(3)
+        // actix-server would stop the whole System (and the session arbiters with it) on
+        // SIGTERM; `krawall serve` handles signals itself (`serve_until_signal`).
+        .disable_signals()
         .listen(listener)?
         .run();
         Ok(Application { port, server, core })
@@ -215,6 +252,27 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops
+    /// accepting and answers open requests (at most 3 s), then [`Core::shutdown`] interrupts the
+    /// running sessions and waits (at most `grace`) for their terminal events.
+    pub async fn serve_until_signal(self, grace: Duration) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let core = self.core.clone();
+        let server = actix_web::rt::spawn(self.server);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+        }
+        handle.stop(true).await;
+        tracing::info!("stopping: interrupting running sessions");
+        core.shutdown(grace).await;
+        server.await.context("HTTP server task")??;
+        tracing::info!("stopped");
+        Ok(())
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

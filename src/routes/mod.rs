@@ -21,6 +21,7 @@ mod target_test;
 mod targets;
 mod templates;
 mod webhooks;
+mod yaml_budget;
 
 pub use accounts::AuditQuery;
 pub use configure::configure;

@@ -14,12 +14,13 @@ use actors::domain::template::check_syntax;
 use actors::domain::validation::FieldError;
 use futures_util::StreamExt;
 use projections::queries;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::envelope::{ApiError, ok, parse_id};
 use super::state::AppState;
+use super::yaml_budget::{MAX_YAML_NODES, bounded_value};
 
 /// Largest import request accepted (all files together).
 const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
@@ -236,8 +237,9 @@ fn parse_file(bytes: &[u8]) -> Result<Vec<ScenarioSpec>, Vec<FieldError>> {
 /// The YAML documents of a file as JSON; a document that is a list contributes each item.
 fn yaml_documents(text: &str) -> Result<Vec<Value>, Vec<FieldError>> {
     let mut docs = Vec::new();
+    let budget = std::cell::Cell::new(MAX_YAML_NODES);
     for (i, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(document).map_err(|e| {
+        let value = bounded_value(document, &budget).map_err(|e| {
             vec![field_error(
                 "$",
                 format!("invalid YAML in document {}: {e}", i + 1),

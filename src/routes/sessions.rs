@@ -2,9 +2,10 @@
 //! delete, per-message rows and the raw event stream (audit and replay).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
 use actors::domain::events::session_stream;
+use actors::domain::idempotency::IdempotencyKey;
 use actors::runtime::CancelOutcome;
 use projections::queries::{self, SessionFilter};
 use serde::Deserialize;
@@ -27,22 +28,51 @@ struct ExecuteInput {
     top_level: ExecutionOverrides,
 }
 
+/// Queues a session; with an `Idempotency-Key` header, a retry (same key, same body, 24 h)
+/// answers with the first request's session and its current status instead of a second run.
 pub async fn execute(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let key = match req.headers().get("idempotency-key") {
+        Some(value) => {
+            let value = value.to_str().unwrap_or("\u{0}");
+            Some(IdempotencyKey::parse(value, &body).map_err(|e| ApiError::Invalid(vec![e]))?)
+        }
+        None => None,
+    };
     let input: ExecuteInput = parse_body(&body)?;
     let overrides = input.execution_config.unwrap_or(input.top_level);
-    let req = ExecuteRequest {
+    let request = ExecuteRequest {
         target_id: input.target_id,
         scenario_id: input.scenario_id,
         overrides,
     };
-    let (session_id, position) = state.commands.execute(req).await?;
+    let (session_id, position, replayed) = match key {
+        // Detached: a client that gives up mid-request must not leave the key recorded without
+        // its session (the task runs to the end even when this handler is dropped).
+        Some(key) => {
+            let commands = state.commands.clone();
+            actix_web::rt::spawn(async move { commands.execute_once(request, key).await })
+                .await
+                .map_err(|e| ApiError::Unexpected(e.into()))??
+        }
+        None => {
+            let (id, position) = state.commands.execute(request).await?;
+            (id, position, false)
+        }
+    };
     state.caught_up(position).await?;
+    let status = match replayed {
+        false => "QUEUED".to_string(),
+        true => queries::get_session(&state.read, &session_id.to_string())
+            .await?
+            .map_or_else(|| "QUEUED".to_string(), |s| s.status),
+    };
     Ok(ok(
         StatusCode::ACCEPTED,
-        json!({ "sessionId": session_id, "status": "QUEUED" }),
+        json!({ "sessionId": session_id, "status": status, "replayed": replayed }),
     ))
 }
 
@@ -173,18 +203,45 @@ pub async fn list_messages(
     ))
 }
 
+/// Paging of `GET /api/sessions/{id}/events`: events with `version > afterVersion`, at most
+/// `limit` (default and maximum [`MAX_EVENTS_PAGE`]).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsQuery {
+    after_version: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Most events one `/events` page returns.
+pub const MAX_EVENTS_PAGE: i64 = 5_000;
+
 pub async fn list_events(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    q: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
-    let events = state
-        .commands
-        .store()
-        .read_stream(&session_stream(id))
+    let limit = q.limit.unwrap_or(MAX_EVENTS_PAGE);
+    if !(1..=MAX_EVENTS_PAGE).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!("must be between 1 and {MAX_EVENTS_PAGE}"),
+        ));
+    }
+    let after = q.after_version.unwrap_or(0);
+    let store = state.commands.store();
+    let stream = session_stream(id);
+    let events = store
+        .read_stream_page(&stream, after, limit)
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    if events.is_empty() {
+    let exists = !events.is_empty()
+        || !store
+            .read_stream_page(&stream, 0, 1)
+            .await
+            .map_err(|e| ApiError::Unexpected(e.into()))?
+            .is_empty();
+    if !exists {
         return Err(ApiError::NotFound("session"));
     }
     let out: Vec<_> = events

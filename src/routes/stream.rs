@@ -60,18 +60,14 @@ async fn session_events(
         .head_position()
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    let history = store
-        .read_stream(&stream_id)
+    let first = store
+        .read_stream_page(&stream_id, 0, 1)
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    if history.is_empty() {
+    if first.is_empty() {
         return Err(ApiError::NotFound("session"));
     }
-    let past: Vec<_> = history
-        .into_iter()
-        .filter(|e| e.position > after && e.position <= head)
-        .map(Ok)
-        .collect();
+    let past = history_pages(store.clone(), stream_id.clone(), after, head);
     let live = store.subscribe(head.max(after)).filter_map(move |e| {
         let keep = match e {
             Ok(e) if e.stream_id == stream_id => Some(Ok(e)),
@@ -80,7 +76,44 @@ async fn session_events(
         };
         std::future::ready(keep)
     });
-    Ok(stream::iter(past).chain(live))
+    Ok(past.chain(live))
+}
+
+/// Events of history loaded per page.
+const HISTORY_PAGE: i64 = 500;
+
+/// The stream's events with `after < position <= head`, read page by page as the client
+/// consumes them (a long session is never loaded whole).
+fn history_pages(
+    store: EventStore,
+    stream_id: String,
+    after: i64,
+    head: i64,
+) -> impl Stream<Item = Result<RecordedEvent, String>> {
+    stream::unfold(Some(0_i64), move |cursor| {
+        let (store, stream_id) = (store.clone(), stream_id.clone());
+        async move {
+            let version = cursor?;
+            match store
+                .read_stream_page(&stream_id, version, HISTORY_PAGE)
+                .await
+            {
+                Err(e) => Some((vec![Err(e.to_string())], None)),
+                Ok(page) => {
+                    let next = page.last().map(|e| e.version);
+                    let done = page.len() < HISTORY_PAGE as usize
+                        || page.last().is_some_and(|e| e.position > head);
+                    let items: Vec<_> = page
+                        .into_iter()
+                        .filter(|e| e.position > after && e.position <= head)
+                        .map(Ok)
+                        .collect();
+                    Some((items, if done { None } else { next }))
+                }
+            }
+        }
+    })
+    .flat_map(stream::iter)
 }
 
 pub async fn stream_session(

@@ -341,7 +341,14 @@ async fn import_of_two_files_keeps_the_valid_one_and_writes_nothing_of_the_inval
     );
     let (status, _) = import(&app, "application/yaml", b"- name: a\n  flowConfig: [{type: message, content: x}]\n- name: b\n  flowConfig: [{type: message, content: y}]\n".to_vec()).await;
     assert_eq!(status, 200);
-    assert_eq!(import(&app, "text/plain", b"  \n".to_vec()).await.0, 400);
+    assert_eq!(
+        import(&app, "application/yaml", b"  \n".to_vec()).await.0,
+        400
+    );
+    assert_eq!(
+        import(&app, "text/plain", b"name: x\n".to_vec()).await.0,
+        415
+    );
 }
 
 #[actix_web::test]

@@ -22,7 +22,7 @@ async fn mock() -> MockServer {
     start_mock(listener, MockSettings::default()).await.unwrap()
 }
 
-fn target(endpoint: String, structure: Value, response_path: &str) -> TargetConnection {
+pub(crate) fn target(endpoint: String, structure: Value, response_path: &str) -> TargetConnection {
     TargetConnection {
         spec: TargetSpec {
             name: "stream".into(),

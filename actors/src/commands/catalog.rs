@@ -1,6 +1,6 @@
 //! Target and scenario commands: create, update, delete, each an event in the resource's stream.
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::connectors::paths::{validate_read_path, validate_write_path};
@@ -11,7 +11,9 @@ use crate::domain::events::{
 use crate::domain::lifecycle::{
     Lifecycle, ResourceCommand, decide_scenario, decide_target, evolve,
 };
+use crate::domain::origin::check_secrets_follow_origin;
 use crate::domain::scenario::{ScenarioSpec, Step, StepKind};
+use crate::domain::sealed_headers::{SEALED_KEY, has_masked, split_protocol_secrets};
 use crate::domain::target::{
     SealedAuth, TargetSpec, mask_auth_config, unmask_auth_config, validate_target,
 };
@@ -108,17 +110,30 @@ fn check_templates(spec: &ScenarioSpec) -> Result<(), CommandError> {
 }
 
 impl Commands {
-    fn seal(&self, auth_config: &Value) -> Result<SealedAuth, CommandError> {
-        let empty = auth_config.as_object().is_none_or(|m| m.is_empty());
+    /// Seals the auth config together with the protocol secrets (credential-like headers);
+    /// the masked copy leaves the protocol secrets out (they show masked in `protocolConfig`).
+    fn seal(
+        &self,
+        auth_config: &Value,
+        protocol: Map<String, Value>,
+    ) -> Result<SealedAuth, CommandError> {
+        let masked = mask_auth_config(auth_config);
+        let mut sealed = auth_config.clone();
+        if !protocol.is_empty() {
+            match &mut sealed {
+                Value::Object(m) => {
+                    m.insert(SEALED_KEY.into(), Value::Object(protocol));
+                }
+                other => *other = json!({ SEALED_KEY: protocol }),
+            }
+        }
+        let empty = sealed.as_object().is_none_or(|m| m.is_empty());
         let ciphertext = if empty {
             None
         } else {
-            Some(self.secrets.seal_json(auth_config)?)
+            Some(self.secrets.seal_json(&sealed)?)
         };
-        Ok(SealedAuth {
-            ciphertext,
-            masked: mask_auth_config(auth_config),
-        })
+        Ok(SealedAuth { ciphertext, masked })
     }
 
     /// Creates a target; returns its id and the event's global position.
@@ -137,12 +152,20 @@ impl Commands {
         auth_config: Value,
         preset_id: Option<String>,
     ) -> Result<(Uuid, i64), CommandError> {
+        let mut spec = spec;
+        let protocol = split_protocol_secrets(&mut spec.protocol_config);
+        if has_masked(&protocol) {
+            return Err(invalid(
+                "protocolConfig.headers",
+                "a masked value (********) needs a stored one; enter the value",
+            ));
+        }
         check_target(&spec, &auth_config)?;
         let id = Uuid::now_v7();
         let snapshot = TargetSnapshot {
             target_id: id,
             spec,
-            auth: self.seal(&auth_config)?,
+            auth: self.seal(&auth_config, protocol)?,
             preset_id,
         };
         let events = decide_target(Lifecycle::Absent, ResourceCommand::Create(snapshot))?;
@@ -164,9 +187,32 @@ impl Commands {
         let current = current
             .filter(|_| state == Lifecycle::Active)
             .ok_or(CommandError::NotFound("target"))?;
-        let stored = match &current.auth.ciphertext {
+        let mut spec = spec;
+        let protocol = split_protocol_secrets(&mut spec.protocol_config);
+        let keeps_headers = has_masked(&protocol);
+        check_secrets_follow_origin(
+            &current.spec.endpoint,
+            &spec.endpoint,
+            current.auth.ciphertext.is_some(),
+            auth_config.as_ref().filter(|_| !keeps_headers),
+        )
+        .map_err(|e| CommandError::Invalid(vec![e]))?;
+        let mut stored = match &current.auth.ciphertext {
             Some(c) => self.secrets.open_json(c)?,
             None => Value::Object(Default::default()),
+        };
+        let stored_protocol = stored
+            .as_object_mut()
+            .and_then(|m| m.remove(SEALED_KEY))
+            .unwrap_or_else(|| json!({}));
+        let protocol = match unmask_auth_config(&Value::Object(protocol), &stored_protocol) {
+            Value::Object(p) if !has_masked(&p) => p,
+            _ => {
+                return Err(invalid(
+                    "protocolConfig.headers",
+                    "a masked value (********) needs a stored one; enter the value",
+                ));
+            }
         };
         let auth_config =
             auth_config.map_or_else(|| stored.clone(), |new| unmask_auth_config(&new, &stored));
@@ -174,7 +220,7 @@ impl Commands {
         let snapshot = TargetSnapshot {
             target_id: id,
             spec,
-            auth: self.seal(&auth_config)?,
+            auth: self.seal(&auth_config, protocol)?,
             preset_id: current.preset_id.clone(),
         };
         let events = decide_target(state, ResourceCommand::Update(snapshot))?;

@@ -8,9 +8,11 @@ use uuid::Uuid;
 
 use crate::domain::conversation::HistoryPolicy;
 use crate::domain::events::{
-    ScenarioSnapshot, SessionQueued, TargetSnapshot, scenario_stream, session_stream, target_stream,
+    DomainEvent, ScenarioSnapshot, SessionQueued, TargetSnapshot, scenario_stream, session_stream,
+    target_stream,
 };
 use crate::domain::faults::FaultSpec;
+use crate::domain::idempotency::{IdempotencyKey, IdempotencyKeyRecorded, KeyDecision};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::load::LoadSpec;
 use crate::domain::scenario::{
@@ -43,6 +45,25 @@ pub struct ExecutionOverrides {
     pub budget: Option<Budget>,
     /// Laid over the scenario's thresholds (same metric: this one wins).
     pub thresholds: Option<BTreeMap<String, String>>,
+}
+
+/// The earlier answer for a key, `None` when the request should queue a session.
+fn replayed(
+    key: &IdempotencyKey,
+    events: &[DomainEvent],
+    now_ms: i64,
+) -> Result<Option<(Uuid, i64, bool)>, CommandError> {
+    let latest = events.iter().rev().find_map(|e| match e {
+        DomainEvent::IdempotencyKeyRecorded(r) => Some(r),
+        _ => None,
+    });
+    match key.decide(latest, now_ms) {
+        KeyDecision::Queue => Ok(None),
+        KeyDecision::Replay(id) => Ok(Some((id, 0, true))),
+        KeyDecision::Mismatch => Err(CommandError::Refused(
+            "Idempotency-Key was already used with another request body in the last 24 h".into(),
+        )),
+    }
 }
 
 /// What to run.
@@ -128,6 +149,12 @@ impl Commands {
 
     /// Freezes target + scenario into a plan and queues it; returns the session id and position.
     pub async fn execute(&self, req: ExecuteRequest) -> Result<(Uuid, i64), CommandError> {
+        let plan = self.plan_session(req).await?;
+        self.queue(plan).await
+    }
+
+    /// Freezes target + scenario into a session plan (validated, not yet queued).
+    async fn plan_session(&self, req: ExecuteRequest) -> Result<SessionQueued, CommandError> {
         let target = self.active_target(req.target_id).await?;
         let base = match req.scenario_id {
             Some(id) => self.active_scenario(id).await?,
@@ -149,7 +176,7 @@ impl Commands {
             spec,
         };
         let price = self.price_of(&target.spec).await?;
-        self.queue(SessionQueued {
+        Ok(SessionQueued {
             session_id: Uuid::now_v7(),
             target,
             scenario,
@@ -157,7 +184,40 @@ impl Commands {
             price,
             batch_id: None,
         })
-        .await
+    }
+
+    /// `execute` at most once per `Idempotency-Key` (24 h): returns the session id, the
+    /// position to wait for and whether the answer replays an earlier request.
+    pub async fn execute_once(
+        &self,
+        req: ExecuteRequest,
+        key: IdempotencyKey,
+    ) -> Result<(Uuid, i64, bool), CommandError> {
+        let stream = key.stream();
+        let (events, version) = load(&self.store, &stream).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        if let Some(answer) = replayed(&key, &events, now)? {
+            return Ok(answer);
+        }
+        let plan = self.plan_session(req).await?;
+        let record = DomainEvent::IdempotencyKeyRecorded(IdempotencyKeyRecorded {
+            key_hash: key.key_hash.clone(),
+            body_hash: key.body_hash.clone(),
+            session_id: plan.session_id,
+            recorded_at_ms: now,
+        });
+        match append(&self.store, &stream, version, &[record]).await {
+            // A concurrent request with the same key won: answer with its session.
+            Err(CommandError::Conflict) => {
+                let (events, _) = load(&self.store, &stream).await?;
+                replayed(&key, &events, now)?.ok_or(CommandError::Conflict)
+            }
+            Err(e) => Err(e),
+            Ok(_) => {
+                let (id, position) = self.queue(plan).await?;
+                Ok((id, position, false))
+            }
+        }
     }
 
     async fn queue(&self, plan: SessionQueued) -> Result<(Uuid, i64), CommandError> {

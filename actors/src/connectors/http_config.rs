@@ -147,7 +147,16 @@ fn health_urls(
             })
     };
     let mut urls = match check_path.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(path) => vec![join(path)?],
+        Some(path) => {
+            let url = join(path)?;
+            if url.origin() != endpoint.origin() {
+                return Err(config_error(
+                    "protocolConfig.healthCheckPath: must stay on the endpoint's origin \
+                     (a path, or a URL with the same scheme, host and port)",
+                ));
+            }
+            vec![url]
+        }
         None => vec![join("/health")?, origin.clone()],
     };
     for url in &mut urls {
@@ -272,6 +281,15 @@ mod tests {
         assert_eq!(health, vec!["http://h:1/health", "http://h:1/"]);
         let health = health_urls(&url, Some("status"), &[]).unwrap();
         assert_eq!(health[0].as_str(), "http://h:1/status");
+        assert!(health_urls(&url, Some("http://h:1/up"), &[]).is_ok());
+        for elsewhere in [
+            "http://evil:1/health",
+            "https://h:1/health",
+            "http://h:2/health",
+        ] {
+            let err = health_urls(&url, Some(elsewhere), &[]).unwrap_err();
+            assert!(err.to_string().contains("healthCheckPath"), "{err}");
+        }
     }
 
     #[test]

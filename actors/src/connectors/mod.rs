@@ -1,7 +1,9 @@
 //! Outbound connectors to chatbot targets: the `Connector` trait, its value types and the registry.
 
 pub mod auth;
+pub mod client;
 mod connector;
+pub mod egress;
 pub mod grpc;
 pub mod history;
 pub mod http;
@@ -14,6 +16,7 @@ mod types;
 pub mod usage;
 pub mod websocket;
 
+pub use client::outbound_client;
 pub use connector::Connector;
 pub use grpc::GrpcConnector;
 pub use http::HttpConnector;

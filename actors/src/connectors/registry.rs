@@ -5,6 +5,9 @@ use super::http::HttpConnector;
 use super::sse::{self, SseConnector};
 use super::websocket::{self, WebSocketConnector};
 use super::{Connector, ConnectorError, TargetConnection, http_config};
+use serde_json::Value;
+
+use crate::domain::sealed_headers::{SEALED_KEY, restore_protocol_secrets};
 use crate::domain::target::{ConnectorType, TargetSpec};
 use crate::domain::validation::FieldError;
 
@@ -15,6 +18,19 @@ pub fn build_connector(
     conn: &TargetConnection,
     http: &reqwest::Client,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
+    let unsealed;
+    let conn = match conn.auth_config.get(SEALED_KEY) {
+        Some(Value::Object(sealed)) => {
+            let mut plain = conn.clone();
+            restore_protocol_secrets(&mut plain.spec.protocol_config, sealed);
+            if let Value::Object(auth) = &mut plain.auth_config {
+                auth.remove(SEALED_KEY);
+            }
+            unsealed = plain;
+            &unsealed
+        }
+        _ => conn,
+    };
     Ok(match conn.spec.connector_type {
         ConnectorType::HttpRest => Box::new(HttpConnector::new(conn, http.clone())?),
         ConnectorType::Sse => Box::new(SseConnector::new(conn, http.clone())?),

@@ -7,6 +7,7 @@ use uuid::Uuid;
 pub use super::account::{ApiTokenCreated, ApiTokenRevoked, AuditRecorded, UserCreated};
 pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
+pub use super::idempotency::IdempotencyKeyRecorded;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
 pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
@@ -53,6 +54,7 @@ macro_rules! with_variants {
             ApiTokenCreated,
             ApiTokenRevoked,
             AuditRecorded,
+            IdempotencyKeyRecorded,
         )
     };
 }
@@ -96,6 +98,7 @@ pub enum DomainEvent {
     ApiTokenCreated(ApiTokenCreated),
     ApiTokenRevoked(ApiTokenRevoked),
     AuditRecorded(AuditRecorded),
+    IdempotencyKeyRecorded(IdempotencyKeyRecorded),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -395,6 +398,7 @@ impl DomainEvent {
             Self::ApiTokenCreated(_) => "ApiTokenCreated",
             Self::ApiTokenRevoked(_) => "ApiTokenRevoked",
             Self::AuditRecorded(_) => "AuditRecorded",
+            Self::IdempotencyKeyRecorded(_) => "IdempotencyKeyRecorded",
         }
     }
 

@@ -272,6 +272,7 @@ pub fn validate_scenario(spec: &ScenarioSpec) -> Result<(), Vec<FieldError>> {
         v.push("flowConfig", "must contain at least one step");
     }
     validate_steps(&mut v, "flowConfig", &spec.flow_config, 0);
+    validate_plan_size(&mut v, spec);
     validate_conversation_and_load(&mut v, spec);
     validate_error_handling(&mut v, &spec.error_handling);
     v.finish()
@@ -390,6 +391,37 @@ fn validate_steps(v: &mut Validator, path: &str, steps: &[Step], depth: usize) {
 /// Faults a message step may inject.
 pub const INJECTABLE_FAULTS: &[&str] = &["malformed_json", "empty_body", "oversized"];
 
+/// Most steps (messages, delays, loop and branch entries) one conversation may run.
+pub const MAX_STEPS_PER_CONVERSATION: u64 = 1_000_000;
+/// Most exchanges one session may plan (repetitions × messages per conversation).
+pub const MAX_PLANNED_EXCHANGES: u64 = 10_000_000;
+
+/// Nested loops multiply: a flow of 8 nested loops of 1 000 iterations would never end.
+fn validate_plan_size(v: &mut Validator, spec: &ScenarioSpec) {
+    let steps = max_steps_per_repetition(&spec.flow_config);
+    if steps > MAX_STEPS_PER_CONVERSATION {
+        v.push(
+            "flowConfig",
+            format!(
+                "plans {steps} steps per conversation (loops multiply); at most \
+                 {MAX_STEPS_PER_CONVERSATION}"
+            ),
+        );
+        return;
+    }
+    let exchanges =
+        max_messages_per_repetition(&spec.flow_config).saturating_mul(u64::from(spec.repetitions));
+    if spec.load.is_none() && exchanges > MAX_PLANNED_EXCHANGES {
+        v.push(
+            "repetitions",
+            format!(
+                "plans {exchanges} exchanges per session (repetitions × messages per \
+                 conversation); at most {MAX_PLANNED_EXCHANGES}"
+            ),
+        );
+    }
+}
+
 /// Number of messages one repetition sends when every conditional takes its longer branch.
 pub fn max_messages_per_repetition(steps: &[Step]) -> u64 {
     steps
@@ -397,9 +429,27 @@ pub fn max_messages_per_repetition(steps: &[Step]) -> u64 {
         .map(|s| match &s.kind {
             StepKind::Message(_) => 1,
             StepKind::Delay(_) => 0,
-            StepKind::Loop(l) => u64::from(l.iterations) * max_messages_per_repetition(&l.steps),
+            StepKind::Loop(l) => {
+                u64::from(l.iterations).saturating_mul(max_messages_per_repetition(&l.steps))
+            }
             StepKind::Conditional(c) => max_messages_per_repetition(&c.then_steps)
                 .max(max_messages_per_repetition(&c.else_steps)),
         })
-        .sum()
+        .fold(0, u64::saturating_add)
+}
+
+/// Number of steps one repetition runs when every conditional takes its longer branch.
+pub fn max_steps_per_repetition(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| match &s.kind {
+            StepKind::Message(_) | StepKind::Delay(_) => 1,
+            StepKind::Loop(l) => u64::from(l.iterations)
+                .saturating_mul(max_steps_per_repetition(&l.steps))
+                .saturating_add(1),
+            StepKind::Conditional(c) => max_steps_per_repetition(&c.then_steps)
+                .max(max_steps_per_repetition(&c.else_steps))
+                .saturating_add(1),
+        })
+        .fold(0, u64::saturating_add)
 }

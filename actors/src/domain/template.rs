@@ -88,12 +88,72 @@ impl TemplateContext<'_> {
     }
 }
 
+/// Instructions one render may execute (minijinja fuel): a template of nested loops stops
+/// with an error instead of spinning a thread.
+pub const TEMPLATE_FUEL: u64 = 200_000;
+/// Largest rendered message, in bytes.
+pub const MAX_RENDERED_BYTES: usize = 1024 * 1024;
+
+/// An environment with the fuel limit.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env
+}
+
+/// Collects rendered output and fails past [`MAX_RENDERED_BYTES`].
+struct CappedOutput(Vec<u8>);
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDERED_BYTES {
+            return Err(std::io::Error::other(format!(
+                "rendered message exceeds {MAX_RENDERED_BYTES} bytes"
+            )));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders with the output cap; a fuel or size overrun names the limit.
+fn render_capped<S: serde::Serialize>(
+    template: &minijinja::Template<'_, '_>,
+    vars: S,
+) -> Result<String, TemplateError> {
+    let mut out = CappedOutput(Vec::new());
+    template
+        .render_captured_to(vars, &mut out)
+        .map_err(|e| match e.kind() {
+            minijinja::ErrorKind::OutOfFuel => TemplateError(format!(
+                "template runs longer than its budget of {TEMPLATE_FUEL} instructions"
+            )),
+            minijinja::ErrorKind::WriteFailure => TemplateError(format!(
+                "rendered message exceeds {MAX_RENDERED_BYTES} bytes"
+            )),
+            _ => TemplateError(e.to_string()),
+        })?;
+    String::from_utf8(out.0).map_err(|e| TemplateError(e.to_string()))
+}
+
 /// Templates parsed once (per conversation lane) with the variables each one uses, so a
 /// message renders without re-parsing and computes only the variables it refers to.
-#[derive(Default)]
 pub struct TemplateCache {
     env: Environment<'static>,
     used: HashMap<String, Arc<[String]>>,
+}
+
+impl Default for TemplateCache {
+    fn default() -> Self {
+        TemplateCache {
+            env: environment(),
+            used: HashMap::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for TemplateCache {
@@ -132,10 +192,11 @@ impl TemplateCache {
         template: &str,
         vars: &BTreeMap<String, minijinja::Value>,
     ) -> Result<String, TemplateError> {
-        self.env
+        let compiled = self
+            .env
             .get_template(template)
-            .and_then(|t| t.render(vars))
-            .map_err(|e| TemplateError(e.to_string()))
+            .map_err(|e| TemplateError(e.to_string()))?;
+        render_capped(&compiled, vars)
     }
 
     /// Renders a message template; custom variables (which win over extracted and built-in
@@ -173,12 +234,17 @@ pub fn render(template: &str, ctx: &TemplateContext<'_>) -> Result<String, Templ
     TemplateCache::default().render(template, ctx)
 }
 
-/// Checks that a template parses (used at validation time).
+/// Checks that a template parses and that it stays within the fuel and output budget when
+/// rendered without variables (used at validation time; other render errors wait for run time).
 pub fn check_syntax(template: &str) -> Result<(), TemplateError> {
-    Environment::new()
+    let env = environment();
+    let compiled = env
         .template_from_str(template)
-        .map(|_| ())
-        .map_err(|e| TemplateError(e.to_string()))
+        .map_err(|e| TemplateError(e.to_string()))?;
+    match render_capped(&compiled, minijinja::context! {}) {
+        Err(e) if e.0.contains("budget of") || e.0.contains("exceeds") => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Appends the verbosity suffix to a rendered message.
@@ -221,6 +287,31 @@ mod tests {
             render("{{history}}", &ctx).unwrap(),
             "user: hi\nassistant: hello there"
         );
+    }
+
+    #[test]
+    fn template_bombs_stop_at_the_fuel_and_output_caps() {
+        let spin = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}";
+        let err = check_syntax(spin).unwrap_err();
+        assert!(err.0.contains("budget"), "{err}");
+        let wide = "{% for a in range(100000) %}{{ 'x' * 100 }}{% endfor %}";
+        assert!(check_syntax(wide).is_err());
+        let err = check_syntax("{{ 'x' * 5000000 }}").unwrap_err();
+        assert!(err.0.contains("exceeds"), "{err}");
+        let history = Vec::new();
+        let (extracted, custom) = (BTreeMap::new(), BTreeMap::new());
+        let ctx = TemplateContext {
+            message_index: 0,
+            repetition_index: 0,
+            session_id: Uuid::nil(),
+            conversation_id: "c",
+            timestamp: "t".into(),
+            history: &history,
+            extracted: &extracted,
+            custom: &custom,
+        };
+        assert!(render(spin, &ctx).is_err());
+        assert_eq!(render("{{ 'ab' * 3 }}", &ctx).unwrap(), "ababab");
     }
 
     #[test]

@@ -113,8 +113,9 @@ impl Dispatcher {
         &self.leases
     }
 
+    /// Whether this node starts sessions (not `serve --no-dispatch`, not shutting down).
     pub(super) fn dispatching(&self) -> bool {
-        self.settings.role != NodeRole::ServeNoDispatch
+        self.settings.role != NodeRole::ServeNoDispatch && !self.node.shutting_down()
     }
 
     pub(super) fn pump(&mut self, ctx: &mut Context<Self>) {

@@ -92,6 +92,9 @@ impl<'a> Lane<'a> {
     fn run_steps<'s>(&'s mut self, steps: &'s [Step]) -> BoxFuture<'s, Result<(), Stop>> {
         Box::pin(async move {
             for step in steps {
+                // Zero delays and empty branches never await: yield so a busy flow shares its
+                // thread and a cancel (delivered on the same arbiter) reaches it.
+                tokio::task::yield_now().await;
                 if self.shared.cancel.is_cancelled() {
                     return Err(Stop::Cancelled);
                 }

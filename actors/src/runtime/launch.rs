@@ -46,6 +46,11 @@ impl Dispatcher {
         let prepare = prepare(self.prepare_inputs(id));
         ctx.spawn(prepare.into_actor(self).map(
             move |prepared: Result<SessionRun, NotStarted>, act, ctx| match prepared {
+                // Shutting down: not started; it stays queued and its lease expires, so it
+                // resumes at the next start (or on another node).
+                Ok(_) if act.node.shutting_down() => {
+                    act.running.remove(&id);
+                }
                 Ok(run) => {
                     let me = ctx.address().recipient();
                     let addr = match act.pick_arbiter() {

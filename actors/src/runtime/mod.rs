@@ -15,6 +15,7 @@ mod recovery;
 mod runner;
 mod session_actor;
 mod session_log;
+mod shutdown;
 mod summary;
 
 pub use dispatcher::{
@@ -29,4 +30,5 @@ pub use probe::{ProbeEvent, ProbeResult, probe};
 pub use runner::{RunOutcome, SessionRun};
 pub use session_actor::SessionActor;
 pub use session_log::{SessionLog, SessionLogError};
+pub use shutdown::Shutdown;
 pub use summary::SummaryBuilder;

@@ -26,6 +26,8 @@ pub struct NodeResources {
     /// Dispatching nodes alive on the shared database (this one included): each node's bucket
     /// for a target gets 1/peers of the target's limit.
     peers: Arc<AtomicUsize>,
+    /// Set by a graceful shutdown: running sessions end as interrupted, nothing new starts.
+    shutting_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for NodeResources {
@@ -53,7 +55,18 @@ impl NodeResources {
             capacity,
             limiters: Arc::default(),
             peers: Arc::new(AtomicUsize::new(1)),
+            shutting_down: Arc::default(),
         }
+    }
+
+    /// Marks the node as shutting down (see [`NodeResources::shutting_down`]).
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a graceful shutdown has begun.
+    pub fn shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
     }
 
     /// The limiter of a target (shared by all sessions of the target with the same limits).

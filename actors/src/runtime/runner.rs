@@ -244,6 +244,11 @@ async fn finish(
     }
     let (cmd, outcome) = match stop {
         None => (SessionCommand::Complete(summary), RunOutcome::Completed),
+        Some(Stop::Cancelled) if shared.node.shutting_down() => failed(
+            FailureReason::Interrupted,
+            "the node was shut down (SIGTERM) while the session was running".into(),
+            summary,
+        ),
         Some(Stop::Cancelled) => (SessionCommand::Cancel(summary), RunOutcome::Cancelled),
         Some(Stop::Aborted(error)) => failed(FailureReason::Aborted, error, summary),
         Some(Stop::Store(error)) => failed(FailureReason::Store, error, summary),

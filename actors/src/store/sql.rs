@@ -159,6 +159,27 @@ impl EventStore {
         rows.iter().map(decode_event).collect()
     }
 
+    /// Up to `limit` events of one stream with `version > after_version`, in version order
+    /// (pages of a long stream without loading it whole).
+    pub async fn read_stream_page(
+        &self,
+        stream_id: &str,
+        after_version: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
+             recorded_at_ms FROM events WHERE stream_id = $1 AND version > $2 \
+             ORDER BY version LIMIT $3",
+        )
+        .bind(stream_id.to_owned())
+        .bind(after_version)
+        .bind(limit)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        rows.iter().map(decode_event).collect()
+    }
+
     /// Up to `limit` events with `position > after_position`, in position order.
     pub async fn read_all(
         &self,

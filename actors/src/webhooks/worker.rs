@@ -15,6 +15,7 @@ use super::batches::batch_completion;
 use super::registry::Registry;
 use super::sender::{body, send};
 use crate::codec::append_request;
+use crate::connectors::egress::EgressPolicy;
 use crate::domain::events::DomainEvent;
 use crate::domain::webhook::{
     AttemptOutcome, WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookEvent, delivery_id,
@@ -52,10 +53,12 @@ pub struct WebhookWorker;
 
 impl WebhookWorker {
     /// Starts the worker on the current Tokio runtime; it restarts itself after a store error.
-    pub fn start(store: EventStore, secrets: SecretBox) -> Result<(), reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
+    pub fn start(
+        store: EventStore,
+        secrets: SecretBox,
+        egress: &EgressPolicy,
+    ) -> Result<(), reqwest::Error> {
+        let http = crate::connectors::outbound_client(egress).build()?;
         let shared = Arc::new(Shared {
             store,
             secrets,

@@ -6,6 +6,7 @@
 //! body, which aborts the request.
 
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use eventsource_stream::{EventStreamError, Eventsource};
@@ -174,12 +175,27 @@ async fn pump(
     assembler: &mut Assembler<'_>,
     started: Instant,
 ) -> End {
-    let bytes = response.bytes_stream().inspect(|chunk| {
-        if let Ok(chunk) = chunk {
-            raw.push(chunk);
-        }
-    });
+    let total = AtomicUsize::new(0);
+    let bytes = response
+        .bytes_stream()
+        .inspect(|chunk| {
+            if let Ok(chunk) = chunk {
+                raw.push(chunk);
+            }
+        })
+        // A bot that streams without end (or one endless event) is cut at the cap.
+        .take_while(|chunk| {
+            let len = chunk.as_ref().map_or(0, |c| c.len());
+            let seen = total.fetch_add(len, Ordering::Relaxed) + len;
+            std::future::ready(seen <= MAX_SSE_REPLY_BYTES)
+        });
     let mut events = pin!(bytes.eventsource());
+    let over_cap = || {
+        ConnectorError::new(
+            ErrorKind::Protocol,
+            format!("SSE reply exceeds {MAX_SSE_REPLY_BYTES} bytes"),
+        )
+    };
     while let Some(item) = events.next().await {
         let event = match item {
             Ok(event) => event,
@@ -195,8 +211,14 @@ async fn pump(
             Step::Failed(detail) => return End::Failed(detail),
         }
     }
+    if total.load(Ordering::Relaxed) > MAX_SSE_REPLY_BYTES {
+        return End::Broken(over_cap());
+    }
     End::Eof
 }
+
+/// Largest streamed reply read, in bytes (the whole stream, events and framing).
+pub const MAX_SSE_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Whether the reply declares itself JSON (an error or a non-streamed reply), not a stream.
 fn is_json(response: &Response) -> bool {
