@@ -20,6 +20,7 @@ use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
 use crate::schedules::SchedulesProjection;
 use crate::sessions::SessionsProjection;
+use crate::settings::SettingsProjection;
 use crate::webhooks::WebhooksProjection;
 
 /// Every read model Krawall maintains.
@@ -33,6 +34,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(BatchesProjection),
         Arc::new(WebhooksProjection),
         Arc::new(SchedulesProjection),
+        Arc::new(SettingsProjection),
     ]
 }
 

@@ -12,6 +12,7 @@ mod scenario_editor;
 mod scenarios;
 mod session_detail;
 mod sessions;
+mod settings;
 mod target_form;
 mod targets;
 

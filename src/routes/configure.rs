@@ -4,7 +4,7 @@ use actix_web::{Scope, web};
 
 use super::{
     batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
-    scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
+    scenario_yaml, scenarios, schedules, sessions, settings, stream, target_test, targets, templates,
     webhooks,
 };
 
@@ -44,6 +44,8 @@ fn catalog_routes(scope: Scope) -> Scope {
         .route("/presets", web::get().to(presets::list_presets))
         .route("/pricing", web::get().to(pricing::get_pricing))
         .route("/pricing", web::put().to(pricing::put_pricing))
+        .route("/settings", web::get().to(settings::get_settings))
+        .route("/settings", web::put().to(settings::put_settings))
         .route("/scenarios", web::get().to(scenarios::list_scenarios))
         .route("/scenarios", web::post().to(scenarios::create_scenario))
         .route(

@@ -14,6 +14,7 @@ mod scenario_yaml;
 mod scenarios;
 mod schedules;
 mod sessions;
+mod settings;
 mod state;
 mod stream;
 mod target_test;

@@ -21,6 +21,7 @@ mod protocols;
 mod recording_bot;
 mod report;
 mod schedules;
+mod settings;
 mod sse;
 mod stream;
 mod webhook_events;

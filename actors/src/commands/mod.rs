@@ -9,6 +9,7 @@ mod pricing;
 mod probe;
 mod schedules;
 mod service;
+mod settings;
 mod stream;
 mod webhooks;
 

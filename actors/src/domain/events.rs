@@ -8,6 +8,7 @@ pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
+use super::settings::NodeSettings;
 pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
 pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
@@ -48,6 +49,7 @@ macro_rules! with_variants {
             ScheduleDisabled,
             ScheduleFired,
             ScheduleDeleted,
+            SettingsUpdated,
         )
     };
 }
@@ -87,6 +89,7 @@ pub enum DomainEvent {
     ScheduleDisabled(ScheduleToggled),
     ScheduleFired(ScheduleFired),
     ScheduleDeleted(Deleted),
+    SettingsUpdated(SettingsUpdated),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -94,6 +97,14 @@ pub enum DomainEvent {
 #[serde(rename_all = "camelCase")]
 pub struct PricingUpdated {
     pub models: Vec<ModelPrice>,
+}
+
+/// The node settings after `PUT /api/settings` (stream `node-settings`): the whole settings, not
+/// the patch, so the latest event is the current state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsUpdated {
+    pub settings: NodeSettings,
 }
 
 /// Full state of a target after a create or update (credentials sealed).
@@ -382,6 +393,7 @@ impl DomainEvent {
             Self::ScheduleDisabled(_) => "ScheduleDisabled",
             Self::ScheduleFired(_) => "ScheduleFired",
             Self::ScheduleDeleted(_) => "ScheduleDeleted",
+            Self::SettingsUpdated(_) => "SettingsUpdated",
         }
     }
 

@@ -14,6 +14,7 @@ pub mod scenario;
 pub mod scenario_input;
 pub mod schedule;
 pub mod session;
+pub mod settings;
 pub mod summary;
 pub mod target;
 pub mod template;

@@ -8,6 +8,7 @@ mod parked;
 mod pricing;
 mod schedules;
 mod sessions;
+mod settings;
 mod time;
 mod webhooks;
 
@@ -26,6 +27,7 @@ pub use schedules::{RunSession, RunView, ScheduleView, get_schedule, list_runs, 
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
 };
+pub use settings::{SettingsView, node_settings};
 pub use webhooks::{
     AttemptView, DeliveryView, WebhookView, get_webhook, list_deliveries, list_webhooks,
 };

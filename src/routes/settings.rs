@@ -1,0 +1,31 @@
+//! `GET/PUT /api/settings`: the node defaults (message timeout, target rate limit, retention,
+//! webhook retry policy). A PUT is a partial update: a field left out keeps its value, `null`
+//! restores the built-in default.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use actors::domain::settings::SettingsPatch;
+
+use super::envelope::{ApiError, ok, parse_body};
+use super::state::AppState;
+
+async fn current(state: &AppState) -> Result<HttpResponse, ApiError> {
+    let view = projections::queries::node_settings(&state.read).await?;
+    let data = serde_json::to_value(view).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok(ok(StatusCode::OK, data))
+}
+
+pub async fn get_settings(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    current(&state).await
+}
+
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let patch: SettingsPatch = parse_body(&body)?;
+    if let Some(position) = state.commands.update_settings(patch).await? {
+        state.caught_up(position).await?;
+    }
+    current(&state).await
+}
