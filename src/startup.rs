@@ -79,6 +79,7 @@ impl Core {
         );
         if settings.background_workers {
             Scheduler::start(commands.clone());
+            crate::retention::start(commands.clone(), store.pool().clone(), handle.clone());
         }
         Ok(Core {
             store,

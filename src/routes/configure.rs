@@ -46,6 +46,10 @@ fn catalog_routes(scope: Scope) -> Scope {
         .route("/pricing", web::put().to(pricing::put_pricing))
         .route("/settings", web::get().to(settings::get_settings))
         .route("/settings", web::put().to(settings::put_settings))
+        .route(
+            "/settings/retention/run",
+            web::post().to(settings::run_retention),
+        )
         .route("/scenarios", web::get().to(scenarios::list_scenarios))
         .route("/scenarios", web::post().to(scenarios::create_scenario))
         .route(

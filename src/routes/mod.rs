@@ -8,6 +8,7 @@ mod health;
 mod presets;
 mod pricing;
 mod prometheus;
+mod redact;
 mod references;
 mod scenario_templates;
 mod scenario_yaml;

@@ -178,12 +178,13 @@ pub async fn list_events(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
-    let events = state
+    let mut events = state
         .commands
         .store()
         .read_stream(&session_stream(id))
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
+    super::redact::redact_shredded(&mut events);
     if events.is_empty() {
         return Err(ApiError::NotFound("session"));
     }

@@ -60,10 +60,11 @@ async fn session_events(
         .head_position()
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    let history = store
+    let mut history = store
         .read_stream(&stream_id)
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
+    super::redact::redact_shredded(&mut history);
     if history.is_empty() {
         return Err(ApiError::NotFound("session"));
     }

@@ -20,6 +20,7 @@ mod prometheus;
 mod protocols;
 mod recording_bot;
 mod report;
+mod retention;
 mod schedules;
 mod settings;
 mod sse;

@@ -7,6 +7,7 @@ mod error;
 mod execute;
 mod pricing;
 mod probe;
+mod retention;
 mod schedules;
 mod service;
 mod settings;

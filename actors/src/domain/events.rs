@@ -5,6 +5,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use super::batch::BatchCreated;
+pub use super::retention::SessionTextsShredded;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
 use super::scenario::{ErrorAction, ScenarioSpec};
@@ -50,6 +51,7 @@ macro_rules! with_variants {
             ScheduleFired,
             ScheduleDeleted,
             SettingsUpdated,
+            SessionTextsShredded,
         )
     };
 }
@@ -90,6 +92,7 @@ pub enum DomainEvent {
     ScheduleFired(ScheduleFired),
     ScheduleDeleted(Deleted),
     SettingsUpdated(SettingsUpdated),
+    SessionTextsShredded(SessionTextsShredded),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -394,6 +397,7 @@ impl DomainEvent {
             Self::ScheduleFired(_) => "ScheduleFired",
             Self::ScheduleDeleted(_) => "ScheduleDeleted",
             Self::SettingsUpdated(_) => "SettingsUpdated",
+            Self::SessionTextsShredded(_) => "SessionTextsShredded",
         }
     }
 

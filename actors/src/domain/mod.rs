@@ -10,6 +10,7 @@ pub mod load;
 pub mod presets;
 pub mod pricing;
 pub mod repetition;
+pub mod retention;
 pub mod scenario;
 pub mod scenario_input;
 pub mod schedule;

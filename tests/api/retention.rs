@@ -1,0 +1,103 @@
+//! Retention: a session older than `retentionDays` loses its message texts in the read models,
+//! the messages API and the events API (`SessionTextsShredded`), keeps its metrics, and a rebuild
+//! reproduces the blanked read models; on SQLite and PostgreSQL.
+
+use projections::queries;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The session and its messages as the read models hold them.
+async fn read_models(app: &TestApp, session: &str) -> (Value, Value) {
+    let pool = app.core.store.pool();
+    let view = queries::get_session(pool, session).await.unwrap();
+    let messages = queries::list_messages(pool, session, -1, 1_000).await.unwrap();
+    (json!(view), json!(messages))
+}
+
+async fn sweep(app: &TestApp, now_ms: i64) -> krawall::retention::RetentionRun {
+    let core = &app.core;
+    krawall::retention::sweep(&core.commands, core.store.pool(), &core.projections, now_ms)
+        .await
+        .unwrap()
+}
+
+async fn events_body(app: &TestApp, session: &str) -> String {
+    let (status, events) = app.get(&format!("/api/sessions/{session}/events")).await;
+    assert_eq!(status, 200, "{events}");
+    events.to_string()
+}
+
+async fn retention_removes_texts(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let marker = format!("retention-marker-{}", uuid::Uuid::new_v4());
+    let target = app
+        .create("/api/targets", &app.mock_target("/v1/chat/completions"))
+        .await;
+    let session = app
+        .execute(&json!({"targetId": target, "customMessages": [marker.clone(), "second"]}))
+        .await;
+    app.wait_for_status(&session, &["COMPLETED"]).await;
+    let (view, messages) = read_models(&app, &session).await;
+    assert!(messages.to_string().contains(&marker), "{messages}");
+    assert!(events_body(&app, &session).await.contains(&marker));
+    assert!(messages[0]["response"].as_str().is_some_and(|r| !r.is_empty()));
+
+    // Retention off: nothing happens.
+    assert_eq!(sweep(&app, i64::MAX / 2).await.shredded_sessions, 0);
+    let (status, resp) = app.put("/api/settings", &json!({"retentionDays": 1})).await;
+    assert_eq!(status, 200, "{resp}");
+    // Ended less than a day ago: kept (also through the admin route).
+    let (status, run) = app.post("/api/settings/retention/run", &json!({})).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["data"]["retentionDays"], 1, "{run}");
+    assert_eq!(run["data"]["shreddedSessions"], 0, "{run}");
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let run = sweep(&app, now + 2 * DAY_MS).await;
+    assert_eq!(run.shredded_sessions, 1);
+    assert_eq!(sweep(&app, now + 2 * DAY_MS).await.shredded_sessions, 0);
+
+    let (after_view, after_messages) = read_models(&app, &session).await;
+    assert!(!after_messages.to_string().contains(&marker), "{after_messages}");
+    for m in after_messages.as_array().unwrap() {
+        assert_eq!(m["request"], "", "{m}");
+        assert_eq!(m["response"], "", "{m}");
+    }
+    let (_, api) = app.get(&format!("/api/sessions/{session}/messages")).await;
+    assert!(!api.to_string().contains(&marker), "{api}");
+    let events = events_body(&app, &session).await;
+    assert!(!events.contains(&marker), "{events}");
+    assert!(events.contains("SessionTextsShredded"), "{events}");
+
+    // Metrics stay: everything but the texts is unchanged.
+    let strip = |mut v: Value| {
+        for m in v.as_array_mut().unwrap() {
+            m["request"] = Value::Null;
+            m["response"] = Value::Null;
+        }
+        v
+    };
+    assert_eq!(strip(after_messages.clone()), strip(messages));
+    assert_eq!(after_view["summary"], view["summary"]);
+    assert_eq!(after_view["messageCount"], view["messageCount"]);
+
+    projections::rebuild(&app.core.store, &projections::all_projections())
+        .await
+        .unwrap();
+    assert_eq!(read_models(&app, &session).await, (after_view, after_messages));
+}
+
+#[actix_web::test]
+async fn retention_removes_texts_sqlite() {
+    retention_removes_texts(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn retention_removes_texts_postgres() {
+    retention_removes_texts(Backend::Postgres).await;
+}
