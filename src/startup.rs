@@ -46,6 +46,7 @@ impl Core {
             None => SecretBox::load_or_create(&settings.key_file())
                 .context("cannot load the key file")?,
         };
+        store.install_node_key(secrets.clone());
         let appender = store.batching(512);
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))

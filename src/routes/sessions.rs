@@ -184,7 +184,7 @@ pub async fn list_events(
         .read_stream(&session_stream(id))
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    super::redact::redact_shredded(&mut events);
+    super::stream::open_history(state.commands.store(), &mut events).await?;
     if events.is_empty() {
         return Err(ApiError::NotFound("session"));
     }

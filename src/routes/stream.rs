@@ -50,6 +50,29 @@ fn last_event_id(req: &HttpRequest, query: &StreamQuery) -> i64 {
     header.or(query.last_event_id).unwrap_or(0)
 }
 
+/// A session's stored events as readers see them: sealed texts opened (blank once the data key
+/// is destroyed), and texts of a shredded session's older, plaintext events blanked.
+pub(super) async fn open_history(store: &EventStore, events: &mut [RecordedEvent]) -> Result<(), ApiError> {
+    store
+        .open_recorded(events)
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    super::redact::redact_shredded(events);
+    Ok(())
+}
+
+async fn open_live(
+    store: EventStore,
+    e: Result<RecordedEvent, String>,
+) -> Result<RecordedEvent, String> {
+    let mut e = e?;
+    store
+        .open_recorded(std::slice::from_mut(&mut e))
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(e)
+}
+
 /// History after `after` up to the head, then the live tail: no gap, no duplicate.
 async fn session_events(
     store: EventStore,
@@ -64,7 +87,7 @@ async fn session_events(
         .read_stream(&stream_id)
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
-    super::redact::redact_shredded(&mut history);
+    open_history(&store, &mut history).await?;
     if history.is_empty() {
         return Err(ApiError::NotFound("session"));
     }
@@ -73,14 +96,18 @@ async fn session_events(
         .filter(|e| e.position > after && e.position <= head)
         .map(Ok)
         .collect();
-    let live = store.subscribe(head.max(after)).filter_map(move |e| {
-        let keep = match e {
-            Ok(e) if e.stream_id == stream_id => Some(Ok(e)),
-            Ok(_) => None,
-            Err(err) => Some(Err(err.to_string())),
-        };
-        std::future::ready(keep)
-    });
+    let opener = store.clone();
+    let live = store
+        .subscribe(head.max(after))
+        .filter_map(move |e| {
+            let keep = match e {
+                Ok(e) if e.stream_id == stream_id => Some(Ok(e)),
+                Ok(_) => None,
+                Err(err) => Some(Err(err.to_string())),
+            };
+            std::future::ready(keep)
+        })
+        .then(move |e| open_live(opener.clone(), e));
     Ok(stream::iter(past).chain(live))
 }
 

@@ -1,6 +1,7 @@
-//! Retention: a session older than `retentionDays` loses its message texts in the read models,
-//! the messages API and the events API (`SessionTextsShredded`), keeps its metrics, and a rebuild
-//! reproduces the blanked read models; on SQLite and PostgreSQL.
+//! Retention with crypto-shredding: texts are stored sealed with the session's data key (the raw
+//! event log never holds them); a session older than `retentionDays` loses its key and its texts
+//! in the read models, the messages API and the events API (`SessionTextsShredded`), keeps its
+//! metrics, and a rebuild reproduces the blanked read models; on SQLite and PostgreSQL.
 
 use projections::queries;
 use serde_json::{Value, json};
@@ -22,6 +23,25 @@ async fn sweep(app: &TestApp, now_ms: i64) -> krawall::retention::RetentionRun {
     krawall::retention::sweep(&core.commands, core.store.pool(), &core.projections, now_ms)
         .await
         .unwrap()
+}
+
+/// Every raw payload of the session's stream as stored, and whether its data key still exists.
+async fn raw(app: &TestApp, session: &str) -> (String, bool) {
+    let pool = app.core.store.pool();
+    let payloads: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM events WHERE stream_id = $1 ORDER BY version")
+            .bind(format!("session-{session}"))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let keys: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM session_keys WHERE session_id = $1",
+    )
+    .bind(session.to_string())
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (payloads.join("\n"), keys == 1)
 }
 
 async fn events_body(app: &TestApp, session: &str) -> String {
@@ -46,6 +66,11 @@ async fn retention_removes_texts(backend: Backend) {
     assert!(messages.to_string().contains(&marker), "{messages}");
     assert!(events_body(&app, &session).await.contains(&marker));
     assert!(messages[0]["response"].as_str().is_some_and(|r| !r.is_empty()));
+    // Stored sealed: the raw event log never holds the text, the read models do.
+    let (payloads, has_key) = raw(&app, &session).await;
+    assert!(has_key);
+    assert!(!payloads.contains(&marker), "{payloads}");
+    assert!(payloads.contains("\"sealed\":\"k1:"), "{payloads}");
 
     // Retention off: nothing happens.
     assert_eq!(sweep(&app, i64::MAX / 2).await.shredded_sessions, 0);
@@ -73,6 +98,9 @@ async fn retention_removes_texts(backend: Backend) {
     let events = events_body(&app, &session).await;
     assert!(!events.contains(&marker), "{events}");
     assert!(events.contains("SessionTextsShredded"), "{events}");
+    let (payloads, has_key) = raw(&app, &session).await;
+    assert!(!has_key, "the data key is destroyed");
+    assert!(!payloads.contains(&marker), "{payloads}");
 
     // Metrics stay: everything but the texts is unchanged.
     let strip = |mut v: Value| {

@@ -134,6 +134,7 @@ impl Commands {
             let command = SessionCommand::Queue(Box::new(plan));
             let events =
                 decide(&SessionState::default(), id, command).map_err(SessionLogError::from)?;
+            self.store.create_text_key(id).await?;
             requests.push(append_request(session_stream(id), 0, &events)?);
         }
         let mut position = 0;

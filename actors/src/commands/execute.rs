@@ -174,6 +174,7 @@ impl Commands {
             SessionCommand::Queue(Box::new(plan)),
         )
         .map_err(SessionLogError::from)?;
+        self.store.create_text_key(id).await?;
         let position = append(&self.store, &session_stream(id), 0, &events).await?;
         self.dispatcher
             .send(EnqueueSession(id))

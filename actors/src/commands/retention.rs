@@ -1,5 +1,6 @@
-//! Retention command: record `SessionTextsShredded` on a finished session's stream (at its
-//! expected version); the read models then blank the session's message texts.
+//! Retention command: destroy a finished session's data key (its sealed texts become
+//! unreadable in the event log) and record `SessionTextsShredded` at the stream's expected
+//! version; the read models then blank the session's message texts.
 
 use uuid::Uuid;
 
@@ -31,6 +32,9 @@ impl Commands {
         if events.is_empty() {
             return Ok(None);
         }
+        // The key goes first: should the append fail, the texts are already unreadable and
+        // the next sweep records the event.
+        self.store.destroy_text_key(session_id).await?;
         append(&self.store, &stream, version, &events).await.map(Some)
     }
 }

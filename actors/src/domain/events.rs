@@ -205,7 +205,9 @@ pub struct MessageSent {
     /// Time between when the exchange was due and when it was sent: waiting for the target's
     /// rate limiter, a 429 back-off, or (open model) a conversation that started late.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
-    pub wait_ms: u64,
+    pub wait_ms: u64,    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -245,7 +247,9 @@ pub struct ResponseReceived {
     /// 0–1: highest similarity to an earlier reply of the conversation or the session
     /// (`domain::repetition`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repetition_score: Option<f64>,
+    pub repetition_score: Option<f64>,    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// Timing of a streamed reply.
@@ -296,7 +300,9 @@ pub struct MessageFailed {
     pub action: ErrorAction,
     /// Text received before a streamed reply broke off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partial_content: Option<String>,
+    pub partial_content: Option<String>,    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// Krawall deliberately sent a faulty request (a scenario's `inject` on a message step).

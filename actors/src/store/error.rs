@@ -31,4 +31,6 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored event id is not a UUID")]
     EventId(#[from] uuid::Error),
+    #[error("a session data key could not be sealed or opened")]
+    Secret(#[from] crate::secrets::SecretError),
 }

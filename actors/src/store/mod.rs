@@ -10,6 +10,7 @@ mod plan;
 mod scan;
 mod sql;
 mod subscribe;
+mod text_keys;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
@@ -18,5 +19,6 @@ mod write_tx;
 pub use batching::{AppendTicket, BatchedAppender};
 pub use error::{AppendError, StoreError};
 pub use sql::{Backend, EventStore};
+pub use text_keys::{TextKey, open_texts, seal_texts};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
 pub use write_tx::ReadModelTx;
