@@ -16,6 +16,9 @@ struct SettingsPage {
     settings: NodeSettings,
     retry: RetryPolicy,
     builtin_timeout_ms: u64,
+    /// The rate limit's fields as form values (empty when unset).
+    rps: String,
+    tpm: String,
 }
 
 /// An optional number as a form field value (empty when unset).
@@ -23,20 +26,13 @@ fn field<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-impl SettingsPage {
-    fn rps(&self) -> String {
-        field(self.settings.rate_limit.and_then(|l| l.requests_per_second))
-    }
-
-    fn tpm(&self) -> String {
-        field(self.settings.rate_limit.and_then(|l| l.tokens_per_minute))
-    }
-}
-
 pub async fn show_settings(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let view = projections::queries::node_settings(&state.read).await?;
+    let limit = view.settings.rate_limit;
     html(SettingsPage {
         page: Layout::new("Settings", "settings"),
+        rps: field(limit.and_then(|l| l.requests_per_second)),
+        tpm: field(limit.and_then(|l| l.tokens_per_minute)),
         retry: view.settings.webhook_retry_or_builtin(),
         settings: view.settings,
         builtin_timeout_ms: BUILTIN_MESSAGE_TIMEOUT_MS,
