@@ -37,6 +37,17 @@ pub enum WebhookEvent {
 }
 
 impl WebhookEvent {
+    /// The events a webhook can subscribe to (every one but `webhook.test`).
+    pub const SUBSCRIBABLE: [WebhookEvent; 7] = [
+        Self::SessionCompleted,
+        Self::SessionFailed,
+        Self::SessionCancelled,
+        Self::BudgetExceeded,
+        Self::ThresholdFailed,
+        Self::BatchCompleted,
+        Self::ScheduleFired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SessionCompleted => "session.completed",
