@@ -54,22 +54,26 @@ async fn retention_removes_texts(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let marker = format!("retention-marker-{}", uuid::Uuid::new_v4());
     let target = app
         .create("/api/targets", &app.mock_target("/v1/chat/completions"))
         .await;
+    // The plan (frozen scenario) holds the template; the text sent exists only once rendered.
+    let template = "retention check at {{timestamp}}";
     let session = app
-        .execute(&json!({"targetId": target, "customMessages": [marker.clone(), "second"]}))
+        .execute(&json!({"targetId": target, "customMessages": [template, "second"]}))
         .await;
     app.wait_for_status(&session, &["COMPLETED"]).await;
     let (view, messages) = read_models(&app, &session).await;
-    assert!(messages.to_string().contains(&marker), "{messages}");
+    let marker = messages[0]["request"].as_str().unwrap().to_string();
+    assert!(marker.starts_with("retention check at 20"), "{marker}");
+    let reply = messages[0]["response"].as_str().unwrap().to_string();
     assert!(events_body(&app, &session).await.contains(&marker));
     assert!(messages[0]["response"].as_str().is_some_and(|r| !r.is_empty()));
     // Stored sealed: the raw event log never holds the text, the read models do.
     let (payloads, has_key) = raw(&app, &session).await;
     assert!(has_key);
     assert!(!payloads.contains(&marker), "{payloads}");
+    assert!(!payloads.contains(&reply), "{payloads}");
     assert!(payloads.contains("\"sealed\":\"k1:"), "{payloads}");
 
     // Retention off: nothing happens.

@@ -113,7 +113,7 @@ async fn bad_settings_name_the_field_and_change_nothing() {
         (json!({"rateLimit": {"requestsPerSecond": -1}}), "rateLimit.requestsPerSecond"),
         (json!({"webhookRetry": {"multiplier": 0.5}}), "webhookRetry.multiplier"),
         (json!({"retentionDays": "ten"}), "retentionDays"),
-        (json!({"retention": 3}), "$"),
+        (json!({"retention": 3}), "retention"),
     ] {
         let (status, resp) = app.put("/api/settings", &body).await;
         assert_eq!(status, 400, "{body} → {resp}");
