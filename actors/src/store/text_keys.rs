@@ -179,3 +179,73 @@ pub fn open_texts(keys: &HashMap<Uuid, TextKey>, event: &mut DomainEvent) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::events::{ExchangeRef, MessageFailed, MessageSent};
+
+    fn key() -> Arc<SecretBox> {
+        Arc::new(SecretBox::from_key_hex(&random_token("")).unwrap())
+    }
+
+    fn exchange(session: Uuid) -> ExchangeRef {
+        ExchangeRef {
+            session_id: session,
+            message_index: 0,
+            repetition_index: 0,
+            attempt: 0,
+        }
+    }
+
+    fn sent(session: Uuid) -> DomainEvent {
+        DomainEvent::MessageSent(MessageSent {
+            exchange: exchange(session),
+            content: "secret prompt".into(),
+            context_messages: 1,
+            context_tokens: 3,
+            wait_ms: 0,
+            sealed: None,
+        })
+    }
+
+    #[test]
+    fn sealed_texts_open_with_the_key_and_are_blank_without_it() {
+        let session = Uuid::now_v7();
+        let k = key();
+        let mut event = sent(session);
+        seal_texts(&k, &mut event).unwrap();
+        let stored = serde_json::to_string(&event).unwrap();
+        assert!(!stored.contains("secret prompt"), "{stored}");
+        let mut opened = event.clone();
+        open_texts(&HashMap::from([(session, Some(k))]), &mut opened);
+        assert_eq!(opened, sent(session));
+        let mut shredded = event;
+        open_texts(&HashMap::from([(session, None)]), &mut shredded);
+        let DomainEvent::MessageSent(s) = shredded else {
+            panic!("not a MessageSent")
+        };
+        assert_eq!((s.content.as_str(), s.sealed), ("", None));
+    }
+
+    #[test]
+    fn failure_texts_round_trip() {
+        let session = Uuid::now_v7();
+        let k = key();
+        let failed = DomainEvent::MessageFailed(MessageFailed {
+            exchange: exchange(session),
+            kind: crate::domain::events::ErrorKind::HttpStatus,
+            error: "HTTP 500: echoed prompt".into(),
+            status: Some(500),
+            latency_ms: 3,
+            action: crate::domain::scenario::ErrorAction::Skip,
+            partial_content: Some("half a reply".into()),
+            sealed: None,
+        });
+        let mut event = failed.clone();
+        seal_texts(&k, &mut event).unwrap();
+        assert!(!serde_json::to_string(&event).unwrap().contains("echoed"));
+        open_texts(&HashMap::from([(session, Some(k))]), &mut event);
+        assert_eq!(event, failed);
+    }
+}
