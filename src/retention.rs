@@ -79,7 +79,10 @@ pub fn start(commands: Commands, read: AnyPool, projections: ProjectionHandle) {
             let now = chrono::Utc::now().timestamp_millis();
             match sweep(&commands, &read, &projections, now).await {
                 Ok(run) if run.shredded_sessions > 0 => {
-                    tracing::info!(sessions = run.shredded_sessions, "retention: texts shredded")
+                    tracing::info!(
+                        sessions = run.shredded_sessions,
+                        "retention: texts shredded"
+                    )
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention sweep failed"),

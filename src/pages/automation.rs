@@ -52,7 +52,9 @@ pub async fn webhooks(state: web::Data<AppState>) -> Result<HttpResponse, PageEr
     html(WebhooksPage {
         page: Layout::new("Webhooks", "webhooks"),
         hooks,
-        events: WebhookEvent::SUBSCRIBABLE.map(WebhookEvent::as_str).to_vec(),
+        events: WebhookEvent::SUBSCRIBABLE
+            .map(WebhookEvent::as_str)
+            .to_vec(),
     })
 }
 

@@ -4,8 +4,8 @@ use actix_web::{Scope, web};
 
 use super::{
     batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
-    scenario_yaml, scenarios, schedules, sessions, settings, stream, target_test, targets, templates,
-    webhooks,
+    scenario_yaml, scenarios, schedules, sessions, settings, stream, target_test, targets,
+    templates, webhooks,
 };
 
 /// Registers every `/api` route.

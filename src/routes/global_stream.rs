@@ -89,8 +89,7 @@ fn frame(e: &RecordedEvent, compact_payload: bool) -> Bytes {
 /// The frame of an event with its sealed texts opened (compact frames carry no texts). Should
 /// the key be unreadable, the frame keeps the ciphertext, never guesses.
 async fn opened_frame(store: &EventStore, mut e: RecordedEvent, compact_payload: bool) -> Bytes {
-    if !compact_payload
-        && let Err(error) = store.open_recorded(std::slice::from_mut(&mut e)).await
+    if !compact_payload && let Err(error) = store.open_recorded(std::slice::from_mut(&mut e)).await
     {
         tracing::warn!(%error, position = e.position, "cannot open an event's texts");
     }

@@ -52,7 +52,10 @@ fn last_event_id(req: &HttpRequest, query: &StreamQuery) -> i64 {
 
 /// A session's stored events as readers see them: sealed texts opened (blank once the data key
 /// is destroyed), and texts of a shredded session's older, plaintext events blanked.
-pub(super) async fn open_history(store: &EventStore, events: &mut [RecordedEvent]) -> Result<(), ApiError> {
+pub(super) async fn open_history(
+    store: &EventStore,
+    events: &mut [RecordedEvent],
+) -> Result<(), ApiError> {
     store
         .open_recorded(events)
         .await

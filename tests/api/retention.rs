@@ -14,7 +14,9 @@ const DAY_MS: i64 = 86_400_000;
 async fn read_models(app: &TestApp, session: &str) -> (Value, Value) {
     let pool = app.core.store.pool();
     let view = queries::get_session(pool, session).await.unwrap();
-    let messages = queries::list_messages(pool, session, -1, 1_000).await.unwrap();
+    let messages = queries::list_messages(pool, session, -1, 1_000)
+        .await
+        .unwrap();
     (json!(view), json!(messages))
 }
 
@@ -68,7 +70,11 @@ async fn retention_removes_texts(backend: Backend) {
     assert!(marker.starts_with("retention check at 20"), "{marker}");
     let reply = messages[0]["response"].as_str().unwrap().to_string();
     assert!(events_body(&app, &session).await.contains(&marker));
-    assert!(messages[0]["response"].as_str().is_some_and(|r| !r.is_empty()));
+    assert!(
+        messages[0]["response"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
     // Stored sealed: the raw event log never holds the text, the read models do.
     let (payloads, has_key) = raw(&app, &session).await;
     assert!(has_key);
@@ -92,7 +98,10 @@ async fn retention_removes_texts(backend: Backend) {
     assert_eq!(sweep(&app, now + 2 * DAY_MS).await.shredded_sessions, 0);
 
     let (after_view, after_messages) = read_models(&app, &session).await;
-    assert!(!after_messages.to_string().contains(&marker), "{after_messages}");
+    assert!(
+        !after_messages.to_string().contains(&marker),
+        "{after_messages}"
+    );
     for m in after_messages.as_array().unwrap() {
         assert_eq!(m["request"], "", "{m}");
         assert_eq!(m["response"], "", "{m}");
@@ -121,7 +130,10 @@ async fn retention_removes_texts(backend: Backend) {
     projections::rebuild(&app.core.store, &projections::all_projections())
         .await
         .unwrap();
-    assert_eq!(read_models(&app, &session).await, (after_view, after_messages));
+    assert_eq!(
+        read_models(&app, &session).await,
+        (after_view, after_messages)
+    );
 }
 
 #[actix_web::test]

@@ -110,8 +110,14 @@ async fn bad_settings_name_the_field_and_change_nothing() {
     for (body, field) in [
         (json!({"messageTimeoutMs": 5}), "messageTimeoutMs"),
         (json!({"retentionDays": 0}), "retentionDays"),
-        (json!({"rateLimit": {"requestsPerSecond": -1}}), "rateLimit.requestsPerSecond"),
-        (json!({"webhookRetry": {"multiplier": 0.5}}), "webhookRetry.multiplier"),
+        (
+            json!({"rateLimit": {"requestsPerSecond": -1}}),
+            "rateLimit.requestsPerSecond",
+        ),
+        (
+            json!({"webhookRetry": {"multiplier": 0.5}}),
+            "webhookRetry.multiplier",
+        ),
         (json!({"retentionDays": "ten"}), "retentionDays"),
         (json!({"retention": 3}), "retention"),
     ] {

@@ -25,11 +25,13 @@ async fn create_schedule(ui: &Ui, target: &str, scenario: &str) {
     ui.fill(&tid("schedule-name"), "Nightly check").await;
     let pick = ui.id("schedule-scenario").await;
     pick.select_by_value(scenario).await.unwrap();
-    ui.css(&format!("[data-testid=schedule-target][value=\"{target}\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    ui.css(&format!(
+        "[data-testid=schedule-target][value=\"{target}\"]"
+    ))
+    .await
+    .click()
+    .await
+    .unwrap();
     ui.css("button[data-cron=\"0 0 2 * * *\"]")
         .await
         .click()
@@ -47,13 +49,17 @@ async fn create_schedule(ui: &Ui, target: &str, scenario: &str) {
     ui.css("#schedule-next-done").await.click().await.unwrap();
     ui.wait_text("schedules-table", "Nightly check").await;
     let row = ui.css(&tid("schedule-row")).await.text().await.unwrap();
-    assert!(row.contains("0 0 2 * * *") && row.contains("Europe/Berlin"), "{row}");
+    assert!(
+        row.contains("0 0 2 * * *") && row.contains("Europe/Berlin"),
+        "{row}"
+    );
 }
 
 async fn create_webhook(ui: &Ui) {
     ui.goto("/webhooks").await;
     ui.fill(&tid("webhook-name"), "Chat ops").await;
-    ui.fill(&tid("webhook-url"), "http://127.0.0.1:9/hook").await;
+    ui.fill(&tid("webhook-url"), "http://127.0.0.1:9/hook")
+        .await;
     for event in ["session.failed", "batch.completed"] {
         ui.css(&format!("[data-testid=webhook-event][value=\"{event}\"]"))
             .await
@@ -71,8 +77,14 @@ async fn create_webhook(ui: &Ui) {
     )
     .await;
     let hook = ui.css(&tid("webhook")).await.text().await.unwrap();
-    assert!(hook.contains("session.failed") && hook.contains("batch.completed"), "{hook}");
-    assert!(!hook.contains("whsec_"), "the secret is shown only once: {hook}");
+    assert!(
+        hook.contains("session.failed") && hook.contains("batch.completed"),
+        "{hook}"
+    );
+    assert!(
+        !hook.contains("whsec_"),
+        "the secret is shown only once: {hook}"
+    );
 }
 
 #[actix_web::test]

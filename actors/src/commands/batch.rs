@@ -15,8 +15,8 @@ use crate::runtime::{EnqueueSession, SessionLogError};
 use super::catalog::invalid;
 use super::execute::apply_overrides;
 use super::settings::{default_rate_limit, default_timeout};
-use crate::domain::settings::NodeSettings;
 use super::{CommandError, Commands, ExecutionOverrides};
+use crate::domain::settings::NodeSettings;
 
 /// What to run as a batch.
 #[derive(Debug, Clone)]

@@ -35,6 +35,8 @@ impl Commands {
         // The key goes first: should the append fail, the texts are already unreadable and
         // the next sweep records the event.
         self.store.destroy_text_key(session_id).await?;
-        append(&self.store, &stream, version, &events).await.map(Some)
+        append(&self.store, &stream, version, &events)
+            .await
+            .map(Some)
     }
 }

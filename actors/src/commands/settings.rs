@@ -28,10 +28,7 @@ impl Commands {
 
     /// Lays the patch over the current settings and records the result; returns the position,
     /// or `None` when nothing changed (no event).
-    pub async fn update_settings(
-        &self,
-        patch: SettingsPatch,
-    ) -> Result<Option<i64>, CommandError> {
+    pub async fn update_settings(&self, patch: SettingsPatch) -> Result<Option<i64>, CommandError> {
         let (current, version) = self.settings_at().await?;
         let next = current.patched(patch);
         validate_settings(&next).map_err(CommandError::Invalid)?;

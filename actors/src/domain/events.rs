@@ -5,12 +5,12 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use super::batch::BatchCreated;
-pub use super::retention::SessionTextsShredded;
 use super::faults::InjectedFault;
 use super::pricing::ModelPrice;
+pub use super::retention::SessionTextsShredded;
 use super::scenario::{ErrorAction, ScenarioSpec};
-use super::settings::NodeSettings;
 pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
+use super::settings::NodeSettings;
 pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
 pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookSnapshot};
@@ -205,7 +205,8 @@ pub struct MessageSent {
     /// Time between when the exchange was due and when it was sent: waiting for the target's
     /// rate limiter, a 429 back-off, or (open model) a conversation that started late.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
-    pub wait_ms: u64,    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    pub wait_ms: u64,
+    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<String>,
 }
@@ -247,7 +248,8 @@ pub struct ResponseReceived {
     /// 0–1: highest similarity to an earlier reply of the conversation or the session
     /// (`domain::repetition`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repetition_score: Option<f64>,    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    pub repetition_score: Option<f64>,
+    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<String>,
 }
@@ -300,7 +302,8 @@ pub struct MessageFailed {
     pub action: ErrorAction,
     /// Text received before a streamed reply broke off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partial_content: Option<String>,    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    pub partial_content: Option<String>,
+    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<String>,
 }

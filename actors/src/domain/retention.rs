@@ -85,6 +85,9 @@ mod tests {
     #[test]
     fn the_cutoff_is_whole_days_before_now() {
         assert_eq!(retention_cutoff_ms(10 * DAY_MS, 3), 7 * DAY_MS);
-        assert_eq!(retention_cutoff_ms(0, u32::MAX), -(i64::from(u32::MAX) * DAY_MS));
+        assert_eq!(
+            retention_cutoff_ms(0, u32::MAX),
+            -(i64::from(u32::MAX) * DAY_MS)
+        );
     }
 }

@@ -89,7 +89,12 @@ pub fn fold_settings<'a>(updates: impl IntoIterator<Item = &'a NodeSettings>) ->
 pub fn validate_settings(s: &NodeSettings) -> Result<(), Vec<FieldError>> {
     let mut v = Validator::default();
     if let Some(t) = s.message_timeout_ms {
-        v.range("messageTimeoutMs", t.min(i64::MAX as u64) as i64, 100, 600_000);
+        v.range(
+            "messageTimeoutMs",
+            t.min(i64::MAX as u64) as i64,
+            100,
+            600_000,
+        );
     }
     if let Some(limit) = &s.rate_limit {
         validate_rate_limit(&mut v, limit);
@@ -118,10 +123,15 @@ mod tests {
             retention_days: Some(30),
             ..NodeSettings::default()
         };
-        let next = base.patched(patch(r#"{"retentionDays": null, "rateLimit": {"requestsPerSecond": 2}}"#));
+        let next = base.patched(patch(
+            r#"{"retentionDays": null, "rateLimit": {"requestsPerSecond": 2}}"#,
+        ));
         assert_eq!(next.message_timeout_ms, Some(5_000));
         assert_eq!(next.retention_days, None);
-        assert_eq!(next.rate_limit.and_then(|l| l.requests_per_second), Some(2.0));
+        assert_eq!(
+            next.rate_limit.and_then(|l| l.requests_per_second),
+            Some(2.0)
+        );
     }
 
     #[test]
@@ -168,6 +178,9 @@ mod tests {
         assert_eq!(s.message_timeout(BUILTIN_MESSAGE_TIMEOUT_MS, false), 2_000);
         assert_eq!(s.message_timeout(BUILTIN_MESSAGE_TIMEOUT_MS, true), 30_000);
         assert_eq!(s.message_timeout(7_000, false), 7_000);
-        assert_eq!(NodeSettings::default().message_timeout(30_000, false), 30_000);
+        assert_eq!(
+            NodeSettings::default().message_timeout(30_000, false),
+            30_000
+        );
     }
 }

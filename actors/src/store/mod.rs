@@ -10,9 +10,9 @@ mod plan;
 mod scan;
 mod sql;
 mod subscribe;
-mod text_keys;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text_keys;
 mod types;
 mod write_tx;
 

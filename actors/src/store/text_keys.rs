@@ -64,9 +64,7 @@ impl EventStore {
         .bind(chrono::Utc::now().timestamp_millis())
         .execute(self.pool())
         .await?;
-        self.inner
-            .text_keys
-            .remember(session, Some(Arc::new(key)));
+        self.inner.text_keys.remember(session, Some(Arc::new(key)));
         Ok(())
     }
 
@@ -86,7 +84,8 @@ impl EventStore {
                 .await?;
         let key = match sealed {
             Some(sealed) => {
-                let hex = String::from_utf8(node.open(&sealed)?).map_err(|_| SecretError::Malformed)?;
+                let hex =
+                    String::from_utf8(node.open(&sealed)?).map_err(|_| SecretError::Malformed)?;
                 Some(Arc::new(SecretBox::from_key_hex(&hex)?))
             }
             None => None,
@@ -125,7 +124,10 @@ impl EventStore {
     /// is gone); for readers that show raw events.
     pub async fn open_recorded(&self, events: &mut [RecordedEvent]) -> Result<(), StoreError> {
         let keys = self.text_keys_for(events).await?;
-        for e in events.iter_mut().filter(|e| sealed_session(&e.payload).is_some()) {
+        for e in events
+            .iter_mut()
+            .filter(|e| sealed_session(&e.payload).is_some())
+        {
             let mut event = DomainEvent::from_parts(&e.event_type, &e.payload)?;
             open_texts(&keys, &mut event);
             e.payload = event.to_parts()?.1;
@@ -143,8 +145,14 @@ fn sealed_session(payload: &Value) -> Option<Uuid> {
 /// Seals an exchange event's texts with the session's key (one AES-GCM seal per event).
 pub fn seal_texts(key: &SecretBox, event: &mut DomainEvent) -> Result<(), SecretError> {
     let (texts, sealed) = match event {
-        DomainEvent::MessageSent(s) => (json!({"content": std::mem::take(&mut s.content)}), &mut s.sealed),
-        DomainEvent::ResponseReceived(r) => (json!({"content": std::mem::take(&mut r.content)}), &mut r.sealed),
+        DomainEvent::MessageSent(s) => (
+            json!({"content": std::mem::take(&mut s.content)}),
+            &mut s.sealed,
+        ),
+        DomainEvent::ResponseReceived(r) => (
+            json!({"content": std::mem::take(&mut r.content)}),
+            &mut r.sealed,
+        ),
         DomainEvent::MessageFailed(f) => (
             json!({"error": std::mem::take(&mut f.error), "partialContent": f.partial_content.take()}),
             &mut f.sealed,
@@ -167,7 +175,9 @@ pub fn open_texts(keys: &HashMap<Uuid, TextKey>, event: &mut DomainEvent) {
         return;
     };
     let key = keys.get(&session).cloned().flatten();
-    let texts = key.and_then(|k| k.open_json(&sealed).ok()).unwrap_or(Value::Null);
+    let texts = key
+        .and_then(|k| k.open_json(&sealed).ok())
+        .unwrap_or(Value::Null);
     let text = |name: &str| texts.get(name).and_then(Value::as_str).map(str::to_owned);
     match event {
         DomainEvent::MessageSent(s) => s.content = text("content").unwrap_or_default(),
