@@ -39,13 +39,7 @@ impl Core {
         let store = EventStore::connect(&settings.database_url())
             .await
             .context("cannot open the event store")?;
-        let secrets = match &settings.encryption_key {
-            Some(hex) => {
-                SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid")?
-            }
-            None => SecretBox::load_or_create(&settings.key_file())
-                .context("cannot load the key file")?,
-        };
+        let secrets = node_key(settings)?;
         store.install_node_key(secrets.clone());
         let appender = store.batching(512);
         let http = reqwest::Client::builder()
@@ -88,6 +82,14 @@ impl Core {
             projections: handle,
             dispatcher,
         })
+    }
+}
+
+/// The node key: `KRAWALL_ENCRYPTION_KEY`, else the data dir's key file (created on first start).
+pub fn node_key(settings: &Settings) -> anyhow::Result<SecretBox> {
+    match &settings.encryption_key {
+        Some(hex) => SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid"),
+        None => SecretBox::load_or_create(&settings.key_file()).context("cannot load the key file"),
     }
 }
 

@@ -104,7 +104,8 @@ impl EventStore {
         Ok(())
     }
 
-    /// The data keys of every session with sealed texts among these events.
+    /// The data keys of every session with sealed texts among these events. Without the node
+    /// key that is an error, never blank texts (a rebuild must not lose them).
     pub async fn text_keys_for(
         &self,
         events: &[RecordedEvent],
@@ -114,6 +115,9 @@ impl EventStore {
             if let Some(session) = sealed_session(&e.payload)
                 && !keys.contains_key(&session)
             {
+                if self.inner.text_keys.node.get().is_none() {
+                    return Err(StoreError::NoNodeKey);
+                }
                 keys.insert(session, self.text_key(session).await?);
             }
         }
