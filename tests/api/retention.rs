@@ -52,10 +52,8 @@ async fn events_body(app: &TestApp, session: &str) -> String {
     events.to_string()
 }
 
-async fn retention_removes_texts(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
-        return;
-    };
+/// A finished session before retention: (id, session view, messages, sent text, reply text).
+async fn finished_session(app: &TestApp) -> (String, Value, Value, String, String) {
     let target = app
         .create("/api/targets", &app.mock_target("/v1/chat/completions"))
         .await;
@@ -65,65 +63,75 @@ async fn retention_removes_texts(backend: Backend) {
         .execute(&json!({"targetId": target, "customMessages": [template, "second"]}))
         .await;
     app.wait_for_status(&session, &["COMPLETED"]).await;
-    let (view, messages) = read_models(&app, &session).await;
+    let (view, messages) = read_models(app, &session).await;
     let marker = messages[0]["request"].as_str().unwrap().to_string();
     assert!(marker.starts_with("retention check at 20"), "{marker}");
     let reply = messages[0]["response"].as_str().unwrap().to_string();
-    assert!(events_body(&app, &session).await.contains(&marker));
-    assert!(
-        messages[0]["response"]
-            .as_str()
-            .is_some_and(|r| !r.is_empty())
-    );
+    assert!(!reply.is_empty());
+    assert!(events_body(app, &session).await.contains(&marker));
     // Stored sealed: the raw event log never holds the text, the read models do.
-    let (payloads, has_key) = raw(&app, &session).await;
+    let (payloads, has_key) = raw(app, &session).await;
     assert!(has_key);
     assert!(!payloads.contains(&marker), "{payloads}");
     assert!(!payloads.contains(&reply), "{payloads}");
     assert!(payloads.contains("\"sealed\":\"k1:"), "{payloads}");
+    (session, view, messages, marker, reply)
+}
 
-    // Retention off: nothing happens.
-    assert_eq!(sweep(&app, i64::MAX / 2).await.shredded_sessions, 0);
+/// Retention is off, then on but the session is too recent: nothing is shredded.
+async fn nothing_due(app: &TestApp) {
+    assert_eq!(sweep(app, i64::MAX / 2).await.shredded_sessions, 0);
     let (status, resp) = app.put("/api/settings", &json!({"retentionDays": 1})).await;
     assert_eq!(status, 200, "{resp}");
-    // Ended less than a day ago: kept (also through the admin route).
     let (status, run) = app.post("/api/settings/retention/run", &json!({})).await;
     assert_eq!(status, 200, "{run}");
     assert_eq!(run["data"]["retentionDays"], 1, "{run}");
     assert_eq!(run["data"]["shreddedSessions"], 0, "{run}");
+}
 
+/// Everything but the texts of the messages.
+fn without_texts(mut messages: Value) -> Value {
+    for m in messages.as_array_mut().unwrap() {
+        m["request"] = Value::Null;
+        m["response"] = Value::Null;
+    }
+    messages
+}
+
+async fn retention_removes_texts(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (session, view, messages, marker, reply) = finished_session(&app).await;
+    nothing_due(&app).await;
     let now = chrono::Utc::now().timestamp_millis();
-    let run = sweep(&app, now + 2 * DAY_MS).await;
-    assert_eq!(run.shredded_sessions, 1);
+    assert_eq!(sweep(&app, now + 2 * DAY_MS).await.shredded_sessions, 1);
     assert_eq!(sweep(&app, now + 2 * DAY_MS).await.shredded_sessions, 0);
 
     let (after_view, after_messages) = read_models(&app, &session).await;
-    assert!(
-        !after_messages.to_string().contains(&marker),
-        "{after_messages}"
-    );
     for m in after_messages.as_array().unwrap() {
-        assert_eq!(m["request"], "", "{m}");
-        assert_eq!(m["response"], "", "{m}");
+        assert_eq!(
+            (&m["request"], &m["response"]),
+            (&json!(""), &json!("")),
+            "{m}"
+        );
     }
     let (_, api) = app.get(&format!("/api/sessions/{session}/messages")).await;
     assert!(!api.to_string().contains(&marker), "{api}");
     let events = events_body(&app, &session).await;
-    assert!(!events.contains(&marker), "{events}");
+    assert!(
+        !events.contains(&marker) && !events.contains(&reply),
+        "{events}"
+    );
     assert!(events.contains("SessionTextsShredded"), "{events}");
     let (payloads, has_key) = raw(&app, &session).await;
     assert!(!has_key, "the data key is destroyed");
     assert!(!payloads.contains(&marker), "{payloads}");
-
     // Metrics stay: everything but the texts is unchanged.
-    let strip = |mut v: Value| {
-        for m in v.as_array_mut().unwrap() {
-            m["request"] = Value::Null;
-            m["response"] = Value::Null;
-        }
-        v
-    };
-    assert_eq!(strip(after_messages.clone()), strip(messages));
+    assert_eq!(
+        without_texts(after_messages.clone()),
+        without_texts(messages)
+    );
     assert_eq!(after_view["summary"], view["summary"]);
     assert_eq!(after_view["messageCount"], view["messageCount"]);
 
