@@ -18,10 +18,13 @@ pub async fn follow_session(
     let stream_id = session_stream(session_id);
     let mut events = std::pin::pin!(core.store.subscribe(from));
     while let Some(recorded) = events.next().await {
-        let recorded = recorded?;
+        let mut recorded = recorded?;
         if recorded.stream_id != stream_id {
             continue;
         }
+        core.store
+            .open_recorded(std::slice::from_mut(&mut recorded))
+            .await?;
         let event = DomainEvent::from_parts(&recorded.event_type, &recorded.payload)?;
         on_event(&event);
         let summary = match event {

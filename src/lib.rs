@@ -13,6 +13,7 @@ pub mod junit;
 pub mod mock;
 pub mod pages;
 pub mod prometheus;
+pub mod retention;
 pub mod routes;
 pub mod run_args;
 pub mod run_cmd;

@@ -47,13 +47,8 @@ impl Core {
         let store = EventStore::connect(&settings.database_url())
             .await
             .context("cannot open the event store")?;
-        let secrets = match &settings.encryption_key {
-            Some(hex) => {
-                SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid")?
-            }
-            None => SecretBox::load_or_create(&settings.key_file())
-                .context("cannot load the key file")?,
-        };
+        let secrets = node_key(settings)?;
+        store.install_node_key(secrets.clone());
         let appender = store.batching(512);
         let http = actors::connectors::outbound_client(&settings.egress)
             .pool_max_idle_per_host(1024)
@@ -86,6 +81,7 @@ impl Core {
         );
         if settings.background_workers {
             Scheduler::start(commands.clone());
+            crate::retention::start(commands.clone(), store.pool().clone(), handle.clone());
         }
         Ok(Core {
             accounts: Accounts::new(store.clone()),
@@ -116,6 +112,14 @@ impl Core {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// The node key: `KRAWALL_ENCRYPTION_KEY`, else the data dir's key file (created on first start).
+pub fn node_key(settings: &Settings) -> anyhow::Result<SecretBox> {
+    match &settings.encryption_key {
+        Some(hex) => SecretBox::from_key_hex(hex).context("KRAWALL_ENCRYPTION_KEY is invalid"),
+        None => SecretBox::load_or_create(&settings.key_file()).context("cannot load the key file"),
     }
 }
 

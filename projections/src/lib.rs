@@ -14,6 +14,7 @@ pub mod runner;
 pub mod schedules;
 pub mod sessions;
 mod sessions_batch;
+pub mod settings;
 pub mod webhooks;
 
 pub use projection::{Decoded, Projection, ProjectionError};

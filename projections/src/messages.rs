@@ -138,6 +138,22 @@ async fn close_pending(
     Ok(())
 }
 
+/// Retention: blanks every text of the session's messages (request, reply, error, partial
+/// reply); outcomes, latencies, tokens, cost and repetition scores stay.
+async fn shred(conn: &mut AnyConnection, session: String) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE session_messages SET request = '',
+             response = CASE WHEN response IS NULL THEN NULL ELSE '' END,
+             error = CASE WHEN error IS NULL THEN NULL ELSE '' END,
+             partial = NULL
+         WHERE session_id = $1",
+    )
+    .bind(session)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Projection for SessionMessagesProjection {
     fn name(&self) -> &'static str {
@@ -177,6 +193,7 @@ impl Projection for SessionMessagesProjection {
             DomainEvent::SessionFailed(f) => {
                 close_pending(conn, f.session_id.to_string(), "interrupted").await?
             }
+            DomainEvent::SessionTextsShredded(t) => shred(conn, t.session_id.to_string()).await?,
             DomainEvent::SessionDeleted(d) => {
                 sqlx::query("DELETE FROM session_messages WHERE session_id = $1")
                     .bind(d.id.to_string())

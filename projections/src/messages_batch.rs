@@ -389,7 +389,8 @@ pub async fn apply_all(
             DomainEvent::MessageFailed(f) => pending.failed(failed_row(meta, f)),
             DomainEvent::SessionCancelled(_)
             | DomainEvent::SessionFailed(_)
-            | DomainEvent::SessionDeleted(_) => {
+            | DomainEvent::SessionDeleted(_)
+            | DomainEvent::SessionTextsShredded(_) => {
                 pending.flush(conn).await?;
                 SessionMessagesProjection.apply(conn, meta, event).await?;
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::actors::domain::events::DomainEvent;
-use ::actors::store::{EventStore, RecordedEvent};
+use ::actors::store::{EventStore, RecordedEvent, open_texts};
 use actix::prelude::*;
 use futures_util::StreamExt;
 use sqlx::{AnyConnection, Row};
@@ -21,6 +21,7 @@ use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
 use crate::schedules::SchedulesProjection;
 use crate::sessions::SessionsProjection;
+use crate::settings::SettingsProjection;
 use crate::webhooks::WebhooksProjection;
 
 /// Every read model Krawall maintains.
@@ -36,6 +37,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(SchedulesProjection),
         Arc::new(AccountsProjection),
         Arc::new(AuditProjection),
+        Arc::new(SettingsProjection),
     ]
 }
 
@@ -138,13 +140,18 @@ async fn apply_batch(
     let Some(last) = batch.last().map(|e| e.position) else {
         return Ok(());
     };
+    // Data keys are read before the write transaction (an in-memory SQLite has one connection).
+    let keys = store.text_keys_for(batch).await?;
     let mut tx = store.begin_read_model_write().await?;
     let done = lock_checkpoints(&mut tx, projections).await?;
     let from = |p: &Arc<dyn Projection>| done.get(p.name()).copied().unwrap_or(0);
     let mut decoded = Vec::with_capacity(batch.len());
     for recorded in batch {
         match DomainEvent::from_parts(&recorded.event_type, &recorded.payload) {
-            Ok(event) => decoded.push((recorded, event)),
+            Ok(mut event) => {
+                open_texts(&keys, &mut event);
+                decoded.push((recorded, event))
+            }
             Err(error) => {
                 let pending: Vec<_> = projections
                     .iter()

@@ -179,6 +179,14 @@ impl Projection for SessionsProjection {
                 let id = f.session_id.to_string();
                 finish(conn, meta, id, "FAILED", &f.summary, failure).await
             }
+            DomainEvent::SessionTextsShredded(t) => {
+                sqlx::query("UPDATE sessions SET texts_shredded_at_ms = $2 WHERE id = $1")
+                    .bind(t.session_id.to_string())
+                    .bind(meta.recorded_at_ms)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
             DomainEvent::SessionDeleted(d) => {
                 sqlx::query("DELETE FROM sessions WHERE id = $1")
                     .bind(d.id.to_string())

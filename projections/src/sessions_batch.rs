@@ -135,6 +135,7 @@ fn session_of(event: &DomainEvent) -> Option<Uuid> {
         DomainEvent::SessionCancelled(c) => Some(c.session_id),
         DomainEvent::SessionFailed(f) => Some(f.session_id),
         DomainEvent::SessionDeleted(d) => Some(d.id),
+        DomainEvent::SessionTextsShredded(t) => Some(t.session_id),
         _ => None,
     }
 }

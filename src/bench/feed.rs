@@ -123,6 +123,7 @@ fn reply(session: Uuid, index: u32) -> anyhow::Result<NewEvent> {
         },
         raw_size: 640,
         stream: None,
+        sealed: None,
     });
     let (event_type, payload) = event.to_parts()?;
     Ok(NewEvent {

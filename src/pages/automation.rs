@@ -3,8 +3,11 @@
 //! the runs and the sessions they started). Writes go through the JSON API.
 
 use actix_web::{HttpResponse, web};
-use actors::domain::schedule::{next_runs, parse_cron, parse_timezone};
-use projections::queries::{self, DeliveryView, RunView, ScheduleView, WebhookView};
+use actors::domain::schedule::{
+    MissedRunPolicy, next_runs, parse_cron, parse_timezone, timezone_names,
+};
+use actors::domain::webhook::WebhookEvent;
+use projections::queries::{self, DeliveryView, NamedRef, RunView, ScheduleView, WebhookView};
 use sailfish::TemplateSimple;
 
 use super::render::{Layout, PageError, html};
@@ -15,6 +18,8 @@ use crate::routes::AppState;
 struct WebhooksPage {
     page: Layout,
     hooks: Vec<(WebhookView, Vec<DeliveryView>)>,
+    /// Wire names of the events the create form offers.
+    events: Vec<&'static str>,
 }
 
 #[derive(TemplateSimple)]
@@ -22,6 +27,10 @@ struct WebhooksPage {
 struct SchedulesPage {
     page: Layout,
     schedules: Vec<(ScheduleView, String)>,
+    scenarios: Vec<NamedRef>,
+    targets: Vec<NamedRef>,
+    zones: Vec<&'static str>,
+    policies: Vec<&'static str>,
 }
 
 #[derive(TemplateSimple)]
@@ -43,6 +52,9 @@ pub async fn webhooks(state: web::Data<AppState>) -> Result<HttpResponse, PageEr
     html(WebhooksPage {
         page: Layout::new("Webhooks", "webhooks"),
         hooks,
+        events: WebhookEvent::SUBSCRIBABLE
+            .map(WebhookEvent::as_str)
+            .to_vec(),
     })
 }
 
@@ -77,6 +89,10 @@ pub async fn schedules(state: web::Data<AppState>) -> Result<HttpResponse, PageE
     html(SchedulesPage {
         page: Layout::new("Schedules", "schedules"),
         schedules,
+        scenarios: queries::scenario_names(&state.read, 500).await?,
+        targets: queries::target_names(&state.read, 500).await?,
+        zones: timezone_names(),
+        policies: MissedRunPolicy::ALL.map(MissedRunPolicy::as_str).to_vec(),
     })
 }
 

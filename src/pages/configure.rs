@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::{
     audit, automation, batches, health, home, login, metrics, pricing, scenario_editor, scenarios,
-    session_detail, sessions, targets,
+    session_detail, sessions, settings, targets,
 };
 
 /// Registers every page route and the embedded assets.
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/batches", web::get().to(batches::index))
         .route("/batches/{id}", web::get().to(batches::show))
         .route("/metrics", web::get().to(metrics::show_metrics))
+        .route("/settings", web::get().to(settings::show_settings))
         .route("/settings/pricing", web::get().to(pricing::show_pricing))
         .route("/targets", web::get().to(targets::index))
         .route("/targets/new", web::get().to(targets::new))

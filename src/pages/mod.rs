@@ -14,6 +14,7 @@ mod scenario_editor;
 mod scenarios;
 mod session_detail;
 mod sessions;
+mod settings;
 mod target_form;
 mod targets;
 

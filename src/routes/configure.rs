@@ -4,8 +4,8 @@ use actix_web::{Scope, web};
 
 use super::{
     accounts, batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
-    scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
-    webhooks,
+    scenario_yaml, scenarios, schedules, sessions, settings, stream, target_test, targets,
+    templates, webhooks,
 };
 
 /// Registers every `/api` route.
@@ -44,6 +44,12 @@ fn catalog_routes(scope: Scope) -> Scope {
         .route("/presets", web::get().to(presets::list_presets))
         .route("/pricing", web::get().to(pricing::get_pricing))
         .route("/pricing", web::put().to(pricing::put_pricing))
+        .route("/settings", web::get().to(settings::get_settings))
+        .route("/settings", web::put().to(settings::put_settings))
+        .route(
+            "/settings/retention/run",
+            web::post().to(settings::run_retention),
+        )
         .route("/scenarios", web::get().to(scenarios::list_scenarios))
         .route("/scenarios", web::post().to(scenarios::create_scenario))
         .route(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::store::RecordedEvent;
+use actors::store::{EventStore, RecordedEvent};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -50,6 +50,7 @@ fn compact(event_type: &str, payload: &Value) -> Value {
         for key in [
             "content",
             "partialContent",
+            "sealed",
             "requestTemplate",
             "responseTemplate",
             "auth",
@@ -87,6 +88,16 @@ fn frame(e: &RecordedEvent, compact_payload: bool) -> Bytes {
         e.position,
         kind_of(&e.stream_id)
     ))
+}
+
+/// The frame of an event with its sealed texts opened (compact frames carry no texts). Should
+/// the key be unreadable, the frame keeps the ciphertext, never guesses.
+async fn opened_frame(store: &EventStore, mut e: RecordedEvent, compact_payload: bool) -> Bytes {
+    if !compact_payload && let Err(error) = store.open_recorded(std::slice::from_mut(&mut e)).await
+    {
+        tracing::warn!(%error, position = e.position, "cannot open an event's texts");
+    }
+    frame(&e, compact_payload)
 }
 
 fn last_event_id(req: &HttpRequest, query: &GlobalStreamQuery) -> Option<i64> {
@@ -127,7 +138,8 @@ pub async fn stream_all(
         };
         std::future::ready(keep)
     });
-    let body = stream::unfold(Box::pin(events), move |mut events| async move {
+    let start = (Box::pin(events), state.store.clone());
+    let body = stream::unfold(start, move |(mut events, store)| async move {
         let bytes = match tokio::time::timeout(HEARTBEAT, events.next()).await {
             Err(_) => Bytes::from_static(b": heartbeat\n\n"),
             Ok(None) => return None,
@@ -136,9 +148,9 @@ pub async fn stream_all(
                 "event: error\ndata: {}\n\n",
                 json!({"error": error.to_string()})
             )),
-            Ok(Some(Ok(e))) => frame(&e, compact_payload),
+            Ok(Some(Ok(e))) => opened_frame(&store, e, compact_payload).await,
         };
-        Some((Ok::<_, actix_web::Error>(bytes), events))
+        Some((Ok::<_, actix_web::Error>(bytes), (events, store)))
     });
     // The head position up front, so a client knows where it started even before any event.
     let prelude = Bytes::from(format!("retry: 1000\n\n: head {after}\n\n"));

@@ -231,10 +231,11 @@ pub async fn list_events(
     let after = q.after_version.unwrap_or(0);
     let store = state.commands.store();
     let stream = session_stream(id);
-    let events = store
+    let mut events = store
         .read_stream_page(&stream, after, limit)
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?;
+    super::stream::open_history(store, &mut events).await?;
     let exists = !events.is_empty()
         || !store
             .read_stream_page(&stream, 0, 1)

@@ -50,6 +50,32 @@ fn last_event_id(req: &HttpRequest, query: &StreamQuery) -> i64 {
     header.or(query.last_event_id).unwrap_or(0)
 }
 
+/// A session's stored events as readers see them: sealed texts opened (blank once the data key
+/// is destroyed), and texts of a shredded session's older, plaintext events blanked.
+pub(super) async fn open_history(
+    store: &EventStore,
+    events: &mut [RecordedEvent],
+) -> Result<(), ApiError> {
+    store
+        .open_recorded(events)
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    super::redact::redact_shredded(events);
+    Ok(())
+}
+
+async fn open_live(
+    store: EventStore,
+    e: Result<RecordedEvent, String>,
+) -> Result<RecordedEvent, String> {
+    let mut e = e?;
+    store
+        .open_recorded(std::slice::from_mut(&mut e))
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(e)
+}
+
 /// History after `after` up to the head, then the live tail: no gap, no duplicate.
 async fn session_events(
     store: EventStore,
@@ -68,14 +94,18 @@ async fn session_events(
         return Err(ApiError::NotFound("session"));
     }
     let past = history_pages(store.clone(), stream_id.clone(), after, head);
-    let live = store.subscribe(head.max(after)).filter_map(move |e| {
-        let keep = match e {
-            Ok(e) if e.stream_id == stream_id => Some(Ok(e)),
-            Ok(_) => None,
-            Err(err) => Some(Err(err.to_string())),
-        };
-        std::future::ready(keep)
-    });
+    let opener = store.clone();
+    let live = store
+        .subscribe(head.max(after))
+        .filter_map(move |e| {
+            let keep = match e {
+                Ok(e) if e.stream_id == stream_id => Some(Ok(e)),
+                Ok(_) => None,
+                Err(err) => Some(Err(err.to_string())),
+            };
+            std::future::ready(keep)
+        })
+        .then(move |e| open_live(opener.clone(), e));
     Ok(past.chain(live))
 }
 
@@ -83,7 +113,7 @@ async fn session_events(
 const HISTORY_PAGE: i64 = 500;
 
 /// The stream's events with `after < position <= head`, read page by page as the client
-/// consumes them (a long session is never loaded whole).
+/// consumes them (a long session is never loaded whole), sealed texts opened per page.
 fn history_pages(
     store: EventStore,
     stream_id: String,
@@ -99,7 +129,10 @@ fn history_pages(
                 .await
             {
                 Err(e) => Some((vec![Err(e.to_string())], None)),
-                Ok(page) => {
+                Ok(mut page) => {
+                    if let Err(e) = open_history(&store, &mut page).await {
+                        return Some((vec![Err(e.to_string())], None));
+                    }
                     let next = page.last().map(|e| e.version);
                     let done = page.len() < HISTORY_PAGE as usize
                         || page.last().is_some_and(|e| e.position > head);

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use actors::commands::WebhookInput;
-use actors::domain::webhook::{RetryPolicy, WebhookEvent, WebhookSpec};
+use actors::domain::webhook::{RetryPolicy, WebhookEvent};
 use projections::queries;
 use serde::Deserialize;
 use serde_json::json;
@@ -24,7 +24,7 @@ struct WebhookBody {
     #[serde(default = "enabled_default")]
     enabled: bool,
     #[serde(default)]
-    retry: RetryPolicy,
+    retry: Option<RetryPolicy>,
     #[serde(default)]
     secret: Option<String>,
 }
@@ -36,13 +36,11 @@ fn enabled_default() -> bool {
 fn input(body: &[u8]) -> Result<WebhookInput, ApiError> {
     let b: WebhookBody = parse_body(body)?;
     Ok(WebhookInput {
-        spec: WebhookSpec {
-            name: b.name.unwrap_or_else(|| "webhook".into()),
-            url: b.url,
-            events: b.events,
-            enabled: b.enabled,
-            retry: b.retry,
-        },
+        name: b.name.unwrap_or_else(|| "webhook".into()),
+        url: b.url,
+        events: b.events,
+        enabled: b.enabled,
+        retry: b.retry,
         secret: b.secret,
     })
 }

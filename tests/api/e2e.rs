@@ -182,6 +182,7 @@ async fn crash_leftovers(app: &TestApp) -> (String, String) {
             attempt: 0,
         },
         content: "hi".into(),
+        sealed: None,
     });
     let events = vec![
         queued_copy(app, &target, &scenario, running).await,

@@ -14,7 +14,9 @@ use crate::runtime::{EnqueueSession, SessionLogError};
 
 use super::catalog::invalid;
 use super::execute::apply_overrides;
+use super::settings::{default_rate_limit, default_timeout};
 use super::{CommandError, Commands, ExecutionOverrides};
+use crate::domain::settings::NodeSettings;
 
 /// What to run as a batch.
 #[derive(Debug, Clone)]
@@ -43,7 +45,10 @@ impl Commands {
             Err(CommandError::NotFound(_)) => Err(invalid("scenarioId", "no such scenario")),
             other => other,
         }?;
-        let spec = apply_overrides(base.spec, req.overrides);
+        let settings = self.settings().await?;
+        let timeout_overridden = req.overrides.message_timeout_ms.is_some();
+        let mut spec = apply_overrides(base.spec, req.overrides);
+        default_timeout(&settings, &mut spec, timeout_overridden);
         validate_scenario(&spec).map_err(CommandError::Invalid)?;
         let scenario = ScenarioSnapshot {
             scenario_id: base.scenario_id,
@@ -51,7 +56,7 @@ impl Commands {
         };
         let batch_id = req.batch_id.unwrap_or_else(Uuid::now_v7);
         let plans = self
-            .batch_plans(batch_id, &scenario, &req.target_ids)
+            .batch_plans(batch_id, &scenario, &req.target_ids, &settings)
             .await?;
         let created = BatchCreated {
             batch_id,
@@ -87,6 +92,7 @@ impl Commands {
         batch_id: Uuid,
         scenario: &ScenarioSnapshot,
         target_ids: &[Uuid],
+        settings: &NodeSettings,
     ) -> Result<Vec<SessionQueued>, CommandError> {
         let mut plans = Vec::with_capacity(target_ids.len());
         for (i, id) in target_ids.iter().enumerate() {
@@ -96,6 +102,8 @@ impl Commands {
                 }
                 other => other,
             }?;
+            let mut target = target;
+            default_rate_limit(settings, &mut target);
             let price = self.price_of(&target.spec).await?;
             plans.push(SessionQueued {
                 session_id: member_session_id(batch_id, i),
@@ -126,6 +134,7 @@ impl Commands {
             let command = SessionCommand::Queue(Box::new(plan));
             let events =
                 decide(&SessionState::default(), id, command).map_err(SessionLogError::from)?;
+            self.store.create_text_key(id).await?;
             requests.push(append_request(session_stream(id), 0, &events)?);
         }
         let mut position = 0;

@@ -22,6 +22,7 @@ use crate::domain::session::{SessionCommand, SessionState, decide};
 use crate::runtime::{CancelOutcome, CancelSession, EnqueueSession, SessionLog, SessionLogError};
 
 use super::catalog::{fold_scenario, fold_target, invalid};
+use super::settings::{default_rate_limit, default_timeout};
 use super::stream::{append, load};
 use super::{CommandError, Commands};
 
@@ -119,7 +120,7 @@ fn ad_hoc_scenario() -> ScenarioSpec {
         message_templates: BTreeMap::new(),
         verbosity_level: Verbosity::Normal,
         error_handling: Default::default(),
-        message_timeout_ms: 30_000,
+        message_timeout_ms: crate::domain::settings::BUILTIN_MESSAGE_TIMEOUT_MS,
         variable_extractors: BTreeMap::new(),
         system_prompt: None,
         history: HistoryPolicy::Full,
@@ -169,12 +170,17 @@ impl Commands {
                 ));
             }
         };
-        let spec = apply_overrides(base.spec, req.overrides);
+        let settings = self.settings().await?;
+        let timeout_overridden = req.overrides.message_timeout_ms.is_some();
+        let mut spec = apply_overrides(base.spec, req.overrides);
+        default_timeout(&settings, &mut spec, timeout_overridden);
         validate_scenario(&spec).map_err(CommandError::Invalid)?;
         let scenario = ScenarioSnapshot {
             scenario_id: base.scenario_id,
             spec,
         };
+        let mut target = target;
+        default_rate_limit(&settings, &mut target);
         let price = self.price_of(&target.spec).await?;
         Ok(SessionQueued {
             session_id: Uuid::now_v7(),
@@ -228,6 +234,7 @@ impl Commands {
             SessionCommand::Queue(Box::new(plan)),
         )
         .map_err(SessionLogError::from)?;
+        self.store.create_text_key(id).await?;
         let position = append(&self.store, &session_stream(id), 0, &events).await?;
         self.dispatcher
             .send(EnqueueSession(id))

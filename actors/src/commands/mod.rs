@@ -8,8 +8,10 @@ mod error;
 mod execute;
 mod pricing;
 mod probe;
+mod retention;
 mod schedules;
 mod service;
+mod settings;
 mod stream;
 mod webhooks;
 

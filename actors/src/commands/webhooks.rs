@@ -6,19 +6,36 @@ use uuid::Uuid;
 
 use crate::domain::events::{Deleted, DomainEvent};
 use crate::domain::webhook::{
-    WebhookDeliveryQueued, WebhookEvent, WebhookSnapshot, WebhookSpec, delivery_stream,
-    validate_webhook, webhook_stream,
+    RetryPolicy, WebhookDeliveryQueued, WebhookEvent, WebhookSnapshot, WebhookSpec,
+    delivery_stream, validate_webhook, webhook_stream,
 };
 use crate::secrets::random_token;
 
 use super::stream::{append, load};
 use super::{CommandError, Commands};
 
-/// A webhook as the API sends it; `secret` is optional (generated on create, kept on update).
+/// A webhook as the API sends it; `secret` is optional (generated on create, kept on update),
+/// `retry` too (the node's `webhookRetry` default on create, the webhook's own on update).
 #[derive(Debug, Clone)]
 pub struct WebhookInput {
-    pub spec: WebhookSpec,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+    pub enabled: bool,
+    pub retry: Option<RetryPolicy>,
     pub secret: Option<String>,
+}
+
+impl WebhookInput {
+    fn spec(&self, default_retry: RetryPolicy) -> WebhookSpec {
+        WebhookSpec {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            events: self.events.clone(),
+            enabled: self.enabled,
+            retry: self.retry.unwrap_or(default_retry),
+        }
+    }
 }
 
 /// Folds a webhook stream into its latest snapshot (`None` when absent or deleted) and version.
@@ -42,12 +59,14 @@ impl Commands {
         &self,
         input: WebhookInput,
     ) -> Result<(Uuid, String, i64), CommandError> {
-        validate_webhook(&input.spec, input.secret.as_deref()).map_err(CommandError::Invalid)?;
+        let default_retry = self.settings().await?.webhook_retry_or_builtin();
+        let spec = input.spec(default_retry);
+        validate_webhook(&spec, input.secret.as_deref()).map_err(CommandError::Invalid)?;
         let secret = input.secret.unwrap_or_else(|| random_token("whsec_"));
         let id = Uuid::now_v7();
         let snapshot = WebhookSnapshot {
             webhook_id: id,
-            spec: input.spec,
+            spec,
             secret: self.secrets.seal(secret.as_bytes())?,
         };
         let event = DomainEvent::WebhookCreated(snapshot);
@@ -57,15 +76,16 @@ impl Commands {
 
     /// Replaces a webhook's settings; a new `secret` replaces the old one, none keeps it.
     pub async fn update_webhook(&self, id: Uuid, input: WebhookInput) -> Result<i64, CommandError> {
-        validate_webhook(&input.spec, input.secret.as_deref()).map_err(CommandError::Invalid)?;
         let (old, version) = self.webhook(id).await?;
+        let spec = input.spec(old.spec.retry);
+        validate_webhook(&spec, input.secret.as_deref()).map_err(CommandError::Invalid)?;
         let secret = match input.secret {
             Some(s) => self.secrets.seal(s.as_bytes())?,
             None => old.secret,
         };
         let snapshot = WebhookSnapshot {
             webhook_id: id,
-            spec: input.spec,
+            spec,
             secret,
         };
         let event = DomainEvent::WebhookUpdated(snapshot);

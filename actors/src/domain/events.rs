@@ -9,8 +9,10 @@ pub use super::batch::BatchCreated;
 use super::faults::InjectedFault;
 pub use super::idempotency::IdempotencyKeyRecorded;
 use super::pricing::ModelPrice;
+pub use super::retention::SessionTextsShredded;
 use super::scenario::{ErrorAction, ScenarioSpec};
 pub use super::schedule::{ScheduleFired, ScheduleSnapshot, ScheduleToggled};
+use super::settings::NodeSettings;
 pub use super::summary::{LoadReport, SessionSummary, StopReason};
 use super::target::{SealedAuth, TargetSpec};
 pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookSnapshot};
@@ -55,6 +57,8 @@ macro_rules! with_variants {
             ApiTokenRevoked,
             AuditRecorded,
             IdempotencyKeyRecorded,
+            SettingsUpdated,
+            SessionTextsShredded,
         )
     };
 }
@@ -99,6 +103,8 @@ pub enum DomainEvent {
     ApiTokenRevoked(ApiTokenRevoked),
     AuditRecorded(AuditRecorded),
     IdempotencyKeyRecorded(IdempotencyKeyRecorded),
+    SettingsUpdated(SettingsUpdated),
+    SessionTextsShredded(SessionTextsShredded),
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -106,6 +112,14 @@ pub enum DomainEvent {
 #[serde(rename_all = "camelCase")]
 pub struct PricingUpdated {
     pub models: Vec<ModelPrice>,
+}
+
+/// The node settings after `PUT /api/settings` (stream `node-settings`): the whole settings, not
+/// the patch, so the latest event is the current state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsUpdated {
+    pub settings: NodeSettings,
 }
 
 /// Full state of a target after a create or update (credentials sealed).
@@ -204,6 +218,9 @@ pub struct MessageSent {
     /// rate limiter, a 429 back-off, or (open model) a conversation that started late.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub wait_ms: u64,
+    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -244,6 +261,9 @@ pub struct ResponseReceived {
     /// (`domain::repetition`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition_score: Option<f64>,
+    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// Timing of a streamed reply.
@@ -295,6 +315,9 @@ pub struct MessageFailed {
     /// Text received before a streamed reply broke off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_content: Option<String>,
+    /// The texts sealed with the session's data key (then empty above); see docs/events.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// Krawall deliberately sent a faulty request (a scenario's `inject` on a message step).
@@ -399,6 +422,8 @@ impl DomainEvent {
             Self::ApiTokenRevoked(_) => "ApiTokenRevoked",
             Self::AuditRecorded(_) => "AuditRecorded",
             Self::IdempotencyKeyRecorded(_) => "IdempotencyKeyRecorded",
+            Self::SettingsUpdated(_) => "SettingsUpdated",
+            Self::SessionTextsShredded(_) => "SessionTextsShredded",
         }
     }
 

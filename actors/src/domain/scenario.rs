@@ -78,7 +78,7 @@ fn one() -> u32 {
     1
 }
 fn default_timeout() -> u64 {
-    30_000
+    super::settings::BUILTIN_MESSAGE_TIMEOUT_MS
 }
 
 /// One step of a flow.

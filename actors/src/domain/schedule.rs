@@ -25,6 +25,18 @@ pub enum MissedRunPolicy {
     RunOnce,
 }
 
+impl MissedRunPolicy {
+    pub const ALL: [MissedRunPolicy; 2] = [Self::Skip, Self::RunOnce];
+
+    /// The wire name (`skip`, `runOnce`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::RunOnce => "runOnce",
+        }
+    }
+}
+
 /// A slot later than this is missed; an earlier one still runs (late).
 pub const MISSED_AFTER_MS: i64 = 60_000;
 
@@ -96,6 +108,11 @@ pub fn parse_cron(expr: &str) -> Result<Cron, String> {
 pub fn parse_timezone(name: &str) -> Result<Tz, String> {
     name.parse::<Tz>()
         .map_err(|_| format!("{name:?} is not an IANA time zone"))
+}
+
+/// Every IANA time zone name a schedule accepts, for pickers.
+pub fn timezone_names() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
 }
 
 /// Checks a schedule's settings; returns the parsed cron and zone.

@@ -40,6 +40,8 @@ pub struct SessionState {
     pub status: Option<SessionStatus>,
     pub deleted: bool,
     pub plan: Option<Box<SessionQueued>>,
+    /// `SessionTextsShredded` was recorded (retention).
+    pub texts_shredded: bool,
 }
 
 /// Commands on a session.
@@ -155,6 +157,7 @@ pub fn evolve(mut state: SessionState, event: &DomainEvent) -> SessionState {
         DomainEvent::SessionFailed(_) => state.status = Some(SessionStatus::Failed),
         DomainEvent::SessionCancelled(_) => state.status = Some(SessionStatus::Cancelled),
         DomainEvent::SessionDeleted(_) => state.deleted = true,
+        DomainEvent::SessionTextsShredded(_) => state.texts_shredded = true,
         _ => {}
     }
     state

@@ -43,6 +43,7 @@ fn sent() -> DomainEvent {
             attempt: 0,
         },
         content: "hi".into(),
+        sealed: None,
     })
 }
 

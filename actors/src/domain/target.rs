@@ -228,7 +228,8 @@ fn mentions(value: &Value, needle: &str) -> bool {
     }
 }
 
-fn validate_rate_limit(v: &mut Validator, limit: &RateLimit) {
+/// Checks a `rateLimit`; errors name `rateLimit.<field>`.
+pub fn validate_rate_limit(v: &mut Validator, limit: &RateLimit) {
     if let Some(rps) = limit.requests_per_second
         && !(rps.is_finite() && rps > 0.0 && rps <= 100_000.0)
     {

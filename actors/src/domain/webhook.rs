@@ -37,6 +37,17 @@ pub enum WebhookEvent {
 }
 
 impl WebhookEvent {
+    /// The events a webhook can subscribe to (every one but `webhook.test`).
+    pub const SUBSCRIBABLE: [WebhookEvent; 7] = [
+        Self::SessionCompleted,
+        Self::SessionFailed,
+        Self::SessionCancelled,
+        Self::BudgetExceeded,
+        Self::ThresholdFailed,
+        Self::BatchCompleted,
+        Self::ScheduleFired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SessionCompleted => "session.completed",
@@ -260,17 +271,24 @@ pub fn validate_webhook(spec: &WebhookSpec, secret: Option<&str>) -> Result<(), 
             format!("must be at least {MIN_SECRET_LEN} characters"),
         );
     }
-    let r = &spec.retry;
+    validate_retry(&mut v, "retry", &spec.retry);
+    v.finish()
+}
+
+/// Checks a retry policy; errors name `<prefix>.maxAttempts` etc.
+pub fn validate_retry(v: &mut Validator, prefix: &str, r: &RetryPolicy) {
     if !(1..=20).contains(&r.max_attempts) {
-        v.push("retry.maxAttempts", "must be between 1 and 20");
+        v.push(format!("{prefix}.maxAttempts"), "must be between 1 and 20");
     }
     if !(r.multiplier.is_finite() && r.multiplier >= 1.0) {
-        v.push("retry.multiplier", "must be at least 1");
+        v.push(format!("{prefix}.multiplier"), "must be at least 1");
     }
     if r.max_delay_ms < r.initial_delay_ms {
-        v.push("retry.maxDelayMs", "must not be below initialDelayMs");
+        v.push(
+            format!("{prefix}.maxDelayMs"),
+            "must not be below initialDelayMs",
+        );
     }
-    v.finish()
 }
 
 fn reqwest_like_url_invalid(url: &str) -> bool {

@@ -16,6 +16,7 @@ use crate::domain::faults::InjectedFault;
 use crate::domain::repetition::{ReplyWindow, Shingles};
 use crate::domain::scenario::{ErrorAction, ErrorHandling};
 use crate::domain::session::SessionCommand;
+use crate::store::seal_texts;
 
 use super::faults::simulate;
 use super::runner::{Shared, Stop};
@@ -179,6 +180,7 @@ async fn attempt(
         context_messages: ex.context_messages,
         context_tokens: ex.context_tokens,
         wait_ms,
+        sealed: None,
     };
     shared.record(DomainEvent::MessageSent(sent)).await?;
     let msg = OutboundMessage {
@@ -244,6 +246,7 @@ async fn record_reply(
         stream: reply.stream,
         cost: cost.map(|(c, _)| c),
         repetition_score: Some(repetition_score),
+        sealed: None,
     };
     shared.record(DomainEvent::ResponseReceived(received)).await
 }
@@ -266,6 +269,7 @@ async fn record_failure(
         latency_ms,
         action,
         partial_content: err.partial.clone(),
+        sealed: None,
     };
     shared.record(DomainEvent::MessageFailed(failed)).await
 }
@@ -274,7 +278,10 @@ impl Shared {
     /// Records an exchange event in the session stream: decided and queued in order without
     /// waiting for the commit (see `SessionLog::record`); waits only when more than
     /// [`MAX_IN_FLIGHT`] of the session's appends are uncommitted.
-    pub async fn record(&self, event: DomainEvent) -> Result<(), Stop> {
+    pub async fn record(&self, mut event: DomainEvent) -> Result<(), Stop> {
+        if let Some(key) = &self.text_key {
+            seal_texts(key, &mut event).map_err(|e| Stop::Store(e.to_string()))?;
+        }
         let backlog = self
             .log()
             .record(SessionCommand::Record(Box::new(event)), MAX_IN_FLIGHT)

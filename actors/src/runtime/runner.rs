@@ -22,6 +22,7 @@ use crate::domain::scenario::Budget;
 use crate::domain::scenario::ScenarioSpec;
 use crate::domain::session::SessionCommand;
 use crate::domain::thresholds::evaluate;
+use crate::store::TextKey;
 
 use super::lane::Lane;
 use super::node::{NodeResources, TargetLimiter};
@@ -105,6 +106,8 @@ pub struct Shared {
     /// Whether the target's requests carry the conversation (`requestTemplate.historyPath`).
     pub places_history: bool,
     pub node: NodeResources,
+    /// The session's data key: exchange texts are recorded sealed with it (`store::text_keys`).
+    pub text_key: TextKey,
 }
 
 impl Shared {
@@ -154,6 +157,23 @@ impl RunContext<'_> {
     }
 }
 
+/// Loads the session's data key (its texts are sealed with it), then records `SessionStarted`.
+async fn start(log: &mut SessionLog, node_id: String) -> Result<TextKey, RunOutcome> {
+    let rejected = |error: String| RunOutcome::Failed {
+        reason: FailureReason::StartRejected,
+        error,
+    };
+    let key = log
+        .store()
+        .text_key(log.id)
+        .await
+        .map_err(|e| rejected(e.to_string()))?;
+    log.execute(SessionCommand::Start { node_id })
+        .await
+        .map_err(|e| rejected(e.to_string()))?;
+    Ok(key)
+}
+
 impl SessionRun {
     /// Runs the session to its end; never panics, always leaves the stream terminal when the store works.
     pub async fn run(self) -> RunOutcome {
@@ -166,12 +186,10 @@ impl SessionRun {
             node_id,
             node,
         } = self;
-        if let Err(e) = log.execute(SessionCommand::Start { node_id }).await {
-            return RunOutcome::Failed {
-                reason: FailureReason::StartRejected,
-                error: e.to_string(),
-            };
-        }
+        let text_key = match start(&mut log, node_id).await {
+            Ok(key) => key,
+            Err(outcome) => return outcome,
+        };
         let scenario = &plan.scenario.spec;
         let target = &plan.target;
         let shared = Shared {
@@ -195,6 +213,7 @@ impl SessionRun {
             price: plan.price.clone(),
             places_history: places_history(&target.spec.request_template),
             node,
+            text_key,
         };
         let conn = TargetConnection {
             spec: target.spec.clone(),

@@ -43,6 +43,11 @@ pub struct SessionLog {
 }
 
 impl SessionLog {
+    /// The store this log appends to.
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
     /// Loads a session stream from the store.
     pub async fn load(
         store: &EventStore,

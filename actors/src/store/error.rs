@@ -31,4 +31,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored event id is not a UUID")]
     EventId(#[from] uuid::Error),
+    #[error("sealed texts need the node key, which this store was not given")]
+    NoNodeKey,
+    #[error("a session data key could not be sealed or opened")]
+    Secret(#[from] crate::secrets::SecretError),
 }

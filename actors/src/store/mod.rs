@@ -12,11 +12,13 @@ mod sql;
 mod subscribe;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text_keys;
 mod types;
 mod write_tx;
 
 pub use batching::{AppendTicket, BatchedAppender};
 pub use error::{AppendError, StoreError};
 pub use sql::{Backend, EventStore};
+pub use text_keys::{TextKey, open_texts, seal_texts};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
 pub use write_tx::ReadModelTx;

@@ -63,6 +63,8 @@ pub(super) struct Inner {
     _stop_on_drop: DropGuard,
     /// Serialises this process's writers (the database lock serialises processes).
     pub(super) write_gate: Arc<Mutex<()>>,
+    /// Per-session data keys of message texts (`text_keys.rs`).
+    pub(super) text_keys: super::text_keys::TextKeys,
 }
 
 impl fmt::Debug for EventStore {
@@ -104,6 +106,7 @@ impl EventStore {
             listener_stop: stop.clone(),
             _stop_on_drop: stop.drop_guard(),
             write_gate: Arc::new(Mutex::new(())),
+            text_keys: Default::default(),
         };
         Ok(Self {
             inner: Arc::new(inner),

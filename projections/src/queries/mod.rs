@@ -7,8 +7,10 @@ mod dashboard;
 mod metrics;
 mod parked;
 mod pricing;
+mod retention;
 mod schedules;
 mod sessions;
+mod settings;
 mod time;
 mod webhooks;
 
@@ -26,10 +28,12 @@ pub use dashboard::{
 pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
 pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
 pub use pricing::prices;
+pub use retention::sessions_to_shred;
 pub use schedules::{RunSession, RunView, ScheduleView, get_schedule, list_runs, list_schedules};
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
 };
+pub use settings::{SettingsView, node_settings};
 pub use webhooks::{
     AttemptView, DeliveryView, WebhookView, get_webhook, list_deliveries, list_webhooks,
 };

@@ -68,6 +68,7 @@ pub fn failed(session: Uuid, index: u32) -> DomainEvent {
         latency_ms: 7,
         action: actors::domain::scenario::ErrorAction::Skip,
         partial_content: None,
+        sealed: None,
     })
 }
 
@@ -94,6 +95,7 @@ pub fn sent(session: Uuid, index: u32) -> DomainEvent {
         context_messages: 1,
         context_tokens: 3,
         wait_ms: 0,
+        sealed: None,
     })
 }
 
@@ -113,6 +115,7 @@ pub fn reply(session: Uuid, index: u32, input: u64, output: u64, latency_ms: u64
         },
         raw_size: u64::MAX,
         stream: None,
+        sealed: None,
     })
 }
 
