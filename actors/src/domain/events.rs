@@ -192,6 +192,9 @@ pub struct MessageSent {
     /// rate limiter, a 429 back-off, or (open model) a conversation that started late.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub wait_ms: u64,
+    /// Of `wait_ms`, the part spent backing off after a 429 reply (event version 7).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub backoff_ms: u64,
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -232,6 +235,10 @@ pub struct ResponseReceived {
     /// (`domain::repetition`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition_score: Option<f64>,
+    /// 0–1: upstream's weighted quality heuristic on the prompt and this reply
+    /// (`domain::quality`; event version 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_score: Option<f64>,
 }
 
 /// Timing of a streamed reply.

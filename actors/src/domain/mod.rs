@@ -8,6 +8,7 @@ pub mod faults;
 pub mod lifecycle;
 pub mod load;
 pub mod presets;
+pub mod quality;
 pub mod pricing;
 pub mod repetition;
 pub mod scenario;
