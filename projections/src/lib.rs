@@ -6,6 +6,8 @@ mod bulk;
 pub mod catalog;
 pub mod messages;
 mod messages_batch;
+pub mod metrics;
+mod metrics_bucket;
 pub mod pricing;
 pub mod projection;
 pub mod queries;

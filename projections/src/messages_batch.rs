@@ -268,7 +268,8 @@ const UPSERT_COLS: [Col; 30] = [
     Int, Int, Int, Int, Int, Text, Text, Text, Text, Float, Float, Float,
 ];
 const RECEIVED_COLS: [Col; 18] = [
-    Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Float, Float, Float,
+    Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Float, Float,
+    Float,
 ];
 const FAILED_COLS: [Col; 10] = [Text, Int, Int, Text, Text, Int, Int, Text, Int, Text];
 

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::batches::BatchesProjection;
 use crate::catalog::{ScenariosProjection, TargetsProjection};
 use crate::messages::SessionMessagesProjection;
+use crate::metrics::MetricsProjection;
 use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
 use crate::schedules::SchedulesProjection;
@@ -33,6 +34,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(BatchesProjection),
         Arc::new(WebhooksProjection),
         Arc::new(SchedulesProjection),
+        Arc::new(MetricsProjection),
     ]
 }
 

@@ -3,7 +3,7 @@
 use actix_web::{Scope, web};
 
 use super::{
-    batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
+    batches, global_stream, health, metrics, presets, pricing, prometheus, scenario_templates,
     scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
     webhooks,
 };
@@ -85,6 +85,13 @@ fn session_routes(scope: Scope) -> Scope {
             "/sessions/{id}/messages",
             web::get().to(sessions::list_messages),
         )
+        .route(
+            "/sessions/{id}/metrics",
+            web::get().to(metrics::session_metrics),
+        )
+        .route("/metrics", web::get().to(metrics::list_metrics))
+        .route("/metrics/export", web::get().to(metrics::export_metrics))
+        .route("/dashboard/stats", web::get().to(metrics::dashboard_stats))
         .route(
             "/sessions/{id}/events",
             web::get().to(sessions::list_events),

@@ -5,6 +5,7 @@ mod configure;
 mod envelope;
 mod global_stream;
 mod health;
+mod metrics;
 mod presets;
 mod pricing;
 mod prometheus;

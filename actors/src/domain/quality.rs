@@ -76,11 +76,8 @@ pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
         latency(latency_ms),
     );
     let w = WEIGHTS;
-    let overall = r * w.relevance
-        + c * w.coherence
-        + m * w.completeness
-        + s * w.safety
-        + l * w.latency;
+    let overall =
+        r * w.relevance + c * w.coherence + m * w.completeness + s * w.safety + l * w.latency;
     QualityScore {
         relevance: round3(r),
         coherence: round3(c),
@@ -162,7 +159,9 @@ fn complexity(prompt: &str) -> u32 {
     let parts = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| matches!(w, "and" | "also" | "additionally"));
-    1 + u32::from(words > 20) + u32::from(words > 50) + u32::from(prompt.contains('?'))
+    1 + u32::from(words > 20)
+        + u32::from(words > 50)
+        + u32::from(prompt.contains('?'))
         + u32::from(parts)
 }
 

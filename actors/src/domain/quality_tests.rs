@@ -30,7 +30,8 @@ fn a_truncated_unsafe_slow_reply_loses_on_each_dimension() {
     // Complexity 1 + "and" = 2 → 20 expected, 15 words → 0.75. Safety: "as an ai" and
     // "internal server error" → 0.6. Latency 8000 → 1 − 3000/10000 = 0.7.
     // Overall .25·(2/3) + .2·.8 + .2·.75 + .2·.6 + .15·.7 = 0.70167 → 0.702.
-    let reply = "As an AI I cannot say anything useful about pricing because an internal server error";
+    let reply =
+        "As an AI I cannot say anything useful about pricing because an internal server error";
     let q = score(
         "Tell me about pricing, refunds, shipping and warranty",
         reply,

@@ -121,7 +121,14 @@ pub async fn run_exchange(
                     reply.tokens.input = reply.tokens.input.max(ex.context_tokens);
                 }
                 let timing = (latency_ms, wait_ms);
-                record_reply(shared, (&reference, &ex.text), &reply, timing, &mut *ex.replies).await?;
+                record_reply(
+                    shared,
+                    (&reference, &ex.text),
+                    &reply,
+                    timing,
+                    &mut *ex.replies,
+                )
+                .await?;
                 shared.check_error_rate()?;
                 shared.check_budget()?;
                 return Ok(ExchangeResult::Replied(reply));

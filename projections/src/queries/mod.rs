@@ -7,8 +7,10 @@ mod metrics;
 mod parked;
 mod pricing;
 mod schedules;
+mod session_metrics;
 mod sessions;
 mod time;
+mod upstream_metrics;
 mod webhooks;
 
 pub use batches::{BatchDetail, BatchView, get_batch, list_batches};
@@ -23,9 +25,14 @@ pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_t
 pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
 pub use pricing::prices;
 pub use schedules::{RunSession, RunView, ScheduleView, get_schedule, list_runs, list_schedules};
+pub use session_metrics::{
+    Aggregate, Distribution, SessionMetrics, TimelineBucket, session_metrics,
+};
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,
 };
+pub use time::iso_opt;
+pub use upstream_metrics::{MetricsFilter, OutcomeTotals, metrics_sessions, outcome_totals};
 pub use webhooks::{
     AttemptView, DeliveryView, WebhookView, get_webhook, list_deliveries, list_webhooks,
 };
