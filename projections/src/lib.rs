@@ -4,6 +4,7 @@
 pub mod batches;
 mod bulk;
 pub mod catalog;
+pub mod comparisons;
 pub mod messages;
 mod messages_batch;
 pub mod metrics;

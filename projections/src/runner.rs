@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::batches::BatchesProjection;
 use crate::catalog::{ScenariosProjection, TargetsProjection};
+use crate::comparisons::ComparisonsProjection;
 use crate::messages::SessionMessagesProjection;
 use crate::metrics::MetricsProjection;
 use crate::pricing::PricingProjection;
@@ -35,6 +36,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(WebhooksProjection),
         Arc::new(SchedulesProjection),
         Arc::new(MetricsProjection),
+        Arc::new(ComparisonsProjection),
     ]
 }
 

@@ -3,9 +3,9 @@
 use actix_web::{Scope, web};
 
 use super::{
-    batches, global_stream, health, metrics, presets, pricing, prometheus, scenario_templates,
-    scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
-    webhooks,
+    batches, compare, global_stream, health, metrics, presets, pricing, prometheus,
+    scenario_templates, scenario_yaml, scenarios, schedules, sessions, stream, target_test,
+    targets, templates, webhooks,
 };
 
 /// Registers every `/api` route.
@@ -92,6 +92,9 @@ fn session_routes(scope: Scope) -> Scope {
         .route("/metrics", web::get().to(metrics::list_metrics))
         .route("/metrics/export", web::get().to(metrics::export_metrics))
         .route("/dashboard/stats", web::get().to(metrics::dashboard_stats))
+        .route("/compare", web::post().to(compare::create_comparison))
+        .route("/compare", web::get().to(compare::list_comparisons))
+        .route("/compare/{id}", web::get().to(compare::get_comparison))
         .route(
             "/sessions/{id}/events",
             web::get().to(sessions::list_events),

@@ -1,6 +1,7 @@
 //! HTTP API routes (upstream-compatible JSON envelope) and their wiring.
 
 mod batches;
+mod compare;
 mod configure;
 mod envelope;
 mod global_stream;

@@ -3,6 +3,7 @@
 
 mod batch;
 mod catalog;
+mod compare;
 mod error;
 mod execute;
 mod pricing;
@@ -13,6 +14,7 @@ mod stream;
 mod webhooks;
 
 pub use batch::{BatchQueued, BatchRequest};
+pub use compare::ComparisonInput;
 pub use error::CommandError;
 pub use execute::{ExecuteRequest, ExecutionOverrides};
 pub use schedules::ScheduleInput;

@@ -48,6 +48,7 @@ macro_rules! with_variants {
             ScheduleDisabled,
             ScheduleFired,
             ScheduleDeleted,
+            ComparisonCreated,
         )
     };
 }
@@ -87,6 +88,20 @@ pub enum DomainEvent {
     ScheduleDisabled(ScheduleToggled),
     ScheduleFired(ScheduleFired),
     ScheduleDeleted(Deleted),
+    ComparisonCreated(ComparisonCreated),
+}
+
+/// An A/B comparison of two completed sessions (`POST /api/compare`, stream
+/// `comparison-<uuid>`); its statistics are computed from the sessions' read models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparisonCreated {
+    pub comparison_id: Uuid,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub session_a_id: Uuid,
+    pub session_b_id: Uuid,
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -389,6 +404,7 @@ impl DomainEvent {
             Self::ScheduleDisabled(_) => "ScheduleDisabled",
             Self::ScheduleFired(_) => "ScheduleFired",
             Self::ScheduleDeleted(_) => "ScheduleDeleted",
+            Self::ComparisonCreated(_) => "ComparisonCreated",
         }
     }
 
@@ -436,6 +452,11 @@ pub fn scenario_stream(id: Uuid) -> String {
 
 /// Stream id of the price table.
 pub const PRICING_STREAM: &str = "pricing-table";
+
+/// Stream id of a comparison.
+pub fn comparison_stream(id: Uuid) -> String {
+    format!("comparison-{id}")
+}
 
 /// Stream id of a session.
 pub fn session_stream(id: Uuid) -> String {

@@ -1,6 +1,7 @@
 //! Pure domain: events, specs and decide/evolve aggregates. No I/O, no actix, no sqlx.
 
 pub mod batch;
+pub mod compare;
 pub mod condition;
 pub mod conversation;
 pub mod events;

@@ -2,6 +2,7 @@
 
 mod batches;
 mod catalog;
+mod comparisons;
 mod dashboard;
 mod metrics;
 mod parked;
@@ -16,6 +17,10 @@ mod webhooks;
 pub use batches::{BatchDetail, BatchView, get_batch, list_batches};
 pub use catalog::{
     ScenarioView, TargetView, get_scenario, get_target, list_scenarios, list_targets,
+};
+pub use comparisons::{
+    Bins, ComparisonResults, ComparisonView, Side, Statistics, Winner, get_comparison,
+    list_comparisons,
 };
 pub use dashboard::{
     DashboardTotals, NamedRef, SessionRow, SessionRows, active_sessions, dashboard_totals,
