@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::{
-    automation, batches, health, home, metrics, pricing, scenario_editor, scenarios,
+    automation, batches, compare, health, home, metrics, pricing, scenario_editor, scenarios,
     session_detail, sessions, targets,
 };
 
@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/webhooks", web::get().to(automation::webhooks))
         .route("/batches", web::get().to(batches::index))
         .route("/batches/{id}", web::get().to(batches::show))
+        .route("/compare/{id}", web::get().to(compare::show))
         .route("/metrics", web::get().to(metrics::show_metrics))
         .route("/settings/pricing", web::get().to(pricing::show_pricing))
         .route("/targets", web::get().to(targets::index))

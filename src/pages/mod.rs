@@ -2,6 +2,7 @@
 
 mod automation;
 mod batches;
+mod compare;
 mod configure;
 mod health;
 mod home;

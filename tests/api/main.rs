@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod load;
+mod metrics;
 mod mock_http;
 mod pages;
 mod presets;
