@@ -75,6 +75,9 @@ async fn report_tab_draws_the_metrics_of_a_finished_session() {
         .await;
     ui.css("svg polyline[data-series=b]").await;
     let verdict = ui.text("compare-verdict").await;
-    assert!(verdict.contains("Mann") || verdict.contains("Not enough"), "{verdict}");
+    assert!(
+        verdict.contains("Mann") || verdict.contains("Not enough"),
+        "{verdict}"
+    );
     ui.finish().await;
 }
