@@ -30,7 +30,7 @@ pub const BLOCKLIST: [&str; 7] = [
     "null",
 ];
 
-const STOP_WORDS: [&str; 80] = [
+const STOP_WORDS: [&str; 81] = [
     "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
     "do", "does", "did", "will", "would", "could", "should", "may", "might", "shall", "can", "to",
     "of", "in", "for", "on", "with", "at", "by", "from", "as", "into", "through", "during",
