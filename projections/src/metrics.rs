@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use actors::domain::events::{DomainEvent, ErrorAction, ErrorKind};
+use actors::domain::events::{DomainEvent, ErrorKind};
+use actors::domain::scenario::ErrorAction;
 use actors::store::RecordedEvent;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
