@@ -117,6 +117,9 @@ async fn check_upstream_routes(app: &TestApp, id: &str) {
         (status, err["details"][0]["field"].as_str()),
         (400, Some("limit"))
     );
+}
+
+async fn check_dashboard_stats(app: &TestApp, id: &str) {
     let (status, stats) = app.get("/api/dashboard/stats").await;
     assert_eq!(status, 200, "{stats}");
     assert_eq!(stats["data"]["counts"]["targets"], 1);
@@ -191,6 +194,7 @@ async fn metrics_routes(backend: Backend) {
     .await;
     check_session_metrics(&app, &a).await;
     check_upstream_routes(&app, &a).await;
+    check_dashboard_stats(&app, &a).await;
     let b = run_session(&app, &target, &["one", "two", "three"]).await;
     check_compare(&app, &a, &b).await;
 }
