@@ -52,7 +52,7 @@ fn exchange_event(session: Uuid, i: u32) -> DomainEvent {
             estimated: false,
         },
         raw_size: 100,
-        stream: (i % 4 == 0).then_some(StreamMetrics {
+        stream: i.is_multiple_of(4).then_some(StreamMetrics {
             ttft_ms: 20 + u64::from(i % 200),
             chunks: 10,
             inter_chunk_mean_ms: 12.5,
