@@ -395,4 +395,10 @@ pub struct BenchArgs {
     /// Exchanges per external-mock figure, spread over the conversations.
     #[arg(long, default_value_t = 20_000)]
     pub exchanges: u32,
+    /// Run only the metrics benchmark: --metrics-exchanges exchanges of one session through the
+    /// metrics projection, then the `/api/sessions/{id}/metrics` query.
+    #[arg(long)]
+    pub metrics: bool,
+    #[arg(long, default_value_t = 1_000_000)]
+    pub metrics_exchanges: u32,
 }

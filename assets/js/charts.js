@@ -102,13 +102,13 @@
     const count = (v) => Math.round(v).toLocaleString("en-US");
     const latency = timeChart(document.getElementById("chart-metrics-latency"), {
       fmt: krawall.fmtMs,
-      series: [{ label: "avg latency", color: "#6cb6ff" }, { label: "p95 latency", color: "#e3b341" }],
+      series: [{ label: "avg latency", color: "#6cb6ff" }, { label: "p95 latency", color: "#e3b341" }, { label: "p99 latency", color: "#f47067" }],
     });
     const tokens = timeChart(document.getElementById("chart-metrics-tokens"), {
       fmt: count,
       series: [{ label: "tokens in", color: "#57d38c" }, { label: "tokens out", color: "#b392f0" }],
     });
-    if (latency) latency.setData([xs, points.map((p) => p.avg), points.map((p) => p.p95)]);
+    if (latency) latency.setData([xs, points.map((p) => p.avg), points.map((p) => p.p95), points.map((p) => p.p99)]);
     if (tokens) tokens.setData([xs, points.map((p) => p.tokensIn), points.map((p) => p.tokensOut)]);
   }
 

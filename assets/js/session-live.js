@@ -124,7 +124,8 @@
         document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
       }
       if (focus) tab.focus();
-      history.replaceState(null, "", tab.id === "tab-replay" ? "#replay" : location.pathname + location.search);
+      const hash = { "tab-replay": "#replay", "tab-report": "#report" }[tab.id];
+      history.replaceState(null, "", hash || location.pathname + location.search);
       document.dispatchEvent(new CustomEvent("krawall:tab", { detail: tab.id }));
     };
     list.addEventListener("click", (e) => { const t = e.target.closest('[role="tab"]'); if (t) select(t, false); });
@@ -136,6 +137,7 @@
       select(all[j], true);
     });
     if (location.hash === "#replay") select(document.getElementById("tab-replay"), false);
+    if (location.hash === "#report") select(document.getElementById("tab-report"), false);
   }
 
   // --- charts fed by the live events ---

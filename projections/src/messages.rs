@@ -68,7 +68,7 @@ async fn received(
         "UPDATE session_messages SET outcome = 'ok', response = $4, http_status = $5, latency_ms = $6,
              tokens_in = $7, tokens_out = $8, tokens_estimated = $9, raw_size = $10, received_at_ms = $11,
              ttft_ms = $12, chunk_count = $13, inter_chunk_mean_ms = $14, inter_chunk_max_ms = $15,
-             cost = $16, repetition_score = $17
+             cost = $16, repetition_score = $17, quality_score = $18
          WHERE {KEY}"
     );
     let stream = r.stream.as_ref();
@@ -90,6 +90,7 @@ async fn received(
         .bind(stream.map(|s| bounded(s.inter_chunk_max_ms)))
         .bind(r.cost.filter(|c| c.is_finite()))
         .bind(r.repetition_score.filter(|c| c.is_finite()))
+        .bind(r.quality_score.filter(|c| c.is_finite()))
         .execute(conn)
         .await?;
     Ok(())

@@ -35,7 +35,7 @@ type SentRow = (
 );
 
 /// Key, response, status, latency, tokens in/out/estimated, raw size, received at, ttft,
-/// chunks, inter-chunk mean/max.
+/// chunks, inter-chunk mean/max, cost, repetition score, quality score.
 type ReceivedRow = (
     String,
     i64,
@@ -52,6 +52,7 @@ type ReceivedRow = (
     Option<i64>,
     Option<i64>,
     Option<i64>,
+    Option<f64>,
     Option<f64>,
     Option<f64>,
 );
@@ -182,6 +183,7 @@ fn received_values(r: &ReceivedRow) -> Vec<Value> {
         json!(r.14),
         json!(r.15),
         json!(r.16),
+        json!(r.17),
     ]
 }
 
@@ -202,9 +204,9 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
     ];
     let null = || Value::Null;
     row.extend(match outcome {
-        None => [vec![json!("pending")], vec![Value::Null; 18]].concat(),
+        None => [vec![json!("pending")], vec![Value::Null; 19]].concat(),
         Some(Outcome::Replied(r)) => {
-            // The reply's columns, then the failure's (NULL), then cost and repetition score.
+            // The reply's columns, then the failure's (NULL), then cost, repetition and quality.
             let v = received_values(r);
             [
                 vec![json!("ok")],
@@ -234,6 +236,7 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
             json!(f.9),
             null(),
             null(),
+            null(),
         ],
     });
     row
@@ -241,7 +244,7 @@ fn merged_row(sent: &SentRow, outcome: Option<&Outcome>) -> Vec<Value> {
 
 /// Columns an outcome sets: by any outcome, by a reply, by a failure.
 const ANY_OUTCOME: [&str; 3] = ["http_status", "latency_ms", "received_at_ms"];
-const REPLY: [&str; 11] = [
+const REPLY: [&str; 12] = [
     "response",
     "tokens_in",
     "tokens_out",
@@ -253,18 +256,20 @@ const REPLY: [&str; 11] = [
     "inter_chunk_max_ms",
     "cost",
     "repetition_score",
+    "quality_score",
 ];
 const FAILURE: [&str; 4] = ["error_kind", "error", "action", "partial"];
 
 use Col::{Float, Int, Text};
 
 /// The sent row's columns, the outcome, the reply's, the failure's (see [`merged_row`]).
-const UPSERT_COLS: [Col; 29] = [
+const UPSERT_COLS: [Col; 30] = [
     Text, Int, Int, Int, Text, Text, Int, Int, Int, Int, Text, Text, Int, Int, Int, Int, Int, Int,
-    Int, Int, Int, Int, Int, Text, Text, Text, Text, Float, Float,
+    Int, Int, Int, Int, Int, Text, Text, Text, Text, Float, Float, Float,
 ];
-const RECEIVED_COLS: [Col; 17] = [
+const RECEIVED_COLS: [Col; 18] = [
     Text, Int, Int, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Float, Float,
+    Float,
 ];
 const FAILED_COLS: [Col; 10] = [Text, Int, Int, Text, Text, Int, Int, Text, Int, Text];
 
@@ -283,7 +288,7 @@ fn upsert_sql(select: &str) -> String {
              sent_at_ms, context_messages, context_tokens, wait_ms, outcome, response, http_status, latency_ms,
              tokens_in, tokens_out, tokens_estimated, raw_size, received_at_ms, ttft_ms, chunk_count,
              inter_chunk_mean_ms, inter_chunk_max_ms, error_kind, error, action, partial, cost,
-             repetition_score)
+             repetition_score, quality_score)
          SELECT d.* FROM ({select}) AS d WHERE true
          ON CONFLICT (session_id, message_index, attempt) DO UPDATE SET
              request = CASE WHEN excluded.request = '' THEN session_messages.request ELSE excluded.request END,
@@ -306,7 +311,7 @@ fn received_sql(select: &str) -> String {
         "UPDATE session_messages SET outcome = 'ok', response = d.c3, http_status = d.c4, latency_ms = d.c5,
              tokens_in = d.c6, tokens_out = d.c7, tokens_estimated = d.c8, raw_size = d.c9, received_at_ms = d.c10,
              ttft_ms = d.c11, chunk_count = d.c12, inter_chunk_mean_ms = d.c13, inter_chunk_max_ms = d.c14,
-             cost = d.c15, repetition_score = d.c16
+             cost = d.c15, repetition_score = d.c16, quality_score = d.c17
          FROM ({select}) AS d WHERE {MATCH}"
     )
 }
@@ -340,6 +345,7 @@ fn received_row(meta: &RecordedEvent, r: &ResponseReceived) -> ReceivedRow {
         stream.map(|s| bounded(s.inter_chunk_max_ms)),
         r.cost.filter(|c| c.is_finite()),
         r.repetition_score.filter(|c| c.is_finite()),
+        r.quality_score.filter(|c| c.is_finite()),
     )
 }
 

@@ -16,7 +16,9 @@ use tokio::sync::watch;
 use crate::accounts::{AccountsProjection, AuditProjection};
 use crate::batches::BatchesProjection;
 use crate::catalog::{ScenariosProjection, TargetsProjection};
+use crate::comparisons::ComparisonsProjection;
 use crate::messages::SessionMessagesProjection;
+use crate::metrics::MetricsProjection;
 use crate::pricing::PricingProjection;
 use crate::projection::{Projection, ProjectionError};
 use crate::schedules::SchedulesProjection;
@@ -38,6 +40,8 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(AccountsProjection),
         Arc::new(AuditProjection),
         Arc::new(SettingsProjection),
+        Arc::new(MetricsProjection),
+        Arc::new(ComparisonsProjection),
     ]
 }
 

@@ -104,6 +104,7 @@ fn reply(session: Uuid, index: u32) -> anyhow::Result<NewEvent> {
     let event = DomainEvent::ResponseReceived(ResponseReceived {
         cost: None,
         repetition_score: None,
+        quality_score: None,
         exchange: ExchangeRef {
             session_id: session,
             message_index: index,

@@ -8,6 +8,7 @@ use super::conversations::{Protocol, bench_conversations};
 use super::external::bench_external;
 use super::feed::bench_feed;
 use super::load::bench_load_rows;
+use super::metrics::bench_metrics;
 use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
 use crate::cli::BenchArgs;
 
@@ -37,6 +38,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "machine: {} cores; figures vary run to run",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    if args.metrics {
+        return run_metrics(&args).await;
+    }
     if args.load {
         return bench_load_rows(args.load_users, args.load_seconds, args.load_rate).await;
     }
@@ -66,6 +70,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bench_conversations(50, args.messages, protocol).await?;
     }
     bench_feed(args.feed_events).await
+}
+
+/// `--metrics`: the metrics projection and query on SQLite (and --postgres-url).
+async fn run_metrics(args: &BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.join("metrics.db").display());
+    let result = bench_metrics("sqlite", &url, args.metrics_exchanges).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result?;
+    if let Some(base) = &args.postgres_url {
+        let url = scratch_postgres(base).await?;
+        let result = bench_metrics("postgres", &url, args.metrics_exchanges).await;
+        drop_scratch_postgres(base, &url).await?;
+        result?;
+    }
+    Ok(())
 }
 
 /// `--feed` and/or `--pages`: only the dashboard benchmarks that were asked for.

@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use super::{
-    audit, automation, batches, health, home, login, metrics, pricing, scenario_editor, scenarios,
-    session_detail, sessions, settings, targets,
+    audit, automation, batches, compare, health, home, login, metrics, pricing, scenario_editor,
+    scenarios, session_detail, sessions, settings, targets,
 };
 
 /// Registers every page route and the embedded assets.
@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/webhooks", web::get().to(automation::webhooks))
         .route("/batches", web::get().to(batches::index))
         .route("/batches/{id}", web::get().to(batches::show))
+        .route("/compare/{id}", web::get().to(compare::show))
         .route("/metrics", web::get().to(metrics::show_metrics))
         .route("/settings", web::get().to(settings::show_settings))
         .route("/settings/pricing", web::get().to(pricing::show_pricing))

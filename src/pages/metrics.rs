@@ -1,5 +1,5 @@
 //! `/metrics`: the last completed sessions of a time range (24 h, 7 d, 30 d, all) with their
-//! average and p95 latency and tokens, as interactive charts (`assets/js/charts.js`) and a
+//! average, p95 and p99 latency, tokens, tokens/s and cost, as interactive charts (`assets/js/charts.js`) and a
 //! table, plus totals over the whole range.
 
 use actix_web::{HttpResponse, web};
@@ -42,6 +42,9 @@ struct MetricsRow {
     tokens_out: String,
     avg: String,
     p95: String,
+    p99: String,
+    tokens_per_second: String,
+    cost: String,
 }
 
 impl MetricsRow {
@@ -61,6 +64,11 @@ impl MetricsRow {
             tokens_out: fmt_int(s.tokens_out),
             avg: fmt_latency(s.avg_latency_ms),
             p95: fmt_latency(s.p95_latency_ms.map(|v| v as f64)),
+            p99: fmt_latency(s.p99_latency_ms.map(|v| v as f64)),
+            tokens_per_second: s
+                .tokens_per_second
+                .map_or_else(|| "–".into(), |v| format!("{v:.1}")),
+            cost: s.cost.map_or_else(|| "–".into(), |c| format!("{c:.4}")),
         }
     }
 }
@@ -84,7 +92,7 @@ fn chart_json(sessions: &[CompletedSession]) -> String {
     let points: Vec<_> = sessions
         .iter()
         .rev()
-        .map(|s| json!({"id": s.id, "t": s.completed_at_ms, "avg": s.avg_latency_ms, "p95": s.p95_latency_ms, "tokensIn": s.tokens_in, "tokensOut": s.tokens_out, "label": s.scenario_name}))
+        .map(|s| json!({"id": s.id, "t": s.completed_at_ms, "avg": s.avg_latency_ms, "p95": s.p95_latency_ms, "p99": s.p99_latency_ms, "tokensIn": s.tokens_in, "tokensOut": s.tokens_out, "label": s.scenario_name}))
         .collect();
     serde_json::Value::Array(points)
         .to_string()

@@ -3,6 +3,7 @@
 mod audit;
 mod automation;
 mod batches;
+mod compare;
 mod configure;
 mod health;
 mod home;

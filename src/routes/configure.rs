@@ -3,9 +3,9 @@
 use actix_web::{Scope, web};
 
 use super::{
-    accounts, batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
-    scenario_yaml, scenarios, schedules, sessions, settings, stream, target_test, targets,
-    templates, webhooks,
+    accounts, batches, compare, global_stream, health, metrics, presets, pricing, prometheus,
+    scenario_templates, scenario_yaml, scenarios, schedules, sessions, settings, stream,
+    target_test, targets, templates, webhooks,
 };
 
 /// Registers every `/api` route.
@@ -91,6 +91,16 @@ fn session_routes(scope: Scope) -> Scope {
             "/sessions/{id}/messages",
             web::get().to(sessions::list_messages),
         )
+        .route(
+            "/sessions/{id}/metrics",
+            web::get().to(metrics::session_metrics),
+        )
+        .route("/metrics", web::get().to(metrics::list_metrics))
+        .route("/metrics/export", web::get().to(metrics::export_metrics))
+        .route("/dashboard/stats", web::get().to(metrics::dashboard_stats))
+        .route("/compare", web::post().to(compare::create_comparison))
+        .route("/compare", web::get().to(compare::list_comparisons))
+        .route("/compare/{id}", web::get().to(compare::get_comparison))
         .route(
             "/sessions/{id}/events",
             web::get().to(sessions::list_events),

@@ -2,10 +2,12 @@
 
 mod accounts;
 mod batches;
+mod compare;
 mod configure;
 mod envelope;
 mod global_stream;
 mod health;
+mod metrics;
 mod presets;
 mod pricing;
 mod prometheus;

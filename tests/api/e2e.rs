@@ -175,6 +175,7 @@ async fn crash_leftovers(app: &TestApp) -> (String, String) {
         context_messages: 0,
         context_tokens: 0,
         wait_ms: 0,
+        backoff_ms: 0,
         exchange: ExchangeRef {
             session_id: running,
             message_index: 0,

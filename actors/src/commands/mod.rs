@@ -4,6 +4,7 @@
 mod accounts;
 mod batch;
 mod catalog;
+mod compare;
 mod error;
 mod execute;
 mod pricing;
@@ -17,6 +18,7 @@ mod webhooks;
 
 pub use accounts::{Accounts, TokenGrant, UserRecord};
 pub use batch::{BatchQueued, BatchRequest};
+pub use compare::ComparisonInput;
 pub use error::CommandError;
 pub use execute::{ExecuteRequest, ExecutionOverrides};
 pub use schedules::ScheduleInput;

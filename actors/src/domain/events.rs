@@ -59,6 +59,7 @@ macro_rules! with_variants {
             IdempotencyKeyRecorded,
             SettingsUpdated,
             SessionTextsShredded,
+            ComparisonCreated,
         )
     };
 }
@@ -105,6 +106,20 @@ pub enum DomainEvent {
     IdempotencyKeyRecorded(IdempotencyKeyRecorded),
     SettingsUpdated(SettingsUpdated),
     SessionTextsShredded(SessionTextsShredded),
+    ComparisonCreated(ComparisonCreated),
+}
+
+/// An A/B comparison of two completed sessions (`POST /api/compare`, stream
+/// `comparison-<uuid>`); its statistics are computed from the sessions' read models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparisonCreated {
+    pub comparison_id: Uuid,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub session_a_id: Uuid,
+    pub session_b_id: Uuid,
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -221,6 +236,9 @@ pub struct MessageSent {
     /// The texts sealed with the session's data key (then empty above); see docs/events.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<String>,
+    /// Of `wait_ms`, the part spent backing off after a 429 reply (event version 10).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub backoff_ms: u64,
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -264,6 +282,10 @@ pub struct ResponseReceived {
     /// The texts sealed with the session's data key (then empty above); see docs/events.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<String>,
+    /// 0–1: upstream's weighted quality heuristic on the prompt and this reply
+    /// (`domain::quality`; event version 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_score: Option<f64>,
 }
 
 /// Timing of a streamed reply.
@@ -424,6 +446,7 @@ impl DomainEvent {
             Self::IdempotencyKeyRecorded(_) => "IdempotencyKeyRecorded",
             Self::SettingsUpdated(_) => "SettingsUpdated",
             Self::SessionTextsShredded(_) => "SessionTextsShredded",
+            Self::ComparisonCreated(_) => "ComparisonCreated",
         }
     }
 
@@ -471,6 +494,11 @@ pub fn scenario_stream(id: Uuid) -> String {
 
 /// Stream id of the price table.
 pub const PRICING_STREAM: &str = "pricing-table";
+
+/// Stream id of a comparison.
+pub fn comparison_stream(id: Uuid) -> String {
+    format!("comparison-{id}")
+}
 
 /// Stream id of a session.
 pub fn session_stream(id: Uuid) -> String {

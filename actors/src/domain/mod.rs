@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod batch;
+pub mod compare;
 pub mod condition;
 pub mod conversation;
 pub mod events;
@@ -12,6 +13,7 @@ pub mod load;
 pub mod origin;
 pub mod presets;
 pub mod pricing;
+pub mod quality;
 pub mod repetition;
 pub mod retention;
 pub mod scenario;

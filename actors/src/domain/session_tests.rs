@@ -36,6 +36,7 @@ fn sent() -> DomainEvent {
         context_messages: 0,
         context_tokens: 0,
         wait_ms: 0,
+        backoff_ms: 0,
         exchange: ExchangeRef {
             session_id: Uuid::nil(),
             message_index: 0,

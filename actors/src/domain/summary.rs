@@ -52,6 +52,9 @@ pub struct SessionSummary {
     pub repetition_mean: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition_max: Option<f64>,
+    /// Mean quality score of the replies (`domain::quality`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_mean: Option<f64>,
     /// Verdicts of the scenario's `thresholds`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdResult>,

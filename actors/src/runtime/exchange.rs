@@ -13,6 +13,7 @@ use crate::domain::events::{
     ResponseReceived,
 };
 use crate::domain::faults::InjectedFault;
+use crate::domain::quality;
 use crate::domain::repetition::{ReplyWindow, Shingles};
 use crate::domain::scenario::{ErrorAction, ErrorHandling};
 use crate::domain::session::SessionCommand;
@@ -121,7 +122,14 @@ pub async fn run_exchange(
                     reply.tokens.input = reply.tokens.input.max(ex.context_tokens);
                 }
                 let timing = (latency_ms, wait_ms);
-                record_reply(shared, &reference, &reply, timing, &mut *ex.replies).await?;
+                record_reply(
+                    shared,
+                    (&reference, &ex.text),
+                    &reply,
+                    timing,
+                    &mut *ex.replies,
+                )
+                .await?;
                 shared.check_error_rate()?;
                 shared.check_budget()?;
                 return Ok(ExchangeResult::Replied(reply));
@@ -181,6 +189,7 @@ async fn attempt(
         context_tokens: ex.context_tokens,
         wait_ms,
         sealed: None,
+        backoff_ms,
     };
     shared.record(DomainEvent::MessageSent(sent)).await?;
     let msg = OutboundMessage {
@@ -215,12 +224,13 @@ fn repetition(shared: &Shared, replies: &mut ReplyWindow, text: &str) -> f64 {
 
 async fn record_reply(
     shared: &Shared,
-    exchange: &ExchangeRef,
+    (exchange, prompt): (&ExchangeRef, &str),
     reply: &Reply,
     (latency_ms, wait_ms): (u64, u64),
     replies: &mut ReplyWindow,
 ) -> Result<(), Stop> {
     let repetition_score = repetition(shared, replies, &reply.text);
+    let quality_score = quality::score(prompt, &reply.text, latency_ms).overall;
     let cost = shared
         .price
         .as_ref()
@@ -235,6 +245,7 @@ async fn record_reply(
             summary.record_cost(cost, &price.currency);
         }
         summary.record_repetition(repetition_score);
+        summary.record_quality(quality_score);
     }
     let received = ResponseReceived {
         exchange: exchange.clone(),
@@ -247,6 +258,7 @@ async fn record_reply(
         cost: cost.map(|(c, _)| c),
         repetition_score: Some(repetition_score),
         sealed: None,
+        quality_score: Some(quality_score),
     };
     shared.record(DomainEvent::ResponseReceived(received)).await
 }

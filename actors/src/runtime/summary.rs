@@ -25,6 +25,7 @@ pub struct SummaryBuilder {
     repetition_sum: f64,
     repetition_max: f64,
     repetition_count: u64,
+    quality_sum: f64,
     tokens_in: u64,
     tokens_out: u64,
     wait_ms: u64,
@@ -48,6 +49,7 @@ impl Default for SummaryBuilder {
             repetition_sum: 0.0,
             repetition_max: 0.0,
             repetition_count: 0,
+            quality_sum: 0.0,
             tokens_in: 0,
             tokens_out: 0,
             wait_ms: 0,
@@ -79,6 +81,11 @@ impl SummaryBuilder {
     }
 
     /// Repetition score of a reply.
+    /// Quality score of a reply (one per reply, like the repetition score).
+    pub fn record_quality(&mut self, score: f64) {
+        self.quality_sum += score;
+    }
+
     pub fn record_repetition(&mut self, score: f64) {
         self.repetition_sum += score;
         self.repetition_max = self.repetition_max.max(score);
@@ -166,6 +173,8 @@ impl SummaryBuilder {
             repetition_mean: (self.repetition_count > 0)
                 .then(|| self.repetition_sum / self.repetition_count as f64),
             repetition_max: (self.repetition_count > 0).then_some(self.repetition_max),
+            quality_mean: (self.repetition_count > 0)
+                .then(|| self.quality_sum / self.repetition_count as f64),
             thresholds: Vec::new(),
             thresholds_passed: None,
             load: self.load.clone(),

@@ -219,6 +219,7 @@ mod tests {
             context_messages: 1,
             context_tokens: 3,
             wait_ms: 0,
+            backoff_ms: 0,
             sealed: None,
         })
     }

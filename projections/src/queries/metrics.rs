@@ -23,6 +23,11 @@ pub struct CompletedSession {
     pub p50_latency_ms: Option<i64>,
     pub p95_latency_ms: Option<i64>,
     pub max_latency_ms: Option<i64>,
+    pub p99_latency_ms: Option<i64>,
+    /// Output tokens per second from start to completion.
+    pub tokens_per_second: Option<f64>,
+    /// Cost at the frozen model price (absent without a price).
+    pub cost: Option<f64>,
 }
 
 /// Totals over the completed sessions of a range.
@@ -66,20 +71,31 @@ fn completed(row: &AnyRow) -> Result<CompletedSession, sqlx::Error> {
         row.try_get("latency_total_ms")?,
     );
     let replies = messages - errors;
+    let (started, completed_at, tokens_out): (Option<i64>, i64, i64) = (
+        row.try_get("started_at_ms")?,
+        row.try_get("completed_at_ms")?,
+        row.try_get("tokens_out")?,
+    );
     Ok(CompletedSession {
         id: row.try_get("id")?,
         target_name: row.try_get("target_name")?,
         scenario_name: row.try_get("scenario_name")?,
-        started_at_ms: row.try_get("started_at_ms")?,
-        completed_at_ms: row.try_get("completed_at_ms")?,
+        started_at_ms: started,
+        completed_at_ms: completed_at,
         message_count: messages,
         error_count: errors,
         tokens_in: row.try_get("tokens_in")?,
-        tokens_out: row.try_get("tokens_out")?,
+        tokens_out,
         avg_latency_ms: (replies > 0).then(|| latency as f64 / replies as f64),
         p50_latency_ms: field("p50LatencyMs").filter(|_| replies > 0),
         p95_latency_ms: field("p95LatencyMs").filter(|_| replies > 0),
         max_latency_ms: field("maxLatencyMs").filter(|_| replies > 0),
+        p99_latency_ms: field("p99LatencyMs").filter(|_| replies > 0),
+        tokens_per_second: started
+            .map(|s| completed_at - s)
+            .filter(|ms| *ms > 0)
+            .map(|ms| tokens_out as f64 * 1000.0 / ms as f64),
+        cost: summary.get("cost").and_then(serde_json::Value::as_f64),
     })
 }
 

@@ -68,6 +68,8 @@ pub struct MessageView {
     pub cost: Option<f64>,
     /// 0–1 similarity of the reply to earlier replies of its conversation and session.
     pub repetition_score: Option<f64>,
+    /// 0–1 quality heuristic of the reply (see `docs/report.md`).
+    pub quality_score: Option<f64>,
     pub sent_at: String,
     pub received_at: Option<String>,
 }
@@ -222,6 +224,7 @@ fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
         wait_ms: row.try_get("wait_ms")?,
         cost: row.try_get("cost")?,
         repetition_score: row.try_get("repetition_score")?,
+        quality_score: row.try_get("quality_score")?,
         sent_at: iso(row.try_get("sent_at_ms")?),
         received_at: iso_opt(row.try_get("received_at_ms")?),
     })

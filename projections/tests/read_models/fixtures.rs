@@ -96,6 +96,7 @@ pub fn sent(session: Uuid, index: u32) -> DomainEvent {
         context_tokens: 3,
         wait_ms: 0,
         sealed: None,
+        backoff_ms: 0,
     })
 }
 
@@ -104,6 +105,7 @@ pub fn reply(session: Uuid, index: u32, input: u64, output: u64, latency_ms: u64
     DomainEvent::ResponseReceived(ResponseReceived {
         cost: None,
         repetition_score: None,
+        quality_score: None,
         exchange: exchange(session, index),
         content: "ok".into(),
         latency_ms,

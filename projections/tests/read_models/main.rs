@@ -6,6 +6,7 @@
 mod automation;
 mod batched;
 mod fixtures;
+mod metrics;
 mod overflow;
 mod parking;
 mod replay;
@@ -15,6 +16,7 @@ use actors::store::testing::{drop_test_database, fresh_postgres_url, fresh_sqlit
 
 pub use automation::*;
 pub use batched::*;
+pub use metrics::*;
 pub use overflow::*;
 pub use parking::*;
 pub use replay::*;
@@ -65,4 +67,6 @@ on_both_backends!(
     a_lost_checkpoint_replays_without_double_counting,
     undecodable_events_are_parked_and_later_events_project,
     automation_rows_survive_replays,
+    metrics_match_hand_computed_figures,
+    metrics_are_the_same_one_event_at_a_time_and_after_a_replay,
 );
