@@ -183,6 +183,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Projections {
             action: ProjectionsAction::Rebuild { store },
         } => rebuild(&store).await.map(|_| 0),
+        Command::Export(args) => {
+            let url = settings_from(&args.store).database_url();
+            krawall::export_cmd::run(args, &url).await
+        }
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
     }

@@ -37,6 +37,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "machine: {} cores; figures vary run to run",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    if let Some(rows) = args.export_rows {
+        return super::export_rows::bench_export(rows).await;
+    }
     if args.load {
         return bench_load_rows(args.load_users, args.load_seconds, args.load_rate).await;
     }

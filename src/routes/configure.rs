@@ -3,7 +3,7 @@
 use actix_web::{Scope, web};
 
 use super::{
-    batches, global_stream, health, presets, pricing, prometheus, scenario_templates,
+    batches, exports, global_stream, health, presets, pricing, prometheus, report, scenario_templates,
     scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
     webhooks,
 };
@@ -85,6 +85,15 @@ fn session_routes(scope: Scope) -> Scope {
             "/sessions/{id}/messages",
             web::get().to(sessions::list_messages),
         )
+        .route(
+            "/sessions/{id}/export",
+            web::get().to(exports::export_session),
+        )
+        .route(
+            "/sessions/{id}/report",
+            web::get().to(report::session_report),
+        )
+        .route("/export/sessions", web::get().to(exports::export_sessions))
         .route(
             "/sessions/{id}/events",
             web::get().to(sessions::list_events),

@@ -3,12 +3,14 @@
 mod batches;
 mod configure;
 mod envelope;
+mod exports;
 mod global_stream;
 mod health;
 mod presets;
 mod pricing;
 mod prometheus;
 mod references;
+mod report;
 mod scenario_templates;
 mod scenario_yaml;
 mod scenarios;

@@ -58,11 +58,9 @@ pub struct ListQuery {
 
 const STATUSES: &[&str] = &["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
-pub async fn list_sessions(
-    state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
+/// The session list's filters, validated (`status` one of the statuses, `limit` 1–500,
+/// `offset` ≥ 0); shared with the list export.
+pub fn session_filter(q: ListQuery) -> Result<SessionFilter, ApiError> {
     let status = q.status.map(|s| s.to_uppercase());
     if let Some(s) = status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(ApiError::field(
@@ -78,13 +76,20 @@ pub async fn list_sessions(
     if offset < 0 {
         return Err(ApiError::field("offset", "must not be negative"));
     }
-    let filter = SessionFilter {
+    Ok(SessionFilter {
         status,
         target_id: q.target_id,
         scenario_id: q.scenario_id,
         limit,
         offset,
-    };
+    })
+}
+
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = session_filter(q.into_inner())?;
     Ok(ok(
         StatusCode::OK,
         queries::list_sessions(&state.read, &filter).await?,

@@ -8,4 +8,5 @@ mod driver;
 mod flow;
 mod harness;
 mod load_form;
+mod report;
 mod tour;

@@ -3,6 +3,7 @@
 mod batches;
 mod catalog;
 mod dashboard;
+mod export;
 mod metrics;
 mod parked;
 mod pricing;
@@ -18,6 +19,10 @@ pub use catalog::{
 pub use dashboard::{
     DashboardTotals, NamedRef, SessionRow, SessionRows, active_sessions, dashboard_totals,
     recent_activity, scenario_names, session_row, session_rows, target_names,
+};
+pub use export::{
+    RepeatedReply, SessionCursor, ThroughputBucket, exchange_span, messages_after, sessions_after,
+    throughput, top_replies,
 };
 pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
 pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};
