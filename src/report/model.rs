@@ -151,11 +151,11 @@ impl SessionReport {
     pub fn charts(&self) -> Vec<Chart> {
         let mut charts = Vec::new();
         if let Some(s) = &self.summary {
-            let bars = |v: [(&str, u64); 4]| -> Vec<(String, f64)> {
+            let bars = |v: &[(&str, u64)]| -> Vec<(String, f64)> {
                 v.iter().map(|(l, x)| (l.to_string(), *x as f64)).collect()
             };
             let mut latency = vec![("avg".to_string(), s.avg_latency_ms)];
-            latency.extend(bars([
+            latency.extend(bars(&[
                 ("p50", s.p50_latency_ms),
                 ("p95", s.p95_latency_ms),
                 ("p99", s.p99_latency_ms),
@@ -163,8 +163,8 @@ impl SessionReport {
             ]));
             charts.push(bar_chart("Latency percentiles", "ms", &latency));
             if s.p99_ttft_ms > 0 {
-                let ttft = bars([("p50", s.p50_ttft_ms), ("p95", s.p95_ttft_ms), ("p99", s.p99_ttft_ms), ("max", 0)]);
-                charts.push(bar_chart("Time to first token", "ms", &ttft[..3]));
+                let ttft = bars(&[("p50", s.p50_ttft_ms), ("p95", s.p95_ttft_ms), ("p99", s.p99_ttft_ms)]);
+                charts.push(bar_chart("Time to first token", "ms", &ttft));
             }
         }
         if !self.throughput.is_empty() {

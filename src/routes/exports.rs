@@ -7,13 +7,13 @@ use std::io;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 use export::ExportFormat;
-use projections::queries;
+use projections::queries::{self, SessionFilter};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::envelope::{ApiError, parse_id};
-use super::sessions::{ListQuery, session_filter};
+use super::sessions::status_filter;
 use super::state::AppState;
 use crate::exports::{ChannelWriter, ExportScope, export_blocking, file_name, produce};
 
@@ -46,12 +46,15 @@ pub async fn export_session(
     Ok(stream(&state, ExportScope::Session(Box::new(session)), format, name))
 }
 
-/// The session list's filters plus `format`.
+/// The session list's filters (`limit`/`offset` do not apply: every matching session) plus
+/// `format`.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ListExportQuery {
     format: Option<String>,
-    #[serde(flatten)]
-    list: ListQuery,
+    status: Option<String>,
+    target_id: Option<String>,
+    scenario_id: Option<String>,
 }
 
 pub async fn export_sessions(
@@ -60,7 +63,12 @@ pub async fn export_sessions(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let format = export_format(q.format.as_deref())?;
-    let filter = session_filter(q.list)?;
+    let filter = SessionFilter {
+        status: status_filter(q.status)?,
+        target_id: q.target_id,
+        scenario_id: q.scenario_id,
+        ..SessionFilter::default()
+    };
     let name = file_name("sessions", format);
     Ok(stream(&state, ExportScope::Sessions(filter), format, name))
 }

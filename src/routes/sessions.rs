@@ -58,16 +58,22 @@ pub struct ListQuery {
 
 const STATUSES: &[&str] = &["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
-/// The session list's filters, validated (`status` one of the statuses, `limit` 1–500,
-/// `offset` ≥ 0); shared with the list export.
-pub fn session_filter(q: ListQuery) -> Result<SessionFilter, ApiError> {
-    let status = q.status.map(|s| s.to_uppercase());
+/// `status` upper-cased and checked against the statuses; 400 naming `status` otherwise.
+pub fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
+    let status = status.map(|s| s.to_uppercase());
     if let Some(s) = status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(ApiError::field(
             "status",
             format!("must be one of {STATUSES:?}, got {s:?}"),
         ));
     }
+    Ok(status)
+}
+
+/// The session list's filters, validated (`status` one of the statuses, `limit` 1–500,
+/// `offset` ≥ 0); shared with the list export.
+pub fn session_filter(q: ListQuery) -> Result<SessionFilter, ApiError> {
+    let status = status_filter(q.status)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 500"));

@@ -45,7 +45,7 @@ macro_rules! kind_read {
     (Str, $df:ident, $name:literal) => {
         $df.column($name)?
             .str()?
-            .into_iter()
+            .iter()
             .map(|v| {
                 v.map(str::to_string)
                     .ok_or_else(|| ExportError::Column($name, "null in a required column".into()))
@@ -55,25 +55,25 @@ macro_rules! kind_read {
     (OptStr, $df:ident, $name:literal) => {
         $df.column($name)?
             .str()?
-            .into_iter()
+            .iter()
             .map(|v| v.map(str::to_string))
             .collect::<Vec<_>>()
     };
     (Int, $df:ident, $name:literal) => {
         $df.column($name)?
             .i64()?
-            .into_iter()
+            .iter()
             .map(|v| v.ok_or_else(|| ExportError::Column($name, "null in a required column".into())))
             .collect::<Result<Vec<_>, _>>()?
     };
     (OptInt, $df:ident, $name:literal) => {
-        $df.column($name)?.i64()?.into_iter().collect::<Vec<_>>()
+        $df.column($name)?.i64()?.iter().collect::<Vec<_>>()
     };
     (OptFloat, $df:ident, $name:literal) => {
-        $df.column($name)?.f64()?.into_iter().collect::<Vec<_>>()
+        $df.column($name)?.f64()?.iter().collect::<Vec<_>>()
     };
     (OptBool, $df:ident, $name:literal) => {
-        $df.column($name)?.bool()?.into_iter().collect::<Vec<_>>()
+        $df.column($name)?.bool()?.iter().collect::<Vec<_>>()
     };
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::io::csv::write::BatchedWriter as CsvBatches;
 use polars::io::parquet::write::BatchedWriter as ParquetBatches;
-use polars::prelude::{CsvWriter, ParquetCompression, ParquetWriter};
+use polars::prelude::{CsvWriter, ParquetCompression, ParquetWriter, SerWriter};
 
 use crate::format::{ExportError, ExportFormat};
 use crate::row::{ExchangeRow, schema, to_frame};
@@ -91,7 +91,7 @@ impl<W: Write> ExportWriter<W> {
             Inner::Parquet(w) => {
                 w.finish()?;
             }
-            Inner::Ndjson(_) => {}
+            Inner::Ndjson(w) => drop(w),
         }
         let out = Arc::try_unwrap(self.out)
             .map_err(|_| io::Error::other("the export's writer is still shared"))?;

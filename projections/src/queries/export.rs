@@ -167,7 +167,7 @@ pub async fn top_replies(
     let rows = sqlx::query(
         "SELECT response, CAST(COUNT(*) AS BIGINT) AS n, MAX(repetition_score) AS score
          FROM session_messages WHERE session_id = $1 AND response IS NOT NULL
-         GROUP BY response ORDER BY n DESC, score DESC, response LIMIT $2",
+         GROUP BY response ORDER BY n DESC, COALESCE(MAX(repetition_score), 0) DESC, response LIMIT $2",
     )
     .bind(session_id.to_string())
     .bind(limit)
