@@ -277,14 +277,28 @@ fn manifest_deps(crate_dir: &str) -> String {
 #[test]
 fn layering_points_from_app_to_projections_to_actors() {
     let actors = manifest_deps("actors");
-    for banned in ["projections", "krawall", "actix-web", "sailfish", "export", "polars"] {
+    for banned in [
+        "projections",
+        "krawall",
+        "actix-web",
+        "sailfish",
+        "export",
+        "polars",
+    ] {
         assert!(
             !actors.lines().any(|l| l.starts_with(banned)),
             "actors must not depend on {banned}"
         );
     }
     let projections = manifest_deps("projections");
-    for banned in ["krawall", "actix-web", "sailfish", "reqwest", "export", "polars"] {
+    for banned in [
+        "krawall",
+        "actix-web",
+        "sailfish",
+        "reqwest",
+        "export",
+        "polars",
+    ] {
         assert!(
             !projections.lines().any(|l| l.starts_with(banned)),
             "projections must not depend on {banned}"

@@ -76,7 +76,11 @@ pub async fn bench_export(rows: usize) -> anyhow::Result<()> {
          peak RSS {:.0} MiB{}",
         written as f64 / secs,
         peak_rss_mib(),
-        if reset { " (export only)" } else { " (whole process: could not reset)" }
+        if reset {
+            " (export only)"
+        } else {
+            " (whole process: could not reset)"
+        }
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

@@ -21,9 +21,25 @@ pub enum Anchor {
 /// One drawing primitive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
-    Rect { x: f32, y: f32, w: f32, h: f32, fill: Rgb },
-    Line { points: Vec<(f32, f32)>, stroke: Rgb, width: f32 },
-    Text { x: f32, y: f32, size: f32, anchor: Anchor, text: String },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        fill: Rgb,
+    },
+    Line {
+        points: Vec<(f32, f32)>,
+        stroke: Rgb,
+        width: f32,
+    },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        anchor: Anchor,
+        text: String,
+    },
 }
 
 /// A titled picture of `width` × `height` points.
@@ -94,12 +110,35 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[(String, f64)]) -> Chart {
         let h = (plot_h as f64 * (value / max)) as f32;
         let x = LEFT + slot * i as f32 + slot * 0.2;
         let y = TOP + plot_h - h;
-        shapes.push(Shape::Rect { x, y, w: slot * 0.6, h, fill: ACCENT });
+        shapes.push(Shape::Rect {
+            x,
+            y,
+            w: slot * 0.6,
+            h,
+            fill: ACCENT,
+        });
         let middle = x + slot * 0.3;
-        shapes.push(Shape::Text { x: middle, y: y - 3.0, size: 8.0, anchor: Anchor::Middle, text: number(*value) });
-        shapes.push(Shape::Text { x: middle, y: H - 12.0, size: 9.0, anchor: Anchor::Middle, text: label.clone() });
+        shapes.push(Shape::Text {
+            x: middle,
+            y: y - 3.0,
+            size: 8.0,
+            anchor: Anchor::Middle,
+            text: number(*value),
+        });
+        shapes.push(Shape::Text {
+            x: middle,
+            y: H - 12.0,
+            size: 9.0,
+            anchor: Anchor::Middle,
+            text: label.clone(),
+        });
     }
-    Chart { title: title.into(), width: W, height: H, shapes }
+    Chart {
+        title: title.into(),
+        width: W,
+        height: H,
+        shapes,
+    }
 }
 
 /// Lines of `(x seconds, y)` points sharing one y axis (first series in accent, second in red).
@@ -118,14 +157,29 @@ pub fn line_chart(title: &str, unit: &str, series: &[Vec<(f64, f64)>]) -> Chart 
     for (i, points) in series.iter().enumerate() {
         let stroke = if i == 0 { ACCENT } else { DANGER };
         let points = points.iter().copied().map(to_xy).collect();
-        shapes.push(Shape::Line { points, stroke, width: 1.5 });
+        shapes.push(Shape::Line {
+            points,
+            stroke,
+            width: 1.5,
+        });
     }
     for (x, anchor) in [(0.0, Anchor::Start), (x_max, Anchor::End)] {
         let text = format!("{} s", number(x));
         let (px, _) = to_xy((x, 0.0));
-        shapes.push(Shape::Text { x: px, y: H - 12.0, size: 9.0, anchor, text });
+        shapes.push(Shape::Text {
+            x: px,
+            y: H - 12.0,
+            size: 9.0,
+            anchor,
+            text,
+        });
     }
-    Chart { title: title.into(), width: W, height: H, shapes }
+    Chart {
+        title: title.into(),
+        width: W,
+        height: H,
+        shapes,
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +196,11 @@ mod tests {
 
     #[test]
     fn a_bar_per_value_scaled_to_the_axis() {
-        let chart = bar_chart("Latency", "ms", &[("p50".into(), 50.0), ("p99".into(), 100.0)]);
+        let chart = bar_chart(
+            "Latency",
+            "ms",
+            &[("p50".into(), 50.0), ("p99".into(), 100.0)],
+        );
         let heights: Vec<f32> = chart
             .shapes
             .iter()
@@ -153,6 +211,9 @@ mod tests {
             .collect();
         assert_eq!(heights.len(), 2);
         assert!((heights[1] - 2.0 * heights[0]).abs() < 0.01);
-        assert!((heights[1] - (H - TOP - BOTTOM)).abs() < 0.01, "100 fills the 100 axis");
+        assert!(
+            (heights[1] - (H - TOP - BOTTOM)).abs() < 0.01,
+            "100 fills the 100 axis"
+        );
     }
 }

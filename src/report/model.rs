@@ -70,7 +70,13 @@ impl SessionReport {
             None => (1000, Vec::new()),
         };
         let top_replies = queries::top_replies(pool, &session.id, TOP_REPLIES).await?;
-        Ok(Self { session, summary, bucket_ms, throughput, top_replies })
+        Ok(Self {
+            session,
+            summary,
+            bucket_ms,
+            throughput,
+            top_replies,
+        })
     }
 
     /// `Krawall report — <scenario> on <target>`.
@@ -93,7 +99,10 @@ impl SessionReport {
             ("Messages", s.message_count.to_string()),
             ("Errors", s.error_count.to_string()),
             ("Error rate", format!("{rate:.2} %")),
-            ("Retries", summary.map_or("–".into(), |x| x.retries.to_string())),
+            (
+                "Retries",
+                summary.map_or("–".into(), |x| x.retries.to_string()),
+            ),
             ("Tokens in", s.tokens_in.to_string()),
             ("Tokens out", s.tokens_out.to_string()),
             ("Latency avg", format!("{:.1} ms", s.avg_latency_ms)),
@@ -105,11 +114,20 @@ impl SessionReport {
             ("TTFT p95", pick(|x| x.p95_ttft_ms)),
             ("TTFT p99", pick(|x| x.p99_ttft_ms)),
             ("Cost", self.cost()),
-            ("Repetition mean", score(summary.and_then(|x| x.repetition_mean))),
-            ("Repetition max", score(summary.and_then(|x| x.repetition_max))),
+            (
+                "Repetition mean",
+                score(summary.and_then(|x| x.repetition_mean)),
+            ),
+            (
+                "Repetition max",
+                score(summary.and_then(|x| x.repetition_max)),
+            ),
             ("Waited (back-off)", pick(|x| x.backoff_ms)),
             ("Queued", s.queued_at.clone()),
-            ("Completed", s.completed_at.clone().unwrap_or_else(|| "–".into())),
+            (
+                "Completed",
+                s.completed_at.clone().unwrap_or_else(|| "–".into()),
+            ),
         ]
     }
 
@@ -118,7 +136,10 @@ impl SessionReport {
         match self.summary.as_ref().and_then(|x| x.cost) {
             Some(cost) => format!(
                 "{cost:.6} {}",
-                self.summary.as_ref().and_then(|x| x.currency.clone()).unwrap_or_default()
+                self.summary
+                    .as_ref()
+                    .and_then(|x| x.currency.clone())
+                    .unwrap_or_default()
             ),
             None => "–".into(),
         }
@@ -143,7 +164,12 @@ impl SessionReport {
     pub fn errors_by_kind(&self) -> Vec<(String, u64)> {
         self.summary
             .as_ref()
-            .map(|s| s.errors_by_kind.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .map(|s| {
+                s.errors_by_kind
+                    .iter()
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -163,16 +189,29 @@ impl SessionReport {
             ]));
             charts.push(bar_chart("Latency percentiles", "ms", &latency));
             if s.p99_ttft_ms > 0 {
-                let ttft = bars(&[("p50", s.p50_ttft_ms), ("p95", s.p95_ttft_ms), ("p99", s.p99_ttft_ms)]);
+                let ttft = bars(&[
+                    ("p50", s.p50_ttft_ms),
+                    ("p95", s.p95_ttft_ms),
+                    ("p99", s.p99_ttft_ms),
+                ]);
                 charts.push(bar_chart("Time to first token", "ms", &ttft));
             }
         }
         if !self.throughput.is_empty() {
             let per_s = self.bucket_ms as f64 / 1000.0;
-            let point = |b: &ThroughputBucket, v: i64| (b.offset_ms as f64 / 1000.0, v as f64 / per_s);
-            let done = self.throughput.iter().map(|b| point(b, b.exchanges)).collect();
+            let point =
+                |b: &ThroughputBucket, v: i64| (b.offset_ms as f64 / 1000.0, v as f64 / per_s);
+            let done = self
+                .throughput
+                .iter()
+                .map(|b| point(b, b.exchanges))
+                .collect();
             let errors = self.throughput.iter().map(|b| point(b, b.errors)).collect();
-            charts.push(line_chart("Throughput (exchanges/s; errors in red)", "/s", &[done, errors]));
+            charts.push(line_chart(
+                "Throughput (exchanges/s; errors in red)",
+                "/s",
+                &[done, errors],
+            ));
         }
         charts
     }

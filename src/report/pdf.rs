@@ -36,7 +36,11 @@ struct Layout {
 
 impl Layout {
     fn new() -> Self {
-        Self { pages: Vec::new(), page: Content::new(), y: PAGE_H - MARGIN }
+        Self {
+            pages: Vec::new(),
+            page: Content::new(),
+            y: PAGE_H - MARGIN,
+        }
     }
 
     /// Starts a new page unless `height` still fits on this one.
@@ -83,16 +87,31 @@ impl Layout {
                     self.page.set_fill_rgb(fill.0, fill.1, fill.2);
                     self.page.rect(px, py, w * scale, h * scale).fill_nonzero();
                 }
-                Shape::Line { points, stroke, width } => {
+                Shape::Line {
+                    points,
+                    stroke,
+                    width,
+                } => {
                     let c = &mut self.page;
-                    c.set_stroke_rgb(stroke.0, stroke.1, stroke.2).set_line_width(*width);
+                    c.set_stroke_rgb(stroke.0, stroke.1, stroke.2)
+                        .set_line_width(*width);
                     for (i, (x, y)) in points.iter().enumerate() {
                         let (px, py) = at(*x, *y);
-                        if i == 0 { c.move_to(px, py) } else { c.line_to(px, py) };
+                        if i == 0 {
+                            c.move_to(px, py)
+                        } else {
+                            c.line_to(px, py)
+                        };
                     }
                     c.stroke();
                 }
-                Shape::Text { x, y, size, anchor, text } => {
+                Shape::Text {
+                    x,
+                    y,
+                    size,
+                    anchor,
+                    text,
+                } => {
                     let size = size * scale;
                     let width = text.chars().count() as f32 * size * 0.52;
                     let shift = match anchor {
@@ -126,7 +145,11 @@ fn sections(report: &SessionReport, l: &mut Layout) {
         l.heading("Thresholds");
         for v in verdicts {
             let mark = if v.passed { "passed" } else { "FAILED" };
-            l.line(10.0, false, &format!("{} {}: actual {} ({mark})", v.metric, v.condition, v.actual));
+            l.line(
+                10.0,
+                false,
+                &format!("{} {}: actual {} ({mark})", v.metric, v.condition, v.actual),
+            );
         }
     }
     l.heading("Cost");
@@ -145,7 +168,12 @@ fn sections(report: &SessionReport, l: &mut Layout) {
     }
     l.heading("Top repeated replies");
     for r in &report.top_replies {
-        let text: String = r.reply.chars().take(90).collect::<String>().replace(['\n', '\r'], " ");
+        let text: String = r
+            .reply
+            .chars()
+            .take(90)
+            .collect::<String>()
+            .replace(['\n', '\r'], " ");
         l.line(9.0, false, &format!("{}x  {text}", r.count));
     }
 }
@@ -161,7 +189,9 @@ pub fn render_pdf(report: &SessionReport) -> Vec<u8> {
     let ids: Vec<(Ref, Ref)> = (0..pages.len() as i32)
         .map(|i| (Ref::new(5 + 2 * i), Ref::new(6 + 2 * i)))
         .collect();
-    pdf.pages(tree).kids(ids.iter().map(|p| p.0)).count(pages.len() as i32);
+    pdf.pages(tree)
+        .kids(ids.iter().map(|p| p.0))
+        .count(pages.len() as i32);
     for ((page_id, content_id), content) in ids.into_iter().zip(pages) {
         let mut page = pdf.page(page_id);
         page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));

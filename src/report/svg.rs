@@ -31,9 +31,15 @@ pub fn render_svg(chart: &Chart) -> String {
                 r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{}"/>"#,
                 color(*fill)
             ),
-            Shape::Line { points, stroke, width } => {
-                let pts: Vec<String> =
-                    points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+            Shape::Line {
+                points,
+                stroke,
+                width,
+            } => {
+                let pts: Vec<String> = points
+                    .iter()
+                    .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                    .collect();
                 write!(
                     out,
                     r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="{width}"/>"#,
@@ -41,7 +47,13 @@ pub fn render_svg(chart: &Chart) -> String {
                     color(*stroke)
                 )
             }
-            Shape::Text { x, y, size, anchor, text } => {
+            Shape::Text {
+                x,
+                y,
+                size,
+                anchor,
+                text,
+            } => {
                 let anchor = match anchor {
                     Anchor::Start => "start",
                     Anchor::Middle => "middle",

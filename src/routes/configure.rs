@@ -3,9 +3,9 @@
 use actix_web::{Scope, web};
 
 use super::{
-    batches, exports, global_stream, health, presets, pricing, prometheus, report, scenario_templates,
-    scenario_yaml, scenarios, schedules, sessions, stream, target_test, targets, templates,
-    webhooks,
+    batches, exports, global_stream, health, presets, pricing, prometheus, report,
+    scenario_templates, scenario_yaml, scenarios, schedules, sessions, stream, target_test,
+    targets, templates, webhooks,
 };
 
 /// Registers every `/api` route.

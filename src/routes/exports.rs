@@ -43,7 +43,12 @@ pub async fn export_session(
         .await?
         .ok_or(ApiError::NotFound("session"))?;
     let name = file_name(&format!("session-{id}"), format);
-    Ok(stream(&state, ExportScope::Session(Box::new(session)), format, name))
+    Ok(stream(
+        &state,
+        ExportScope::Session(Box::new(session)),
+        format,
+        name,
+    ))
 }
 
 /// The session list's filters (`limit`/`offset` do not apply: every matching session) plus
@@ -76,7 +81,12 @@ pub async fn export_sessions(
 /// Starts the producer (async, reads pages) and the writer (blocking thread) and streams what
 /// the writer writes. A failure after the headers aborts the body (the download is incomplete,
 /// never a silently truncated valid file).
-fn stream(state: &AppState, scope: ExportScope, format: ExportFormat, name: String) -> HttpResponse {
+fn stream(
+    state: &AppState,
+    scope: ExportScope,
+    format: ExportFormat,
+    name: String,
+) -> HttpResponse {
     let (chunks_tx, chunks_rx) = mpsc::channel(2);
     let (bytes_tx, bytes_rx) = mpsc::channel::<Result<web::Bytes, io::Error>>(8);
     actix_web::rt::spawn(produce(state.read.clone(), scope, chunks_tx));

@@ -22,7 +22,9 @@ pub async fn session_report(
 ) -> Result<HttpResponse, ApiError> {
     let format = match q.format.as_deref() {
         None => ReportFormat::Html,
-        Some(f) => f.parse().map_err(|rule: String| ApiError::field("format", rule))?,
+        Some(f) => f
+            .parse()
+            .map_err(|rule: String| ApiError::field("format", rule))?,
     };
     let id = parse_id(&path, "session")?.to_string();
     let session = queries::get_session(&state.read, &id)

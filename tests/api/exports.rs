@@ -15,9 +15,7 @@ async fn run(app: &TestApp, path: &str, messages: Value) -> (Value, String) {
     let id = app
         .execute(&json!({"targetId": target, "executionConfig": config}))
         .await;
-    let session = app
-        .wait_for_status(&id, &["COMPLETED", "FAILED"])
-        .await;
+    let session = app.wait_for_status(&id, &["COMPLETED", "FAILED"]).await;
     (session, target)
 }
 
@@ -55,7 +53,12 @@ async fn download(app: &TestApp, path: &str) -> (u16, String, String, Vec<u8>) {
             .unwrap_or_default()
     };
     let (ct, cd) = (header("content-type"), header("content-disposition"));
-    (r.status().as_u16(), ct, cd, r.bytes().await.unwrap().to_vec())
+    (
+        r.status().as_u16(),
+        ct,
+        cd,
+        r.bytes().await.unwrap().to_vec(),
+    )
 }
 
 /// Non-integer numbers to 13 significant digits: the API's JSON is read with serde_json's
@@ -66,7 +69,9 @@ fn rounded(v: Value) -> Value {
             let f = n.as_f64().unwrap();
             json!(format!("{f:.12e}").parse::<f64>().unwrap())
         }
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, rounded(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, rounded(v))).collect())
+        }
         Value::Array(items) => Value::Array(items.into_iter().map(rounded).collect()),
         other => other,
     }
@@ -84,7 +89,12 @@ async fn session_exports_round_trip(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (session, _) = run(&app, "/v1/chat/completions", json!(["hello, \"bot\"", "line\ntwo", "drei ✓"])).await;
+    let (session, _) = run(
+        &app,
+        "/v1/chat/completions",
+        json!(["hello, \"bot\"", "line\ntwo", "drei ✓"]),
+    )
+    .await;
     let expected = expected_rows(&app, &session).await;
     assert_eq!(expected.len(), 6);
     let id = session["id"].as_str().unwrap();
@@ -97,16 +107,27 @@ async fn session_exports_round_trip(backend: Backend) {
         let (status, ct, cd, body) = download(&app, &path).await;
         assert_eq!(status, 200, "{format}");
         assert_eq!(ct, content_type);
-        assert_eq!(cd, format!("attachment; filename=\"krawall-session-{id}.{format}\""));
-        assert_eq!(as_values(format, &body), expected, "{format} rows = API rows");
+        assert_eq!(
+            cd,
+            format!("attachment; filename=\"krawall-session-{id}.{format}\"")
+        );
+        assert_eq!(
+            as_values(format, &body),
+            expected,
+            "{format} rows = API rows"
+        );
     }
-    let (_, _, _, ndjson) = download(&app, &format!("/api/sessions/{id}/export?format=ndjson")).await;
+    let (_, _, _, ndjson) =
+        download(&app, &format!("/api/sessions/{id}/export?format=ndjson")).await;
     let lines: Vec<Value> = String::from_utf8(ndjson)
         .unwrap()
         .lines()
         .map(|l| rounded(serde_json::from_str(l).unwrap()))
         .collect();
-    assert_eq!(lines, expected, "NDJSON parses line by line into the API's rows");
+    assert_eq!(
+        lines, expected,
+        "NDJSON parses line by line into the API's rows"
+    );
 }
 
 #[actix_web::test]
@@ -127,25 +148,43 @@ async fn list_export_applies_the_filters(backend: Backend) {
     let (failing, _) = run(&app, "/no/such/path", json!(["one"])).await;
     let ok_rows = expected_rows(&app, &ok).await;
     let failing_rows = expected_rows(&app, &failing).await;
-    assert!(failing_rows.iter().all(|r| r["outcome"] == "error"), "{failing_rows:?}");
+    assert!(
+        failing_rows.iter().all(|r| r["outcome"] == "error"),
+        "{failing_rows:?}"
+    );
 
     let (status, _, cd, body) = download(&app, "/api/export/sessions?format=parquet").await;
     assert_eq!(status, 200);
     assert_eq!(cd, "attachment; filename=\"krawall-sessions.parquet\"");
     let all = as_values(ExportFormat::Parquet, &body);
     let newest_first: Vec<Value> = failing_rows.iter().chain(&ok_rows).cloned().collect();
-    assert_eq!(all, newest_first, "every session's rows, newest session first");
+    assert_eq!(
+        all, newest_first,
+        "every session's rows, newest session first"
+    );
 
     let path = format!("/api/export/sessions?format=csv&targetId={ok_target}");
     let (_, _, _, body) = download(&app, &path).await;
     assert_eq!(as_values(ExportFormat::Csv, &body), ok_rows);
-    let status_filter = format!("/api/export/sessions?format=ndjson&status={}", failing["status"].as_str().unwrap());
+    let status_filter = format!(
+        "/api/export/sessions?format=ndjson&status={}",
+        failing["status"].as_str().unwrap()
+    );
     let (_, _, _, body) = download(&app, &status_filter).await;
-    let ids: Vec<Value> = as_values(ExportFormat::Ndjson, &body).iter().map(|r| r["sessionId"].clone()).collect();
+    let ids: Vec<Value> = as_values(ExportFormat::Ndjson, &body)
+        .iter()
+        .map(|r| r["sessionId"].clone())
+        .collect();
     let expected_ids: Vec<Value> = if failing["status"] == ok["status"] {
-        newest_first.iter().map(|r| r["sessionId"].clone()).collect()
+        newest_first
+            .iter()
+            .map(|r| r["sessionId"].clone())
+            .collect()
     } else {
-        failing_rows.iter().map(|r| r["sessionId"].clone()).collect()
+        failing_rows
+            .iter()
+            .map(|r| r["sessionId"].clone())
+            .collect()
     };
     assert_eq!(ids, expected_ids);
 }
@@ -166,20 +205,40 @@ async fn bad_formats_and_filters_are_400s_naming_the_field() {
     let (session, _) = run(&app, "/v1/chat/completions", json!(["one"])).await;
     let id = session["id"].as_str().unwrap();
     for (path, field, rule) in [
-        (format!("/api/sessions/{id}/export?format=xlsx"), "format", "must be one of csv, ndjson, parquet, got \"xlsx\""),
-        ("/api/export/sessions?format=json".into(), "format", "must be one of csv, ndjson, parquet, got \"json\""),
-        ("/api/export/sessions?format=csv&status=DONE".into(), "status", "must be one of"),
-        (format!("/api/sessions/{id}/report?format=docx"), "format", "must be one of html, pdf, got \"docx\""),
+        (
+            format!("/api/sessions/{id}/export?format=xlsx"),
+            "format",
+            "must be one of csv, ndjson, parquet, got \"xlsx\"",
+        ),
+        (
+            "/api/export/sessions?format=json".into(),
+            "format",
+            "must be one of csv, ndjson, parquet, got \"json\"",
+        ),
+        (
+            "/api/export/sessions?format=csv&status=DONE".into(),
+            "status",
+            "must be one of",
+        ),
+        (
+            format!("/api/sessions/{id}/report?format=docx"),
+            "format",
+            "must be one of html, pdf, got \"docx\"",
+        ),
     ] {
         let (status, resp) = app.get(&path).await;
         assert_eq!(status, 400, "{path}: {resp}");
-        let named = resp["details"].as_array().unwrap().iter().any(|d| {
-            d["field"] == field && d["rule"].as_str().is_some_and(|r| r.contains(rule))
-        });
+        let named =
+            resp["details"].as_array().unwrap().iter().any(|d| {
+                d["field"] == field && d["rule"].as_str().is_some_and(|r| r.contains(rule))
+            });
         assert!(named, "{path}: {resp}");
     }
     let missing = "/api/sessions/00000000-0000-0000-0000-000000000000";
-    for path in [format!("{missing}/export?format=csv"), format!("{missing}/report")] {
+    for path in [
+        format!("{missing}/export?format=csv"),
+        format!("{missing}/report"),
+    ] {
         assert_eq!(app.get(&path).await.0, 404, "{path}");
     }
 }
@@ -215,16 +274,27 @@ async fn the_cli_exports_a_session_and_the_filtered_list() {
         file.display().to_string(),
     ]);
     assert!(out.status.success(), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exported 4 rows (parquet)"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exported 4 rows (parquet)"),
+        "{out:?}"
+    );
     let bytes = std::fs::read(&file).unwrap();
     assert_eq!(as_values(ExportFormat::Parquet, &bytes), expected);
 
-    let out = krawall(vec!["--target-id".into(), target, "--format".into(), "csv".into()]);
+    let out = krawall(vec![
+        "--target-id".into(),
+        target,
+        "--format".into(),
+        "csv".into(),
+    ]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(as_values(ExportFormat::Csv, &out.stdout), expected);
 
     let out = krawall(vec!["--format".into(), "xlsx".into()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("must be one of csv, ndjson, parquet"), "{stderr}");
+    assert!(
+        stderr.contains("must be one of csv, ndjson, parquet"),
+        "{stderr}"
+    );
 }

@@ -9,7 +9,8 @@ use crate::helpers::{Backend, spawn_app};
 #[actix_web::test]
 async fn html_and_pdf_reports_show_the_summary_figures() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let body = json!({"models": [{"model": "mock-gpt-4", "inputPerMTok": 1000, "outputPerMTok": 2000}]});
+    let body =
+        json!({"models": [{"model": "mock-gpt-4", "inputPerMTok": 1000, "outputPerMTok": 2000}]});
     assert_eq!(app.put("/api/pricing", &body).await.0, 200);
     let target = app
         .create("/api/targets", &app.mock_target("/v1/chat/completions"))
@@ -33,18 +34,27 @@ async fn html_and_pdf_reports_show_the_summary_figures() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"<dd data-figure="Messages">3</dd>"#), "{html}");
+    assert!(
+        html.contains(r#"<dd data-figure="Messages">3</dd>"#),
+        "{html}"
+    );
     assert!(html.contains(&format!(r#"<dd data-figure="Latency p95">{p95} ms</dd>"#)));
     assert!(html.contains(&cost), "cost {cost} in the page");
     assert!(html.contains("latency_p95_ms") && html.contains("passed"));
-    assert!(html.matches("<svg").count() >= 2, "percentile and throughput charts");
+    assert!(
+        html.matches("<svg").count() >= 2,
+        "percentile and throughput charts"
+    );
     for external in ["<script", "<link", "src=", "href=", "url("] {
         assert!(!html.contains(external), "self-contained: no {external}");
     }
 
     let r = app
         .client
-        .get(format!("{}/api/sessions/{id}/report?format=pdf", app.address))
+        .get(format!(
+            "{}/api/sessions/{id}/report?format=pdf",
+            app.address
+        ))
         .send()
         .await
         .unwrap();
@@ -72,6 +82,9 @@ async fn html_and_pdf_reports_show_the_summary_figures() {
         "Latency percentiles".into(),
         "Top repeated replies".into(),
     ] {
-        assert!(text.contains(&figure), "{figure:?} in the PDF text:\n{text}");
+        assert!(
+            text.contains(&figure),
+            "{figure:?} in the PDF text:\n{text}"
+        );
     }
 }

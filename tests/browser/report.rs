@@ -43,7 +43,12 @@ async fn session_report_renders_its_figures_and_charts() {
         "endpoint": ui.mock_endpoint(), "authConfig": {"token": "sk-browser"}});
     let target = post(&ui, "/api/targets", body).await["id"].clone();
     let config = json!({"customMessages": ["one", "two", "three", "four"]});
-    let started = post(&ui, "/api/execute", json!({"targetId": target, "executionConfig": config})).await;
+    let started = post(
+        &ui,
+        "/api/execute",
+        json!({"targetId": target, "executionConfig": config}),
+    )
+    .await;
     let id = started["sessionId"].as_str().unwrap().to_string();
     let session = completed(&ui, &id).await;
 
@@ -58,9 +63,19 @@ async fn session_report_renders_its_figures_and_charts() {
     let messages = ui.css(&figure("Messages")).await.text().await.unwrap();
     assert_eq!(messages, "4");
     let p95 = ui.css(&figure("Latency p95")).await.text().await.unwrap();
-    assert_eq!(p95, format!("{} ms", session["summaryMetrics"]["p95LatencyMs"]));
-    assert!(ui.count("figure[data-testid=report-chart] svg rect").await >= 5, "percentile bars");
-    assert!(ui.count("figure[data-testid=report-chart] svg polyline").await >= 2);
+    assert_eq!(
+        p95,
+        format!("{} ms", session["summaryMetrics"]["p95LatencyMs"])
+    );
+    assert!(
+        ui.count("figure[data-testid=report-chart] svg rect").await >= 5,
+        "percentile bars"
+    );
+    assert!(
+        ui.count("figure[data-testid=report-chart] svg polyline")
+            .await
+            >= 2
+    );
     let loaded = ui
         .js("return performance.getEntriesByType('resource').map(e => e.name)\n                   .filter(n => !n.endsWith('/favicon.ico'));")
         .await;

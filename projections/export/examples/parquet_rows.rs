@@ -22,9 +22,14 @@ fn peak_rss_mib() -> f64 {
 
 fn row(i: usize) -> ExchangeRow {
     let failed = i % 50 == 0;
-    let words = ["order", "refund", "shipping", "account", "invoice", "delivery", "status", "help"];
+    let words = [
+        "order", "refund", "shipping", "account", "invoice", "delivery", "status", "help",
+    ];
     let text = |n: usize, seed: usize| -> String {
-        (0..n).map(|k| words[(seed * 7 + k * 3) % words.len()]).collect::<Vec<_>>().join(" ")
+        (0..n)
+            .map(|k| words[(seed * 7 + k * 3) % words.len()])
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     ExchangeRow {
         session_id: format!("0190a1b2-c3d4-7e5f-8a9b-{:012x}", i / 100),
@@ -64,8 +69,13 @@ fn row(i: usize) -> ExchangeRow {
 }
 
 fn main() {
-    let rows: usize = std::env::args().nth(1).map_or(5_000_000, |a| a.parse().unwrap());
-    let path = std::env::temp_dir().join(format!("krawall-export-bench-{}.parquet", std::process::id()));
+    let rows: usize = std::env::args()
+        .nth(1)
+        .map_or(5_000_000, |a| a.parse().unwrap());
+    let path = std::env::temp_dir().join(format!(
+        "krawall-export-bench-{}.parquet",
+        std::process::id()
+    ));
     let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let started = Instant::now();
     let mut writer = ExportWriter::new(ExportFormat::Parquet, file).unwrap();

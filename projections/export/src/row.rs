@@ -19,21 +19,39 @@ macro_rules! kind_ty {
 }
 
 macro_rules! kind_dtype {
-    (Str) => { DataType::String };
-    (OptStr) => { DataType::String };
-    (Int) => { DataType::Int64 };
-    (OptInt) => { DataType::Int64 };
-    (OptFloat) => { DataType::Float64 };
-    (OptBool) => { DataType::Boolean };
+    (Str) => {
+        DataType::String
+    };
+    (OptStr) => {
+        DataType::String
+    };
+    (Int) => {
+        DataType::Int64
+    };
+    (OptInt) => {
+        DataType::Int64
+    };
+    (OptFloat) => {
+        DataType::Float64
+    };
+    (OptBool) => {
+        DataType::Boolean
+    };
 }
 
 /// A column's values of a chunk, borrowed from the rows.
 macro_rules! kind_series {
     (Str, $rows:ident, $f:ident, $name:literal) => {
-        Series::new($name.into(), $rows.iter().map(|r| r.$f.as_str()).collect::<Vec<_>>())
+        Series::new(
+            $name.into(),
+            $rows.iter().map(|r| r.$f.as_str()).collect::<Vec<_>>(),
+        )
     };
     (OptStr, $rows:ident, $f:ident, $name:literal) => {
-        Series::new($name.into(), $rows.iter().map(|r| r.$f.as_deref()).collect::<Vec<_>>())
+        Series::new(
+            $name.into(),
+            $rows.iter().map(|r| r.$f.as_deref()).collect::<Vec<_>>(),
+        )
     };
     ($other:ident, $rows:ident, $f:ident, $name:literal) => {
         Series::new($name.into(), $rows.iter().map(|r| r.$f).collect::<Vec<_>>())
@@ -63,7 +81,9 @@ macro_rules! kind_read {
         $df.column($name)?
             .i64()?
             .iter()
-            .map(|v| v.ok_or_else(|| ExportError::Column($name, "null in a required column".into())))
+            .map(|v| {
+                v.ok_or_else(|| ExportError::Column($name, "null in a required column".into()))
+            })
             .collect::<Result<Vec<_>, _>>()?
     };
     (OptInt, $df:ident, $name:literal) => {

@@ -17,11 +17,17 @@ struct Sink<W>(Arc<Mutex<W>>);
 
 impl<W: Write> Write for Sink<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).write(data)
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write(data)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).flush()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flush()
     }
 }
 
