@@ -9,6 +9,7 @@ use projections::queries::{self, SessionFilter};
 use tokio::sync::mpsc;
 
 use crate::cli::ExportArgs;
+use crate::config::Settings;
 use crate::exports::{ExportScope, export_blocking, produce};
 
 const STATUSES: &[&str] = &["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
@@ -35,8 +36,10 @@ async fn scope(pool: &sqlx::AnyPool, args: &ExportArgs) -> anyhow::Result<Export
 }
 
 /// Runs the export; prints the row count on stderr. Exit code 0.
-pub async fn run(args: ExportArgs, database_url: &str) -> anyhow::Result<i32> {
-    let store = actors::store::EventStore::connect(database_url).await?;
+pub async fn run(args: ExportArgs) -> anyhow::Result<i32> {
+    let mut settings = Settings::new(args.store.data_dir.clone());
+    settings.database_url = args.store.database_url.clone();
+    let store = actors::store::EventStore::connect(&settings.database_url()).await?;
     let pool = store.pool().clone();
     let scope = scope(&pool, &args).await?;
     let out: Box<dyn Write + Send> = if args.output.as_os_str() == "-" {

@@ -183,10 +183,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Projections {
             action: ProjectionsAction::Rebuild { store },
         } => rebuild(&store).await.map(|_| 0),
-        Command::Export(args) => {
-            let url = settings_from(&args.store).database_url();
-            krawall::export_cmd::run(args, &url).await
-        }
+        Command::Export(args) => krawall::export_cmd::run(args).await,
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
     }

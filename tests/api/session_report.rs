@@ -4,11 +4,25 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app};
 
-#[actix_web::test]
-async fn html_and_pdf_reports_show_the_summary_figures() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+/// Text of a PDF as `pdftotext -layout` extracts it.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed: .ci/run installs it");
+    assert!(out.status.success(), "pdftotext opens the PDF: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A priced session of three messages with a threshold; returns its id and summary.
+async fn priced_session(app: &TestApp) -> (String, serde_json::Value) {
     let body =
         json!({"models": [{"model": "mock-gpt-4", "inputPerMTok": 1000, "outputPerMTok": 2000}]});
     assert_eq!(app.put("/api/pricing", &body).await.0, 200);
@@ -21,7 +35,13 @@ async fn html_and_pdf_reports_show_the_summary_figures() {
         .execute(&json!({"targetId": target, "executionConfig": config}))
         .await;
     let session = app.wait_for_status(&id, &["COMPLETED"]).await;
-    let summary = &session["summaryMetrics"];
+    (id, session["summaryMetrics"].clone())
+}
+
+#[actix_web::test]
+async fn html_and_pdf_reports_show_the_summary_figures() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let (id, summary) = priced_session(&app).await;
     let p95 = summary["p95LatencyMs"].as_u64().unwrap();
     let cost = format!("{:.6} USD", summary["cost"].as_f64().unwrap());
 
@@ -62,17 +82,7 @@ async fn html_and_pdf_reports_show_the_summary_figures() {
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let pdf = r.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("report.pdf");
-    std::fs::write(&file, &pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&file)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed: .ci/run installs it");
-    assert!(out.status.success(), "pdftotext opens the PDF: {out:?}");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = pdf_text(&pdf);
     for figure in [
         "Krawall report".to_string(),
         "Messages: 3".into(),
