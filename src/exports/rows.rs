@@ -67,13 +67,51 @@ pub fn exchange_row(s: &SessionView, m: MessageView) -> ExchangeRow {
 /// Sends the scope's rows to `tx` in chunks; a read error is sent as the last chunk. Stops
 /// early when the receiver is gone (client disconnected).
 pub async fn produce(pool: AnyPool, scope: ExportScope, tx: mpsc::Sender<Chunk>) {
+    let mut out = Batcher {
+        rows: Vec::new(),
+        tx: &tx,
+    };
     let result = match scope {
-        ExportScope::Session(s) => session_rows(&pool, &s, &tx).await,
-        ExportScope::Sessions(filter) => list_rows(&pool, &filter, &tx).await,
+        ExportScope::Session(s) => session_rows(&pool, &s, &mut out).await,
+        ExportScope::Sessions(filter) => list_rows(&pool, &filter, &mut out).await,
+    };
+    let result = match result {
+        Ok(()) => out.flush().await,
+        Err(e) => Err(e),
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "export stopped: reading the read model failed");
         let _ = tx.send(Err(e.to_string())).await;
+    }
+}
+
+/// Gathers rows (of one or several sessions) into chunks of [`CHUNK_ROWS`], so a list of small
+/// sessions still makes full Parquet row groups.
+struct Batcher<'a> {
+    rows: Vec<ExchangeRow>,
+    tx: &'a mpsc::Sender<Chunk>,
+}
+
+impl Batcher<'_> {
+    async fn push(&mut self, rows: impl Iterator<Item = ExchangeRow>) -> Result<(), ProduceError> {
+        for row in rows {
+            self.rows.push(row);
+            if self.rows.len() as i64 >= CHUNK_ROWS {
+                self.flush().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ProduceError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::take(&mut self.rows);
+        self.tx
+            .send(Ok(chunk))
+            .await
+            .map_err(|_| ProduceError::Closed)
     }
 }
 
@@ -89,7 +127,7 @@ enum ProduceError {
 async fn session_rows(
     pool: &AnyPool,
     session: &SessionView,
-    tx: &mpsc::Sender<Chunk>,
+    out: &mut Batcher<'_>,
 ) -> Result<(), ProduceError> {
     let mut after = None;
     loop {
@@ -99,8 +137,8 @@ async fn session_rows(
         };
         after = Some((last.message_index, last.attempt));
         let full = page.len() as i64 == CHUNK_ROWS;
-        let rows = page.into_iter().map(|m| exchange_row(session, m)).collect();
-        tx.send(Ok(rows)).await.map_err(|_| ProduceError::Closed)?;
+        out.push(page.into_iter().map(|m| exchange_row(session, m)))
+            .await?;
         if !full {
             return Ok(());
         }
@@ -110,14 +148,14 @@ async fn session_rows(
 async fn list_rows(
     pool: &AnyPool,
     filter: &SessionFilter,
-    tx: &mpsc::Sender<Chunk>,
+    out: &mut Batcher<'_>,
 ) -> Result<(), ProduceError> {
     let mut cursor = None;
     loop {
         let (sessions, next) =
             queries::sessions_after(pool, filter, cursor.as_ref(), SESSION_PAGE).await?;
         for s in &sessions {
-            session_rows(pool, s, tx).await?;
+            session_rows(pool, s, out).await?;
         }
         if (sessions.len() as i64) < SESSION_PAGE {
             return Ok(());
