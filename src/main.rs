@@ -140,14 +140,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             no_dispatch,
             node,
         } => {
-            let demo = demo.then_some((mock_bind, grpc_mock_bind));
             let mut settings = settings_from(&store);
             let role = [NodeRole::Serve, NodeRole::ServeNoDispatch][usize::from(no_dispatch)];
             apply_node(&mut settings, node, role);
             serve(
                 settings,
                 bind,
-                demo,
+                demo.then_some((mock_bind, grpc_mock_bind)),
                 (max_concurrent_sessions, max_conversations),
             )
             .await
