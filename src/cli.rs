@@ -1,4 +1,5 @@
-//! Command-line interface: `serve`, `mock`, `run`, `users`, `tokens`, `projections rebuild`, `bench`.
+//! Command-line interface: `serve`, `worker`, `mock`, `run`, `users`, `tokens`, `export`,
+//! `projections rebuild`, `bench`.
 
 use std::path::PathBuf;
 
@@ -113,6 +114,9 @@ pub enum Command {
     },
     /// Run one session in-process and print a summary; exits non-zero unless it completed.
     Run(RunArgs),
+    /// Export exchange rows (CSV, NDJSON or Parquet) of one session (--session) or of every
+    /// session matching the filters, to a file (--output) or stdout.
+    Export(ExportArgs),
     /// Manage read models.
     Projections {
         #[command(subcommand)]
@@ -334,6 +338,34 @@ pub enum TokensAction {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// One session's id; without it, every session matching the filters (newest first).
+    #[arg(long)]
+    pub session: Option<String>,
+    /// Filter: session status (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Filter: target id.
+    #[arg(long)]
+    pub target_id: Option<String>,
+    /// Filter: scenario id.
+    #[arg(long)]
+    pub scenario_id: Option<String>,
+    /// csv, ndjson or parquet.
+    #[arg(long, default_value = "csv", value_parser = parse_export_format)]
+    pub format: export::ExportFormat,
+    /// File to write; `-` (the default) writes to stdout.
+    #[arg(long, short, default_value = "-")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn parse_export_format(s: &str) -> Result<export::ExportFormat, String> {
+    s.parse().map_err(|e: export::ExportError| e.to_string())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsAction {
     /// Empty every read model and replay the whole event log.
@@ -401,4 +433,8 @@ pub struct BenchArgs {
     pub metrics: bool,
     #[arg(long, default_value_t = 1_000_000)]
     pub metrics_exchanges: u32,
+    /// Run only the export benchmark: seed this many message rows (e.g. 5000000) on SQLite and
+    /// time their export to Parquet (seconds, peak RSS).
+    #[arg(long)]
+    pub export_rows: Option<usize>,
 }

@@ -179,6 +179,7 @@ async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
         } => rebuild(&store).await.map(|_| 0),
         Command::Users { action } => krawall::accounts_cmd::users(action).await,
         Command::Tokens { action } => krawall::accounts_cmd::tokens(action).await,
+        Command::Export(args) => krawall::export_cmd::run(args).await,
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
         Command::Serve { .. } | Command::Worker { .. } => {

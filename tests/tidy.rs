@@ -44,6 +44,7 @@ fn all_files() -> Vec<PathBuf> {
         "actors/tests",
         "projections/src",
         "projections/tests",
+        "projections/export/src",
     ] {
         let d = root().join(dir);
         if d.exists() {
@@ -276,17 +277,39 @@ fn manifest_deps(crate_dir: &str) -> String {
 #[test]
 fn layering_points_from_app_to_projections_to_actors() {
     let actors = manifest_deps("actors");
-    for banned in ["projections", "krawall", "actix-web", "sailfish"] {
+    for banned in [
+        "projections",
+        "krawall",
+        "actix-web",
+        "sailfish",
+        "export",
+        "polars",
+    ] {
         assert!(
             !actors.lines().any(|l| l.starts_with(banned)),
             "actors must not depend on {banned}"
         );
     }
     let projections = manifest_deps("projections");
-    for banned in ["krawall", "actix-web", "sailfish", "reqwest"] {
+    for banned in [
+        "krawall",
+        "actix-web",
+        "sailfish",
+        "reqwest",
+        "export",
+        "polars",
+    ] {
         assert!(
             !projections.lines().any(|l| l.starts_with(banned)),
             "projections must not depend on {banned}"
+        );
+    }
+    // The export crate is a leaf: polars and serialisation only, no part of the app.
+    let export = manifest_deps("projections/export");
+    for banned in ["actors", "projections", "krawall", "actix-web", "sqlx"] {
+        assert!(
+            !export.lines().any(|l| l.starts_with(banned)),
+            "export must not depend on {banned}"
         );
     }
     let mut files = Vec::new();

@@ -4,10 +4,13 @@
 //! dashboard's figures: live-feed latency (`feed.rs`) and page times over a seeded history
 //! (`pages.rs`, `seed.rs`); `--external`: exchanges per CPU-second of this process against
 //! `krawall mock` in its own process (`external.rs`); `--load`: the load-shape rows against an
-//! external mock (`load.rs`); `--metrics`: the metrics projection and query (`metrics.rs`). Benchmarks print figures and assert nothing about speed.
+//! external mock (`load.rs`); `--metrics`: the metrics projection and query (`metrics.rs`);
+//! `--export-rows N`: N seeded message rows exported to Parquet
+//! (`export_rows.rs`). Benchmarks print figures and assert nothing about speed.
 
 mod appends;
 mod conversations;
+mod export_rows;
 mod external;
 mod feed;
 mod load;

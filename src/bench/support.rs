@@ -41,6 +41,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.metrics {
         return run_metrics(&args).await;
     }
+    if let Some(rows) = args.export_rows {
+        return super::export_rows::bench_export(rows).await;
+    }
     if args.load {
         return bench_load_rows(args.load_users, args.load_seconds, args.load_rate).await;
     }

@@ -3,9 +3,9 @@
 use actix_web::{Scope, web};
 
 use super::{
-    accounts, batches, compare, global_stream, health, metrics, presets, pricing, prometheus,
-    scenario_templates, scenario_yaml, scenarios, schedules, sessions, settings, stream,
-    target_test, targets, templates, webhooks,
+    accounts, batches, compare, exports, global_stream, health, metrics, presets, pricing,
+    prometheus, report, scenario_templates, scenario_yaml, scenarios, schedules, sessions,
+    settings, stream, target_test, targets, templates, webhooks,
 };
 
 /// Registers every `/api` route.
@@ -101,6 +101,15 @@ fn session_routes(scope: Scope) -> Scope {
         .route("/compare", web::post().to(compare::create_comparison))
         .route("/compare", web::get().to(compare::list_comparisons))
         .route("/compare/{id}", web::get().to(compare::get_comparison))
+        .route(
+            "/sessions/{id}/export",
+            web::get().to(exports::export_session),
+        )
+        .route(
+            "/sessions/{id}/report",
+            web::get().to(report::session_report),
+        )
+        .route("/export/sessions", web::get().to(exports::export_sessions))
         .route(
             "/sessions/{id}/events",
             web::get().to(sessions::list_events),

@@ -88,18 +88,22 @@ pub struct ListQuery {
 
 const STATUSES: &[&str] = &["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
-pub async fn list_sessions(
-    state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
-    let status = q.status.map(|s| s.to_uppercase());
+/// `status` upper-cased and checked against the statuses; 400 naming `status` otherwise.
+pub fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
+    let status = status.map(|s| s.to_uppercase());
     if let Some(s) = status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(ApiError::field(
             "status",
             format!("must be one of {STATUSES:?}, got {s:?}"),
         ));
     }
+    Ok(status)
+}
+
+/// The session list's filters, validated (`status` one of the statuses, `limit` 1–500,
+/// `offset` ≥ 0); shared with the list export.
+pub fn session_filter(q: ListQuery) -> Result<SessionFilter, ApiError> {
+    let status = status_filter(q.status)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 500"));
@@ -108,13 +112,20 @@ pub async fn list_sessions(
     if offset < 0 {
         return Err(ApiError::field("offset", "must not be negative"));
     }
-    let filter = SessionFilter {
+    Ok(SessionFilter {
         status,
         target_id: q.target_id,
         scenario_id: q.scenario_id,
         limit,
         offset,
-    };
+    })
+}
+
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = session_filter(q.into_inner())?;
     Ok(ok(
         StatusCode::OK,
         queries::list_sessions(&state.read, &filter).await?,

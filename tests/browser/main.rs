@@ -10,4 +10,5 @@ mod flow;
 mod harness;
 mod load_form;
 mod report;
+mod report_page;
 mod tour;

@@ -5,6 +5,7 @@ mod batches;
 mod catalog;
 mod comparisons;
 mod dashboard;
+mod export;
 mod metrics;
 mod parked;
 mod pricing;
@@ -31,6 +32,10 @@ pub use comparisons::{
 pub use dashboard::{
     DashboardTotals, NamedRef, SessionRow, SessionRows, active_sessions, dashboard_totals,
     recent_activity, scenario_names, session_row, session_rows, target_names,
+};
+pub use export::{
+    RepeatedReply, SessionCursor, ThroughputBucket, exchange_span, messages_after, sessions_after,
+    throughput, top_replies,
 };
 pub use metrics::{CompletedSession, RangeTotals, completed_sessions, completed_totals};
 pub use parked::{LATEST_PARKED, ParkedEvent, ParkedEvents, parked_events};

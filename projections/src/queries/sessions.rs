@@ -132,7 +132,7 @@ impl SessionView {
 }
 
 /// `WHERE` clause with only the filters that are set (so indexes apply) and its bind values.
-fn filter_clause(f: &SessionFilter) -> (String, Vec<String>) {
+pub(super) fn filter_clause(f: &SessionFilter) -> (String, Vec<String>) {
     let columns = [
         ("status", &f.status),
         ("target_id", &f.target_id),
@@ -195,7 +195,7 @@ pub async fn get_session(pool: &AnyPool, id: &str) -> Result<Option<SessionView>
     row.as_ref().map(|r| session(r, true)).transpose()
 }
 
-fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
+pub(super) fn message(row: &AnyRow) -> Result<MessageView, sqlx::Error> {
     let estimated: Option<i64> = row.try_get("tokens_estimated")?;
     Ok(MessageView {
         message_index: row.try_get("message_index")?,
