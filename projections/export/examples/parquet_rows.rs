@@ -21,7 +21,7 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn row(i: usize) -> ExchangeRow {
-    let failed = i % 50 == 0;
+    let failed = i.is_multiple_of(50);
     let words = [
         "order", "refund", "shipping", "account", "invoice", "delivery", "status", "help",
     ];

@@ -34,7 +34,8 @@ impl<W: Write> Write for Sink<W> {
 enum Inner<W: Write> {
     Csv(CsvBatches<Sink<W>>),
     Ndjson(Sink<W>),
-    Parquet(ParquetBatches<Sink<W>>),
+    /// Boxed: the batched Parquet writer is several hundred bytes.
+    Parquet(Box<ParquetBatches<Sink<W>>>),
 }
 
 /// Writes an export chunk by chunk into `W`.
@@ -52,11 +53,11 @@ impl<W: Write> ExportWriter<W> {
         let inner = match format {
             ExportFormat::Csv => Inner::Csv(CsvWriter::new(out).batched(&schema())?),
             ExportFormat::Ndjson => Inner::Ndjson(out),
-            ExportFormat::Parquet => Inner::Parquet(
+            ExportFormat::Parquet => Inner::Parquet(Box::new(
                 ParquetWriter::new(out)
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(&schema())?,
-            ),
+            )),
         };
         Ok(Self {
             inner,
