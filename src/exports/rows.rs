@@ -51,6 +51,7 @@ pub fn exchange_row(s: &SessionView, m: MessageView) -> ExchangeRow {
         raw_size: m.raw_size,
         cost: m.cost,
         repetition_score: m.repetition_score,
+        quality_score: m.quality_score,
         error_kind: m.error_kind,
         error: m.error,
         action: m.action,

@@ -4,6 +4,25 @@
 //! difference of medians (B − A). Pure and deterministic.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An A/B comparison of two completed sessions (`POST /api/compare`, stream
+/// `comparison-<uuid>`); its statistics are computed from the sessions' read models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparisonCreated {
+    pub comparison_id: Uuid,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub session_a_id: Uuid,
+    pub session_b_id: Uuid,
+}
+
+/// Stream id of a comparison.
+pub fn comparison_stream(id: Uuid) -> String {
+    format!("comparison-{id}")
+}
 
 /// Resamples of the bootstrap.
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;

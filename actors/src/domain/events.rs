@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 pub use super::account::{ApiTokenCreated, ApiTokenRevoked, AuditRecorded, UserCreated};
 pub use super::batch::BatchCreated;
+pub use super::compare::{ComparisonCreated, comparison_stream};
 use super::faults::InjectedFault;
 pub use super::idempotency::IdempotencyKeyRecorded;
 use super::pricing::ModelPrice;
@@ -107,19 +108,6 @@ pub enum DomainEvent {
     SettingsUpdated(SettingsUpdated),
     SessionTextsShredded(SessionTextsShredded),
     ComparisonCreated(ComparisonCreated),
-}
-
-/// An A/B comparison of two completed sessions (`POST /api/compare`, stream
-/// `comparison-<uuid>`); its statistics are computed from the sessions' read models.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ComparisonCreated {
-    pub comparison_id: Uuid,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub session_a_id: Uuid,
-    pub session_b_id: Uuid,
 }
 
 /// Model prices set or replaced by `PUT /api/pricing` (stream `pricing-table`).
@@ -494,11 +482,6 @@ pub fn scenario_stream(id: Uuid) -> String {
 
 /// Stream id of the price table.
 pub const PRICING_STREAM: &str = "pricing-table";
-
-/// Stream id of a comparison.
-pub fn comparison_stream(id: Uuid) -> String {
-    format!("comparison-{id}")
-}
 
 /// Stream id of a session.
 pub fn session_stream(id: Uuid) -> String {

@@ -16,14 +16,34 @@ use super::sql::{Backend, EventStore};
 
 /// A read-model transaction; commit it, or drop it to roll back.
 pub struct ReadModelTx {
-    tx: Transaction<'static, Any>,
+    /// `Some` until committed or dropped.
+    tx: Option<Transaction<'static, Any>>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl ReadModelTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
         Ok(())
+    }
+}
+
+impl Drop for ReadModelTx {
+    /// An uncommitted transaction rolls back when its connection returns to the pool, which
+    /// sqlx does on a spawned task. When the runtime is already gone (an actix System torn down
+    /// with a projection batch in flight) that spawn would panic inside a destructor and abort
+    /// the process; the connection is leaked instead (the process is exiting, and the database
+    /// rolls the transaction back when the connection closes).
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                drop(tx);
+            } else {
+                std::mem::forget(tx);
+            }
+        }
     }
 }
 
@@ -31,13 +51,19 @@ impl Deref for ReadModelTx {
     type Target = AnyConnection;
 
     fn deref(&self) -> &Self::Target {
-        &self.tx
+        match &self.tx {
+            Some(tx) => tx,
+            None => unreachable!("a read-model transaction is used after commit"),
+        }
     }
 }
 
 impl DerefMut for ReadModelTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+        match &mut self.tx {
+            Some(tx) => tx,
+            None => unreachable!("a read-model transaction is used after commit"),
+        }
     }
 }
 
@@ -47,12 +73,15 @@ impl EventStore {
         let inner = &self.inner;
         if inner.backend == Backend::Postgres {
             let tx = inner.pool.begin().await?;
-            return Ok(ReadModelTx { tx, _turn: None });
+            return Ok(ReadModelTx {
+                tx: Some(tx),
+                _turn: None,
+            });
         }
         let turn = inner.write_gate.clone().lock_owned().await;
         let tx = inner.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(ReadModelTx {
-            tx,
+            tx: Some(tx),
             _turn: Some(turn),
         })
     }

@@ -55,6 +55,7 @@ fn row(i: usize) -> ExchangeRow {
         raw_size: Some(900),
         cost: (!failed).then_some(0.000_015 * (i % 90) as f64),
         repetition_score: (!failed).then_some((i % 100) as f64 / 100.0),
+        quality_score: (!failed).then_some(0.75),
         error_kind: failed.then(|| "http_5xx".into()),
         error: failed.then(|| "HTTP 500".into()),
         action: failed.then(|| "skip".into()),

@@ -163,6 +163,7 @@ exchange_row! {
     raw_size: OptInt = "rawSize",
     cost: OptFloat = "cost",
     repetition_score: OptFloat = "repetitionScore",
+    quality_score: OptFloat = "qualityScore",
     error_kind: OptStr = "errorKind",
     error: OptStr = "error",
     action: OptStr = "action",

@@ -30,6 +30,7 @@ fn row(i: i64) -> ExchangeRow {
         raw_size: Some(1234),
         cost: (!failed).then_some(0.000_123_456_789 * i as f64),
         repetition_score: (!failed).then_some(1.0 / (i + 1) as f64),
+        quality_score: (!failed).then_some(0.5 + 0.01 * i as f64),
         error_kind: failed.then(|| "http_5xx".into()),
         error: failed.then(|| "HTTP 500: \"boom\"".into()),
         action: None,
@@ -61,6 +62,7 @@ fn rounded(rows: &[ExchangeRow]) -> Vec<ExchangeRow> {
         .map(|r| ExchangeRow {
             cost: round(r.cost),
             repetition_score: round(r.repetition_score),
+            quality_score: round(r.quality_score),
             ..r.clone()
         })
         .collect()
