@@ -1,5 +1,5 @@
 //! Command-line interface: `serve`, `worker`, `mock`, `run`, `users`, `tokens`, `export`,
-//! `projections rebuild`, `bench`.
+//! `projections rebuild`, `bench`, `healthcheck`, `openapi`.
 
 use std::path::PathBuf;
 
@@ -133,6 +133,13 @@ pub enum Command {
             default_value = "http://127.0.0.1:3000/api/health"
         )]
         url: String,
+    },
+    /// Print the OpenAPI 3.1 contract of `/api` (as served at /api/openapi.json), or with
+    /// --markdown the reference in docs/API.md.
+    Openapi {
+        /// Markdown instead of JSON: `krawall openapi --markdown > docs/API.md`.
+        #[arg(long)]
+        markdown: bool,
     },
 }
 

@@ -13,6 +13,7 @@ pub mod exports;
 pub mod follow;
 pub mod junit;
 pub mod mock;
+pub mod openapi;
 pub mod pages;
 pub mod prometheus;
 pub mod report;

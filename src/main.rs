@@ -182,6 +182,7 @@ async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
         Command::Export(args) => krawall::export_cmd::run(args).await,
         Command::Bench(args) => krawall::bench::run(args).await.map(|_| 0),
         Command::Healthcheck { url } => Ok(healthcheck(&url).await),
+        Command::Openapi { markdown } => Ok(krawall::openapi::print(markdown)),
         Command::Serve { .. } | Command::Worker { .. } => {
             anyhow::bail!("serve and worker are dispatched by `dispatch`")
         }

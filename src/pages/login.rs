@@ -1,5 +1,6 @@
 //! `/login`, `/logout` and the one-time `/setup` (first admin of a fresh node, loopback only).
 
+use crate::routes::{Envelope, JsonAny};
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -311,6 +312,14 @@ pub async fn submit_setup(
 }
 
 /// The caller as the dashboard sees it (`GET /api/auth/me`).
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller: name, kind and role", body = Envelope<JsonAny>),
+    )
+)]
 pub async fn me(principal: Option<web::ReqData<Principal>>) -> HttpResponse {
     let p = principal.map_or_else(Principal::anonymous, |p| p.into_inner());
     HttpResponse::Ok().json(serde_json::json!({"success": true, "data": {"name": p.name, "kind": p.kind, "role": p.role}}))

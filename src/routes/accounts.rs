@@ -7,22 +7,28 @@ use actors::domain::account::Role;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::envelope::{ApiError, ok, parse_body, parse_id};
+use super::envelope::{ApiError, Envelope, JsonAny, ok, parse_body, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
 use crate::auth::{AuthState, Principal};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewUser {
     username: String,
     password: String,
+    /// `viewer`, `operator` or `admin`.
+    #[schema(value_type = String)]
     role: Role,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewToken {
     name: String,
+    /// `viewer`, `operator` or `admin`.
+    #[schema(value_type = String)]
     role: Role,
 }
 
@@ -32,11 +38,33 @@ fn actor(principal: &Option<web::ReqData<Principal>>) -> String {
         .map_or_else(|| "anonymous".into(), |p| p.name.clone())
 }
 
+/// List users.
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Every user (never a password hash)", body = Envelope<JsonAny>),
+    )
+)]
 pub async fn list_users(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let users = projections::queries::list_users(&state.read).await?;
     Ok(ok(StatusCode::OK, users))
 }
 
+/// Create a user.
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    tag = "accounts",
+    request_body(content = NewUser, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The user", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn create_user(
     state: web::Data<AppState>,
     auth: web::Data<AuthState>,
@@ -56,11 +84,33 @@ pub async fn create_user(
     ))
 }
 
+/// List API tokens.
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Every token (never its secret)", body = Envelope<JsonAny>),
+    )
+)]
 pub async fn list_tokens(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tokens = projections::queries::list_tokens(&state.read).await?;
     Ok(ok(StatusCode::OK, tokens))
 }
 
+/// Create an API token.
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    tag = "accounts",
+    request_body(content = NewToken, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The token; its secret is shown this once", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn create_token(
     state: web::Data<AppState>,
     auth: web::Data<AuthState>,
@@ -79,6 +129,19 @@ pub async fn create_token(
     ))
 }
 
+/// Revoke an API token.
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Token id")),
+    responses(
+        (status = 200, description = "Revoked", body = Envelope<JsonAny>),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn revoke_token(
     state: web::Data<AppState>,
     auth: web::Data<AuthState>,
@@ -92,8 +155,9 @@ pub async fn revoke_token(
 }
 
 /// `GET /api/audit` query: filters and a page (`before` = the previous page's `nextBefore`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
@@ -127,9 +191,20 @@ impl AuditQuery {
     }
 }
 
+/// Read the audit log.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "accounts",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Who did what, newest first", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn list_audit(
     state: web::Data<AppState>,
-    query: web::Query<AuditQuery>,
+    query: ApiQuery<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.filter()?;
     let entries = projections::queries::list_audit(&state.read, &filter).await?;

@@ -8,10 +8,12 @@ use projections::queries;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::envelope::{ApiError, ok, parse_body, parse_id};
+use super::envelope::{ApiError, Envelope, JsonAny, ok, parse_body, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CompareBody {
     name: String,
@@ -22,6 +24,19 @@ struct CompareBody {
 }
 
 /// `POST /api/compare {name, description?, sessionAId, sessionBId}` → 201 with the comparison.
+#[utoipa::path(
+    post,
+    path = "/api/compare",
+    tag = "metrics",
+    request_body(content = CompareBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The comparison", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn create_comparison(
     state: web::Data<AppState>,
     body: web::Bytes,
@@ -42,6 +57,16 @@ pub async fn create_comparison(
 }
 
 /// `GET /api/compare/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/compare/{id}",
+    tag = "metrics",
+    params(("id" = uuid::Uuid, Path, description = "Comparison id")),
+    responses(
+        (status = 200, description = "The comparison", body = Envelope<JsonAny>),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn get_comparison(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -53,16 +78,27 @@ pub async fn get_comparison(
     Ok(ok(StatusCode::OK, view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
 /// `GET /api/compare?limit&offset` (limit at most 50, like upstream).
+#[utoipa::path(
+    get,
+    path = "/api/compare",
+    tag = "metrics",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Comparisons, newest first", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn list_comparisons(
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=50).contains(&limit) {

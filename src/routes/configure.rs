@@ -1,18 +1,18 @@
-//! Wiring of the `/api` routes to their handlers, one group per resource family.
+//! Wiring of the `/api` routes to their handlers, one group per resource family. Each route is
+//! one line here plus one `#[utoipa::path]` on its handler, which gives its method and path; the
+//! same list feeds the server ([`configure`]) and the OpenAPI document ([`api_routes`]).
 
-use actix_web::{Scope, web};
+use actix_web::web;
 
+use super::registry::ApiRoutes;
 use super::{
-    accounts, batches, compare, exports, global_stream, health, metrics, presets, pricing,
-    prometheus, report, scenario_templates, scenario_yaml, scenarios, schedules, sessions,
+    accounts, api_docs, batches, compare, exports, global_stream, health, metrics, presets,
+    pricing, prometheus, report, scenario_templates, scenario_yaml, scenarios, schedules, sessions,
     settings, stream, target_test, targets, templates, webhooks,
 };
 
-/// Registers every `/api` route.
+/// Registers every `/api` route, and `/metrics` for scrapers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let api = web::scope("/api")
-        .route("/health", web::get().to(health::health))
-        .route("/stream", web::get().to(global_stream::stream_all));
     // `/metrics` is also the dashboard page: scrapers that ask for the Prometheus or OpenMetrics
     // text format get it here, browsers fall through to the page.
     cfg.service(
@@ -20,146 +20,127 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .guard(actix_web::guard::fn_guard(prometheus::wants_text))
             .route(web::get().to(prometheus::metrics)),
     );
-    cfg.service(account_routes(schedule_routes(webhook_routes(
-        session_routes(catalog_routes(api)),
-    ))));
+    cfg.service(api_routes(ApiRoutes::serving()).into_scope());
+}
+
+/// Every `/api` route, in matching order (a literal segment before a `{param}` sibling).
+pub fn api_routes(api: ApiRoutes) -> ApiRoutes {
+    let api = api
+        .route(health::__path_health, health::health)
+        .route(global_stream::__path_stream_all, global_stream::stream_all)
+        .route(api_docs::__path_openapi_json, api_docs::openapi_json)
+        .route(api_docs::__path_swagger_ui, api_docs::swagger_ui);
+    let api = schedule_routes(webhook_routes(session_routes(catalog_routes(api))));
+    account_routes(api)
 }
 
 /// Targets, presets, scenarios and templates.
-fn catalog_routes(scope: Scope) -> Scope {
-    scope
-        .route("/targets", web::get().to(targets::list_targets))
-        .route("/targets", web::post().to(targets::create_target))
-        .route("/targets/{id}", web::get().to(targets::get_target))
-        .route("/targets/{id}", web::put().to(targets::update_target))
-        .route("/targets/{id}", web::delete().to(targets::delete_target))
+fn catalog_routes(api: ApiRoutes) -> ApiRoutes {
+    api.route(targets::__path_list_targets, targets::list_targets)
+        .route(targets::__path_create_target, targets::create_target)
+        .route(targets::__path_get_target, targets::get_target)
+        .route(targets::__path_update_target, targets::update_target)
+        .route(targets::__path_delete_target, targets::delete_target)
+        .route(target_test::__path_test_target, target_test::test_target)
         .route(
-            "/targets/{id}/test",
-            web::post().to(target_test::test_target),
+            target_test::__path_test_target_stream,
+            target_test::test_target_stream,
+        )
+        .route(presets::__path_list_presets, presets::list_presets)
+        .route(pricing::__path_get_pricing, pricing::get_pricing)
+        .route(pricing::__path_put_pricing, pricing::put_pricing)
+        .route(settings::__path_get_settings, settings::get_settings)
+        .route(settings::__path_put_settings, settings::put_settings)
+        .route(settings::__path_run_retention, settings::run_retention)
+        .route(scenarios::__path_list_scenarios, scenarios::list_scenarios)
+        .route(
+            scenarios::__path_create_scenario,
+            scenarios::create_scenario,
         )
         .route(
-            "/targets/{id}/test/stream",
-            web::get().to(target_test::test_target_stream),
-        )
-        .route("/presets", web::get().to(presets::list_presets))
-        .route("/pricing", web::get().to(pricing::get_pricing))
-        .route("/pricing", web::put().to(pricing::put_pricing))
-        .route("/settings", web::get().to(settings::get_settings))
-        .route("/settings", web::put().to(settings::put_settings))
-        .route(
-            "/settings/retention/run",
-            web::post().to(settings::run_retention),
-        )
-        .route("/scenarios", web::get().to(scenarios::list_scenarios))
-        .route("/scenarios", web::post().to(scenarios::create_scenario))
-        .route(
-            "/scenarios/templates",
-            web::get().to(scenario_templates::list_templates),
+            scenario_templates::__path_list_templates,
+            scenario_templates::list_templates,
         )
         .route(
-            "/scenarios/import",
-            web::post().to(scenario_yaml::import_scenarios),
+            scenario_yaml::__path_import_scenarios,
+            scenario_yaml::import_scenarios,
         )
         .route(
-            "/scenarios/{id}/export",
-            web::get().to(scenario_yaml::export_scenario),
+            scenario_yaml::__path_export_scenario,
+            scenario_yaml::export_scenario,
         )
         .route(
-            "/templates/validate",
-            web::post().to(templates::validate_templates),
+            templates::__path_validate_templates,
+            templates::validate_templates,
         )
-        .route("/scenarios/{id}", web::get().to(scenarios::get_scenario))
-        .route("/scenarios/{id}", web::put().to(scenarios::update_scenario))
+        .route(scenarios::__path_get_scenario, scenarios::get_scenario)
         .route(
-            "/scenarios/{id}",
-            web::delete().to(scenarios::delete_scenario),
+            scenarios::__path_update_scenario,
+            scenarios::update_scenario,
+        )
+        .route(
+            scenarios::__path_delete_scenario,
+            scenarios::delete_scenario,
         )
 }
 
 /// Executing sessions and reading them back.
-fn session_routes(scope: Scope) -> Scope {
-    scope
-        .route("/execute", web::post().to(sessions::execute))
-        .route("/execute/batch", web::post().to(batches::execute_batch))
-        .route("/execute/batch", web::get().to(batches::list_batches))
-        .route("/execute/batch/{id}", web::get().to(batches::get_batch))
-        .route("/sessions", web::get().to(sessions::list_sessions))
-        .route("/sessions/{id}", web::get().to(sessions::get_session))
-        .route("/sessions/{id}", web::patch().to(sessions::patch_session))
-        .route("/sessions/{id}", web::delete().to(sessions::delete_session))
+fn session_routes(api: ApiRoutes) -> ApiRoutes {
+    api.route(sessions::__path_execute, sessions::execute)
+        .route(batches::__path_execute_batch, batches::execute_batch)
+        .route(batches::__path_list_batches, batches::list_batches)
+        .route(batches::__path_get_batch, batches::get_batch)
+        .route(sessions::__path_list_sessions, sessions::list_sessions)
+        .route(sessions::__path_get_session, sessions::get_session)
+        .route(sessions::__path_patch_session, sessions::patch_session)
+        .route(sessions::__path_delete_session, sessions::delete_session)
+        .route(sessions::__path_list_messages, sessions::list_messages)
+        .route(metrics::__path_session_metrics, metrics::session_metrics)
+        .route(metrics::__path_list_metrics, metrics::list_metrics)
+        .route(metrics::__path_export_metrics, metrics::export_metrics)
+        .route(metrics::__path_dashboard_stats, metrics::dashboard_stats)
         .route(
-            "/sessions/{id}/messages",
-            web::get().to(sessions::list_messages),
+            compare::__path_create_comparison,
+            compare::create_comparison,
         )
-        .route(
-            "/sessions/{id}/metrics",
-            web::get().to(metrics::session_metrics),
-        )
-        .route("/metrics", web::get().to(metrics::list_metrics))
-        .route("/metrics/export", web::get().to(metrics::export_metrics))
-        .route("/dashboard/stats", web::get().to(metrics::dashboard_stats))
-        .route("/compare", web::post().to(compare::create_comparison))
-        .route("/compare", web::get().to(compare::list_comparisons))
-        .route("/compare/{id}", web::get().to(compare::get_comparison))
-        .route(
-            "/sessions/{id}/export",
-            web::get().to(exports::export_session),
-        )
-        .route(
-            "/sessions/{id}/report",
-            web::get().to(report::session_report),
-        )
-        .route("/export/sessions", web::get().to(exports::export_sessions))
-        .route(
-            "/sessions/{id}/events",
-            web::get().to(sessions::list_events),
-        )
-        .route(
-            "/sessions/{id}/stream",
-            web::get().to(stream::stream_session),
-        )
+        .route(compare::__path_list_comparisons, compare::list_comparisons)
+        .route(compare::__path_get_comparison, compare::get_comparison)
+        .route(exports::__path_export_session, exports::export_session)
+        .route(report::__path_session_report, report::session_report)
+        .route(exports::__path_export_sessions, exports::export_sessions)
+        .route(sessions::__path_list_events, sessions::list_events)
+        .route(stream::__path_stream_session, stream::stream_session)
 }
 
 /// Webhooks and their delivery log.
-fn webhook_routes(scope: Scope) -> Scope {
-    scope
-        .route("/webhooks", web::get().to(webhooks::list_webhooks))
-        .route("/webhooks", web::post().to(webhooks::create_webhook))
-        .route("/webhooks/{id}", web::get().to(webhooks::get_webhook))
-        .route("/webhooks/{id}", web::put().to(webhooks::update_webhook))
-        .route("/webhooks/{id}", web::delete().to(webhooks::delete_webhook))
-        .route(
-            "/webhooks/{id}/test",
-            web::post().to(webhooks::test_webhook),
-        )
-        .route(
-            "/webhooks/{id}/deliveries",
-            web::get().to(webhooks::list_deliveries),
-        )
-        .route(
-            "/webhooks/{id}/deliveries/{delivery}/redeliver",
-            web::post().to(webhooks::redeliver),
-        )
+fn webhook_routes(api: ApiRoutes) -> ApiRoutes {
+    api.route(webhooks::__path_list_webhooks, webhooks::list_webhooks)
+        .route(webhooks::__path_create_webhook, webhooks::create_webhook)
+        .route(webhooks::__path_get_webhook, webhooks::get_webhook)
+        .route(webhooks::__path_update_webhook, webhooks::update_webhook)
+        .route(webhooks::__path_delete_webhook, webhooks::delete_webhook)
+        .route(webhooks::__path_test_webhook, webhooks::test_webhook)
+        .route(webhooks::__path_list_deliveries, webhooks::list_deliveries)
+        .route(webhooks::__path_redeliver, webhooks::redeliver)
 }
 
 /// Scheduled jobs (upstream's `?id=` style for PUT and DELETE).
-fn schedule_routes(scope: Scope) -> Scope {
-    scope
-        .route("/scheduled-jobs", web::get().to(schedules::list_jobs))
-        .route("/scheduled-jobs", web::post().to(schedules::create_job))
-        .route("/scheduled-jobs", web::put().to(schedules::update_job))
-        .route("/scheduled-jobs", web::delete().to(schedules::delete_job))
-        .route("/scheduled-jobs/{id}", web::get().to(schedules::get_job))
+fn schedule_routes(api: ApiRoutes) -> ApiRoutes {
+    api.route(schedules::__path_list_jobs, schedules::list_jobs)
+        .route(schedules::__path_create_job, schedules::create_job)
+        .route(schedules::__path_update_job, schedules::update_job)
+        .route(schedules::__path_delete_job, schedules::delete_job)
+        .route(schedules::__path_get_job, schedules::get_job)
 }
 
 /// Users, API tokens and the audit log (admins only, see `auth::policy`).
-fn account_routes(scope: Scope) -> Scope {
-    scope
-        .route("/auth/me", web::get().to(crate::pages::login::me))
-        .route("/users", web::get().to(accounts::list_users))
-        .route("/users", web::post().to(accounts::create_user))
-        .route("/tokens", web::get().to(accounts::list_tokens))
-        .route("/tokens", web::post().to(accounts::create_token))
-        .route("/tokens/{id}", web::delete().to(accounts::revoke_token))
-        .route("/audit", web::get().to(accounts::list_audit))
+fn account_routes(api: ApiRoutes) -> ApiRoutes {
+    use crate::pages::login;
+    api.route(login::__path_me, login::me)
+        .route(accounts::__path_list_users, accounts::list_users)
+        .route(accounts::__path_create_user, accounts::create_user)
+        .route(accounts::__path_list_tokens, accounts::list_tokens)
+        .route(accounts::__path_create_token, accounts::create_token)
+        .route(accounts::__path_revoke_token, accounts::revoke_token)
+        .route(accounts::__path_list_audit, accounts::list_audit)
 }

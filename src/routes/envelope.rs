@@ -5,11 +5,57 @@ use actix_web::{HttpResponse, ResponseError};
 use actors::commands::CommandError;
 use actors::domain::validation::FieldError;
 use serde::Serialize;
-use serde_json::json;
+use utoipa::ToSchema;
+
+/// The success envelope: `{success: true, data}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// Always `true`.
+    pub success: bool,
+    pub data: T,
+}
+
+/// The failure envelope: `error` says what went wrong; on a 400 `details` lists every
+/// `{field, rule}` broken, otherwise it is `null`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    pub error: String,
+    pub details: Option<Vec<FieldError>>,
+}
+
+/// Any JSON object (a shape documented elsewhere: presets, templates, probe results).
+#[derive(ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)] // a documentation type for `Envelope<JsonObject>`
+pub struct JsonObject(serde_json::Value);
+
+/// Any JSON value (a shape documented elsewhere).
+#[derive(ToSchema)]
+#[schema(value_type = Value)]
+#[allow(dead_code)] // a documentation type for `Envelope<JsonAny>`
+pub struct JsonAny(serde_json::Value);
+
+/// `{id, deleted: true}`: what a DELETE answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub id: uuid::Uuid,
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub fn new(id: uuid::Uuid) -> Self {
+        Self { id, deleted: true }
+    }
+}
 
 /// A successful envelope.
 pub fn ok<T: Serialize>(status: StatusCode, data: T) -> HttpResponse {
-    HttpResponse::build(status).json(json!({ "success": true, "data": data }))
+    HttpResponse::build(status).json(Envelope {
+        success: true,
+        data,
+    })
 }
 
 /// An API failure; user-facing variants carry their message, `Unexpected` hides its cause.
@@ -81,11 +127,14 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?e, "request failed");
         }
         let details = match self {
-            Self::Invalid(errors) => json!(errors),
-            _ => serde_json::Value::Null,
+            Self::Invalid(errors) => Some(errors.clone()),
+            _ => None,
         };
-        HttpResponse::build(self.status_code())
-            .json(json!({ "success": false, "error": self.to_string(), "details": details }))
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            success: false,
+            error: self.to_string(),
+            details,
+        })
     }
 }
 

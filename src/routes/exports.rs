@@ -13,11 +13,14 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::envelope::{ApiError, parse_id};
+use super::query::ApiQuery;
 use super::sessions::status_filter;
 use super::state::AppState;
 use crate::exports::{ChannelWriter, ExportScope, export_blocking, file_name, produce};
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     format: Option<String>,
 }
@@ -32,10 +35,22 @@ fn export_format(raw: Option<&str>) -> Result<ExportFormat, ApiError> {
     }
 }
 
+/// Export a session's exchanges.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/export",
+    tag = "exports",
+    params(("id" = uuid::Uuid, Path, description = "Session id"), FormatQuery),
+    responses(
+        (status = 200, description = "One row per exchange as CSV, NDJSON or Parquet", content((String = "text/csv"), (String = "application/x-ndjson"), (Vec<u8> = "application/vnd.apache.parquet"))),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn export_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<FormatQuery>,
+    q: ApiQuery<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let format = export_format(q.format.as_deref())?;
     let id = parse_id(&path, "session")?.to_string();
@@ -53,8 +68,9 @@ pub async fn export_session(
 
 /// The session list's filters (`limit`/`offset` do not apply: every matching session) plus
 /// `format`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListExportQuery {
     format: Option<String>,
     status: Option<String>,
@@ -62,9 +78,20 @@ pub struct ListExportQuery {
     scenario_id: Option<String>,
 }
 
+/// Export many sessions.
+#[utoipa::path(
+    get,
+    path = "/api/export/sessions",
+    tag = "exports",
+    params(ListExportQuery),
+    responses(
+        (status = 200, description = "One row per session as CSV, NDJSON or Parquet", content((String = "text/csv"), (String = "application/x-ndjson"), (Vec<u8> = "application/vnd.apache.parquet"))),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn export_sessions(
     state: web::Data<AppState>,
-    q: web::Query<ListExportQuery>,
+    q: ApiQuery<ListExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let format = export_format(q.format.as_deref())?;

@@ -12,16 +12,19 @@ use actors::store::{EventStore, RecordedEvent};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::envelope::ApiError;
+use super::query::ApiQuery;
 use super::state::AppState;
 
 /// Comment line sent when nothing happened for this long, so proxies keep the stream open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 const KINDS: &[&str] = &["session", "target", "scenario"];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct GlobalStreamQuery {
     /// Same as the `Last-Event-ID` header (the header wins), for clients that cannot set it.
     last_event_id: Option<i64>,
@@ -109,10 +112,21 @@ fn last_event_id(req: &HttpRequest, query: &GlobalStreamQuery) -> Option<i64> {
     header.or(query.last_event_id).map(|p: i64| p.max(0))
 }
 
+/// Follow every event live (SSE).
+#[utoipa::path(
+    get,
+    path = "/api/stream",
+    tag = "node",
+    params(GlobalStreamQuery),
+    responses(
+        (status = 200, description = "Server-sent events: every event appended to the log from `after` (or `Last-Event-ID`), then live; `id:` is the global position", content_type = "text/event-stream", body = String),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn stream_all(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<GlobalStreamQuery>,
+    query: ApiQuery<GlobalStreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     if let Some(kind) = query.kind.as_deref().filter(|k| !KINDS.contains(k)) {

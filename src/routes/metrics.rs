@@ -8,12 +8,24 @@ use projections::queries::{self, MetricsFilter, SessionMetrics, SessionRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::envelope::{ApiError, ok, parse_id};
+use super::envelope::{ApiError, Envelope, JsonAny, ok, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
+use utoipa::IntoParams;
 
 const STATUSES: &[&str] = &["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
 /// `GET /api/sessions/{id}/metrics`.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/metrics",
+    tag = "metrics",
+    params(("id" = uuid::Uuid, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "Latency percentiles, tokens, errors and cost of one session", body = Envelope<JsonAny>),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn session_metrics(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -28,8 +40,9 @@ pub async fn session_metrics(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
     session_id: Option<String>,
     target_id: Option<String>,
@@ -143,9 +156,19 @@ fn page_aggregate(rows: &[SessionRow]) -> Value {
 }
 
 /// `GET /api/metrics`.
+#[utoipa::path(
+    get,
+    path = "/api/metrics",
+    tag = "metrics",
+    params(MetricsQuery),
+    responses(
+        (status = 200, description = "Per-session metrics with their aggregate", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn list_metrics(
     state: web::Data<AppState>,
-    q: web::Query<MetricsQuery>,
+    q: ApiQuery<MetricsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = metrics_filter(q.into_inner())?;
     let page = queries::metrics_sessions(&state.read, &filter).await?;
@@ -212,8 +235,9 @@ fn export_row(row: &SessionRow, m: &SessionMetrics) -> Vec<Value> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     session_id: Option<String>,
     format: Option<String>,
@@ -240,9 +264,20 @@ fn csv_text(values: &[Value]) -> Result<String, ApiError> {
 }
 
 /// `GET /api/metrics/export?sessionId&format=csv|json` (one row; 404 until the session ended).
+#[utoipa::path(
+    get,
+    path = "/api/metrics/export",
+    tag = "metrics",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "The metrics as a CSV or JSON attachment", content((String = "text/csv"), (JsonAny = "application/json"))),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn export_metrics(
     state: web::Data<AppState>,
-    q: web::Query<ExportQuery>,
+    q: ApiQuery<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let format = q.format.as_deref().unwrap_or("csv");
     if !matches!(format, "csv" | "json") {
@@ -281,6 +316,14 @@ pub async fn export_metrics(
 }
 
 /// `GET /api/dashboard/stats` (upstream's fields).
+#[utoipa::path(
+    get,
+    path = "/api/dashboard/stats",
+    tag = "metrics",
+    responses(
+        (status = 200, description = "Totals for the command center", body = Envelope<JsonAny>),
+    )
+)]
 pub async fn dashboard_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
     let totals = queries::dashboard_totals(&state.read, now).await?;

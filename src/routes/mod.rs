@@ -1,6 +1,7 @@
 //! HTTP API routes (upstream-compatible JSON envelope) and their wiring.
 
 mod accounts;
+mod api_docs;
 mod batches;
 mod compare;
 mod configure;
@@ -12,8 +13,10 @@ mod metrics;
 mod presets;
 mod pricing;
 mod prometheus;
+mod query;
 mod redact;
 mod references;
+mod registry;
 mod report;
 mod scenario_templates;
 mod scenario_yaml;
@@ -30,6 +33,7 @@ mod webhooks;
 mod yaml_budget;
 
 pub use accounts::AuditQuery;
-pub use configure::configure;
-pub use envelope::ApiError;
+pub use configure::{api_routes, configure};
+pub use envelope::{ApiError, Deleted, Envelope, ErrorBody, JsonAny, JsonObject};
+pub use registry::{API_PREFIX, ApiRoutes, RegisteredRoute};
 pub use state::AppState;

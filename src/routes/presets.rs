@@ -3,8 +3,17 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 
-use super::envelope::ok;
+use super::envelope::{Envelope, JsonObject, ok};
 
+/// List provider presets.
+#[utoipa::path(
+    get,
+    path = "/api/presets",
+    tag = "catalog",
+    responses(
+        (status = 200, description = "Provider presets for `POST /api/targets {presetId, authConfig}`", body = Envelope<Vec<JsonObject>>),
+    )
+)]
 pub async fn list_presets() -> HttpResponse {
     ok(StatusCode::OK, actors::domain::presets::presets())
 }

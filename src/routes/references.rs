@@ -4,12 +4,14 @@
 
 use projections::queries::{self, SessionFilter};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::envelope::{ApiError, parse_id};
 use super::state::AppState;
 
 /// `?force=true` / `?cascade=true` of the delete routes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     #[serde(default)]
     pub force: bool,

@@ -7,18 +7,33 @@ use projections::queries;
 use serde::Deserialize;
 
 use super::envelope::{ApiError, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
 use crate::report::{ReportFormat, SessionReport, render_html, render_pdf};
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     format: Option<String>,
 }
 
+/// A session's report.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/report",
+    tag = "exports",
+    params(("id" = uuid::Uuid, Path, description = "Session id"), ReportQuery),
+    responses(
+        (status = 200, description = "The report as HTML or PDF", content((String = "text/html"), (Vec<u8> = "application/pdf"))),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn session_report(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<ReportQuery>,
+    q: ApiQuery<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let format = match q.format.as_deref() {
         None => ReportFormat::Html,

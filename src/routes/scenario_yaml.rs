@@ -16,9 +16,10 @@ use futures_util::StreamExt;
 use projections::queries;
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::envelope::{ApiError, ok, parse_id};
+use super::envelope::{ApiError, Envelope, ErrorBody, JsonObject, ok, parse_id};
 use super::state::AppState;
 use super::yaml_budget::{MAX_YAML_NODES, bounded_value};
 
@@ -29,6 +30,17 @@ const MAX_SCENARIOS: usize = 200;
 /// Longest file name stem of an export.
 const MAX_STEM: usize = 50;
 
+/// Export a scenario as YAML.
+#[utoipa::path(
+    get,
+    path = "/api/scenarios/{id}/export",
+    tag = "scenarios",
+    params(("id" = uuid::Uuid, Path, description = "Scenario id")),
+    responses(
+        (status = 200, description = "The scenario as a YAML file (a mapping of the canonical fields)", content_type = "application/yaml", body = JsonObject),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn export_scenario(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -72,20 +84,50 @@ pub fn file_stem(name: &str) -> String {
 }
 
 /// One scenario created by an import.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Imported {
     file: String,
     id: Uuid,
     name: String,
 }
 
+/// What an import did: the scenarios created, and each file that was not imported.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportOutcome {
+    imported: Vec<Imported>,
+    errors: Vec<FileErrors>,
+}
+
+/// The multipart form of an import: one or more `file` parts holding YAML.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the form; `uploaded_files` reads the parts
+struct ImportUpload {
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+}
+
 /// Why one file was not imported (nothing of it was written).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct FileErrors {
     file: String,
     errors: Vec<FieldError>,
 }
 
+/// Import scenarios from YAML.
+#[utoipa::path(
+    post,
+    path = "/api/scenarios/import",
+    tag = "scenarios",
+    request_body(description = "One or more YAML files as multipart `file` parts, or one YAML document as the raw body; at most 4 MiB", content(
+        (ImportUpload = "multipart/form-data"),
+        (String = "application/yaml")
+    )),
+    responses(
+        (status = 200, description = "Scenarios created, and the files (or documents) that were not imported with their errors", body = Envelope<ImportOutcome>),
+        (status = 400, description = "Nothing was imported: `details` lists `<file>: <field>` and the rule", body = ErrorBody),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn import_scenarios(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -118,10 +160,7 @@ pub async fn import_scenarios(
         return Ok(nothing_imported(&errors));
     }
     state.caught_up(last).await?;
-    Ok(ok(
-        StatusCode::OK,
-        json!({ "imported": imported, "errors": errors }),
-    ))
+    Ok(ok(StatusCode::OK, ImportOutcome { imported, errors }))
 }
 
 /// The 400 answer: the envelope's `details` flatten every file's errors as `<file>: <field>`.

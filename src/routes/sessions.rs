@@ -8,28 +8,93 @@ use actors::domain::events::session_stream;
 use actors::domain::idempotency::IdempotencyKey;
 use actors::runtime::CancelOutcome;
 use projections::queries::{self, SessionFilter};
-use serde::Deserialize;
-use serde_json::json;
+use projections::queries::{MessageView, SessionPage, SessionView};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::envelope::{ApiError, ok, parse_body, parse_id};
+use super::envelope::{ApiError, Deleted, Envelope, ok, parse_body, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
 
 /// Body of `POST /api/execute`; overrides may sit at the top level or in `executionConfig`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ExecuteInput {
     target_id: Uuid,
     #[serde(default)]
     scenario_id: Option<Uuid>,
+    /// Per-run overrides (`repetitions`, `concurrency`, `load`, `faults`, `budget`,
+    /// `thresholds`…); they may also sit at the top level. See docs/load.md.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     execution_config: Option<ExecutionOverrides>,
     #[serde(flatten)]
+    #[schema(ignore)]
     top_level: ExecutionOverrides,
+}
+
+/// A queued session.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Queued {
+    session_id: Uuid,
+    /// `QUEUED`, or for a replayed `Idempotency-Key` the first session's current status.
+    status: String,
+    /// `true` when an `Idempotency-Key` retry answered with the first request's session.
+    replayed: bool,
+}
+
+/// What a PATCH did: `CANCELLED`, `CANCELLING` (a running session is stopping) or `QUEUED`
+/// (restarted as `sessionId`, from `restartedFrom`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAction {
+    session_id: Uuid,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restarted_from: Option<Uuid>,
+}
+
+/// Exchanges of a session after a message index, with the session's status.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    messages: Vec<MessageView>,
+    status: String,
+    completed_at: Option<String>,
+}
+
+/// One stored event of a session's stream.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedEventView {
+    position: i64,
+    version: i64,
+    event_id: Uuid,
+    #[serde(rename = "type")]
+    event_type: String,
+    data: Value,
+    recorded_at: Option<String>,
 }
 
 /// Queues a session; with an `Idempotency-Key` header, a retry (same key, same body, 24 h)
 /// answers with the first request's session and its current status instead of a second run.
+#[utoipa::path(
+    post,
+    path = "/api/execute",
+    tag = "sessions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body within 24 h answer with the first session instead of a second run")),
+    request_body(content = ExecuteInput, content_type = "application/json", description = "Target, scenario and per-run overrides (at the top level or in `executionConfig`)"),
+    responses(
+        (status = 202, description = "Queued; the session runs in the background", body = Envelope<Queued>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn execute(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -72,12 +137,17 @@ pub async fn execute(
     };
     Ok(ok(
         StatusCode::ACCEPTED,
-        json!({ "sessionId": session_id, "status": status, "replayed": replayed }),
+        Queued {
+            session_id,
+            status,
+            replayed,
+        },
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     status: Option<String>,
     target_id: Option<String>,
@@ -121,9 +191,20 @@ pub fn session_filter(q: ListQuery) -> Result<SessionFilter, ApiError> {
     })
 }
 
+/// List sessions.
+#[utoipa::path(
+    get,
+    path = "/api/sessions",
+    tag = "sessions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of sessions, newest first, with the total", body = Envelope<SessionPage>),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn list_sessions(
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = session_filter(q.into_inner())?;
     Ok(ok(
@@ -132,6 +213,17 @@ pub async fn list_sessions(
     ))
 }
 
+/// Show a session.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "The session with its summary", body = Envelope<SessionView>),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn get_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -143,11 +235,27 @@ pub async fn get_session(
     Ok(ok(StatusCode::OK, session))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct PatchInput {
     action: String,
 }
 
+/// Cancel or restart a session.
+#[utoipa::path(
+    patch,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "Session id")),
+    request_body(content = PatchInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Cancelled (or stopping)", body = Envelope<SessionAction>),
+        (status = 202, description = "Restarted as a new queued session", body = Envelope<SessionAction>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn patch_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -163,7 +271,11 @@ pub async fn patch_session(
             };
             Ok(ok(
                 StatusCode::OK,
-                json!({ "sessionId": id, "status": status }),
+                SessionAction {
+                    session_id: id,
+                    status,
+                    restarted_from: None,
+                },
             ))
         }
         "restart" => {
@@ -171,7 +283,11 @@ pub async fn patch_session(
             state.caught_up(position).await?;
             Ok(ok(
                 StatusCode::ACCEPTED,
-                json!({ "sessionId": new_id, "status": "QUEUED", "restartedFrom": id }),
+                SessionAction {
+                    session_id: new_id,
+                    status: "QUEUED",
+                    restarted_from: Some(id),
+                },
             ))
         }
         other => Err(ApiError::field(
@@ -181,6 +297,19 @@ pub async fn patch_session(
     }
 }
 
+/// Delete a session.
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn delete_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -188,19 +317,32 @@ pub async fn delete_session(
     let id = parse_id(&path, "session")?;
     let position = state.commands.delete_session(id).await?;
     state.caught_up(position).await?;
-    Ok(ok(StatusCode::OK, json!({ "id": id, "deleted": true })))
+    Ok(ok(StatusCode::OK, Deleted::new(id)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     after: Option<i64>,
     limit: Option<i64>,
 }
 
+/// List a session's exchanges.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "Session id"), MessagesQuery),
+    responses(
+        (status = 200, description = "Exchanges after `after`, with the session status", body = Envelope<MessagePage>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn list_messages(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<MessagesQuery>,
+    q: ApiQuery<MessagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?.to_string();
     let session = queries::get_session(&state.read, &id)
@@ -210,14 +352,19 @@ pub async fn list_messages(
     let messages = queries::list_messages(&state.read, &id, q.after.unwrap_or(-1), limit).await?;
     Ok(ok(
         StatusCode::OK,
-        json!({ "messages": messages, "status": session.status, "completedAt": session.completed_at }),
+        MessagePage {
+            messages,
+            status: session.status,
+            completed_at: session.completed_at,
+        },
     ))
 }
 
 /// Paging of `GET /api/sessions/{id}/events`: events with `version > afterVersion`, at most
 /// `limit` (default and maximum [`MAX_EVENTS_PAGE`]).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     after_version: Option<i64>,
     limit: Option<i64>,
@@ -226,10 +373,22 @@ pub struct EventsQuery {
 /// Most events one `/events` page returns.
 pub const MAX_EVENTS_PAGE: i64 = 5_000;
 
+/// Read a session's events.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/events",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "Session id"), EventsQuery),
+    responses(
+        (status = 200, description = "The session's raw event stream (audit and replay)", body = Envelope<Vec<RecordedEventView>>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn list_events(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<EventsQuery>,
+    q: ApiQuery<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
     let limit = q.limit.unwrap_or(MAX_EVENTS_PAGE);
@@ -258,12 +417,14 @@ pub async fn list_events(
     }
     let out: Vec<_> = events
         .into_iter()
-        .map(|e| {
-            json!({
-                "position": e.position, "version": e.version, "eventId": e.event_id, "type": e.event_type,
-                "data": e.payload, "recordedAt": chrono::DateTime::from_timestamp_millis(e.recorded_at_ms)
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            })
+        .map(|e| RecordedEventView {
+            position: e.position,
+            version: e.version,
+            event_id: e.event_id,
+            event_type: e.event_type,
+            data: e.payload,
+            recorded_at: chrono::DateTime::from_timestamp_millis(e.recorded_at_ms)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         })
         .collect();
     Ok(ok(StatusCode::OK, out))

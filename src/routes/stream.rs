@@ -11,8 +11,10 @@ use actors::store::{EventStore, RecordedEvent};
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use super::envelope::{ApiError, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
 
 /// Comment line sent when nothing happened for this long, so proxies keep the stream open.
@@ -24,8 +26,9 @@ const TERMINAL: &[&str] = &[
     "SessionDeleted",
 ];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Same as the `Last-Event-ID` header, for clients that cannot set headers.
     last_event_id: Option<i64>,
@@ -149,11 +152,23 @@ fn history_pages(
     .flat_map(stream::iter)
 }
 
+/// Follow a session live (SSE).
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/stream",
+    tag = "sessions",
+    params(("id" = uuid::Uuid, Path, description = "Session id"), StreamQuery),
+    responses(
+        (status = 200, description = "Server-sent events of one session: its stored events, then live until it ends", content_type = "text/event-stream", body = String),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn stream_session(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<StreamQuery>,
+    query: ApiQuery<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "session")?;
     let after = last_event_id(&req, &query);

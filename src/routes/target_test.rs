@@ -11,14 +11,17 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use utoipa::{IntoParams, ToSchema};
 
-use super::envelope::{ApiError, ok, parse_body, parse_id};
+use super::envelope::{ApiError, Envelope, JsonObject, ok, parse_body, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
 
 const DEFAULT_MESSAGE: &str = "Hello! This is a connection test from Krawall.";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct TestInput {
     test_message: Option<String>,
     timeout_ms: Option<u64>,
@@ -39,6 +42,21 @@ fn settings(input: TestInput) -> Result<(String, Duration), ApiError> {
     Ok((message, Duration::from_millis(timeout)))
 }
 
+/// Test a target's connection.
+#[utoipa::path(
+    post,
+    path = "/api/targets/{id}/test",
+    tag = "targets",
+    params(("id" = uuid::Uuid, Path, description = "Target id")),
+    request_body(content = Option<TestInput>, content_type = "application/json", description = "Optional: the test message and timeout"),
+    responses(
+        (status = 200, description = "The probe result: connect, health, one message, disconnect", body = Envelope<JsonObject>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn test_target(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -63,10 +81,22 @@ fn sse_frame(event: &ProbeEvent) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {}\n\n", value["data"]))
 }
 
+/// Test a target's connection, step by step (SSE).
+#[utoipa::path(
+    get,
+    path = "/api/targets/{id}/test/stream",
+    tag = "targets",
+    params(("id" = uuid::Uuid, Path, description = "Target id"), TestInput),
+    responses(
+        (status = 200, description = "Server-sent events `step`, `raw_response`, `error`, `result` of one connection test", content_type = "text/event-stream", body = String),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn test_target_stream(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<TestInput>,
+    query: ApiQuery<TestInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "target")?;
     let (message, timeout) = settings(query.into_inner())?;

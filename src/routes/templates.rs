@@ -8,8 +8,9 @@ use actors::connectors::usage::normalise_usage;
 use actors::domain::target::{RequestTemplate, ResponseTemplate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::envelope::{ApiError, ok, parse_body};
+use super::envelope::{ApiError, Envelope, JsonObject, ok, parse_body};
 
 /// Object levels explored for suggestions (array indices do not count as a level).
 const SUGGESTION_DEPTH: usize = 3;
@@ -18,7 +19,7 @@ const SUGGESTION_ITEMS: usize = 3;
 /// Most suggestions returned.
 const MAX_SUGGESTIONS: usize = 25;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ValidateInput {
     request_template: RequestTemplate,
@@ -54,6 +55,17 @@ impl Check {
     }
 }
 
+/// Check request and response paths against a sample reply.
+#[utoipa::path(
+    post,
+    path = "/api/templates/validate",
+    tag = "scenarios",
+    request_body(content = ValidateInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Each template rendered against the sample response, with the paths it reads", body = Envelope<JsonObject>),
+        (status = 400, response = crate::openapi::Invalid),
+    )
+)]
 pub async fn validate_templates(body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let input: ValidateInput = parse_body(&body)?;
     let sample = sample_json(input.sample_response)?;

@@ -5,16 +5,17 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use actors::commands::WebhookInput;
 use actors::domain::webhook::{RetryPolicy, WebhookEvent};
-use projections::queries;
-use serde::Deserialize;
-use serde_json::json;
+use projections::queries::{self, DeliveryView, WebhookView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::envelope::{ApiError, ok, parse_body, parse_id};
+use super::envelope::{ApiError, Deleted, Envelope, ok, parse_body, parse_id};
+use super::query::ApiQuery;
 use super::state::AppState;
 
 /// Body of POST and PUT.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WebhookBody {
     #[serde(default)]
@@ -27,6 +28,26 @@ struct WebhookBody {
     retry: Option<RetryPolicy>,
     #[serde(default)]
     secret: Option<String>,
+}
+
+/// A created webhook with its signing secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    webhook: WebhookView,
+    /// HMAC-SHA256 key of the `X-Krawall-Signature` header.
+    secret: String,
+}
+
+/// A queued delivery (`event` for a test, `redeliveryOf` for a redelivery).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryQueued {
+    delivery_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redelivery_of: Option<Uuid>,
 }
 
 fn enabled_default() -> bool {
@@ -51,18 +72,38 @@ async fn view(state: &AppState, id: Uuid) -> Result<queries::WebhookView, ApiErr
         .ok_or(ApiError::NotFound("webhook"))
 }
 
+/// Create a webhook.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks",
+    tag = "webhooks",
+    request_body(content = WebhookBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `secret` is shown this once", body = Envelope<CreatedWebhook>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn create_webhook(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (id, secret, position) = state.commands.create_webhook(input(&body)?).await?;
     state.caught_up(position).await?;
-    let mut data = serde_json::to_value(view(&state, id).await?)
-        .map_err(|e| ApiError::Unexpected(e.into()))?;
-    data["secret"] = json!(secret);
-    Ok(ok(StatusCode::CREATED, data))
+    let webhook = view(&state, id).await?;
+    Ok(ok(StatusCode::CREATED, CreatedWebhook { webhook, secret }))
 }
 
+/// List webhooks.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks",
+    tag = "webhooks",
+    responses(
+        (status = 200, description = "Every webhook (never its secret)", body = Envelope<Vec<WebhookView>>),
+    )
+)]
 pub async fn list_webhooks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(ok(
         StatusCode::OK,
@@ -70,6 +111,17 @@ pub async fn list_webhooks(state: web::Data<AppState>) -> Result<HttpResponse, A
     ))
 }
 
+/// Show a webhook.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks/{id}",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "Webhook id")),
+    responses(
+        (status = 200, description = "The webhook", body = Envelope<WebhookView>),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn get_webhook(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -78,6 +130,21 @@ pub async fn get_webhook(
     Ok(ok(StatusCode::OK, view(&state, id).await?))
 }
 
+/// Replace a webhook.
+#[utoipa::path(
+    put,
+    path = "/api/webhooks/{id}",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "Webhook id")),
+    request_body(content = WebhookBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = Envelope<WebhookView>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn update_webhook(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -89,6 +156,19 @@ pub async fn update_webhook(
     Ok(ok(StatusCode::OK, view(&state, id).await?))
 }
 
+/// Delete a webhook.
+#[utoipa::path(
+    delete,
+    path = "/api/webhooks/{id}",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "Webhook id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -96,9 +176,22 @@ pub async fn delete_webhook(
     let id = parse_id(&path, "webhook")?;
     let position = state.commands.delete_webhook(id).await?;
     state.caught_up(position).await?;
-    Ok(ok(StatusCode::OK, json!({ "id": id, "deleted": true })))
+    Ok(ok(StatusCode::OK, Deleted::new(id)))
 }
 
+/// Send a test delivery.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/{id}/test",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "Webhook id")),
+    responses(
+        (status = 202, description = "A `webhook.test` delivery is queued", body = Envelope<DeliveryQueued>),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn test_webhook(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -108,19 +201,36 @@ pub async fn test_webhook(
     state.caught_up(position).await?;
     Ok(ok(
         StatusCode::ACCEPTED,
-        json!({ "deliveryId": delivery, "event": "webhook.test" }),
+        DeliveryQueued {
+            delivery_id: delivery,
+            event: Some("webhook.test"),
+            redelivery_of: None,
+        },
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     limit: Option<i64>,
 }
 
+/// List a webhook's deliveries.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "Webhook id"), DeliveriesQuery),
+    responses(
+        (status = 200, description = "Deliveries, newest first, with every attempt", body = Envelope<Vec<DeliveryView>>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    q: web::Query<DeliveriesQuery>,
+    q: ApiQuery<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "webhook")?;
     view(&state, id).await?;
@@ -129,6 +239,19 @@ pub async fn list_deliveries(
     Ok(ok(StatusCode::OK, deliveries))
 }
 
+/// Send a delivery again.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/{id}/deliveries/{delivery}/redeliver",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "Webhook id"), ("delivery" = uuid::Uuid, Path, description = "Delivery id")),
+    responses(
+        (status = 202, description = "A new delivery of the same payload is queued", body = Envelope<DeliveryQueued>),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
 pub async fn redeliver(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -139,6 +262,10 @@ pub async fn redeliver(
     state.caught_up(position).await?;
     Ok(ok(
         StatusCode::ACCEPTED,
-        json!({ "deliveryId": delivery, "redeliveryOf": original }),
+        DeliveryQueued {
+            delivery_id: delivery,
+            event: None,
+            redelivery_of: Some(original),
+        },
     ))
 }

@@ -11,25 +11,25 @@ use crate::helpers::{
     Backend, TestApp, anonymous_client, bearer_client, fresh_settings, spawn_app,
 };
 
-/// `(method, path)` of every route registered in `configure.rs` of the API and the pages.
+/// `(method, path)` of every route: the `/api` registry (`routes::api_routes`, the list the
+/// server and the OpenAPI document share) and the pages registered in `pages/configure.rs`.
 fn registered_routes() -> Vec<(String, String)> {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut routes = vec![("get".to_string(), "/metrics".to_string())];
-    for (file, prefix) in [
-        ("src/routes/configure.rs", "/api"),
-        ("src/pages/configure.rs", ""),
-    ] {
-        let source = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
-        // `.route("PATH", web::METHOD()…)`; `web::resource("/metrics").route(…)` is listed above.
-        for chunk in source.split(".route(").skip(1) {
-            if !chunk.trim_start().starts_with('"') {
-                continue;
-            }
-            let path = chunk.split('"').nth(1).unwrap();
-            let method = chunk.split("web::").nth(1).unwrap();
-            let method = method.split("()").next().unwrap().to_string();
-            routes.push((method, format!("{prefix}{path}")));
+    let api = krawall::routes::api_routes(krawall::routes::ApiRoutes::documenting());
+    for route in api.routes() {
+        routes.push((route.method.clone(), route.path.clone()));
+    }
+    let source = std::fs::read_to_string(format!("{root}/src/pages/configure.rs")).unwrap();
+    // `.route("PATH", web::METHOD()…)`.
+    for chunk in source.split(".route(").skip(1) {
+        if !chunk.trim_start().starts_with('"') {
+            continue;
         }
+        let path = chunk.split('"').nth(1).unwrap();
+        let method = chunk.split("web::").nth(1).unwrap();
+        let method = method.split("()").next().unwrap().to_string();
+        routes.push((method, path.to_string()));
     }
     routes
 }

@@ -20,6 +20,7 @@ mod load;
 mod login;
 mod metrics;
 mod mock_http;
+mod openapi;
 mod pages;
 mod presets;
 mod prometheus;

@@ -3,6 +3,7 @@
 //! `KRAWALL_REQUIRE_BROWSER=1` (CI), which makes them fail instead.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_docs;
 mod automation_forms;
 mod batches;
 mod driver;

@@ -71,6 +71,7 @@ pub fn validate_target_ids(ids: &[Uuid]) -> Result<(), Vec<FieldError>> {
 /// Sessions of a batch per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchCounts {
     pub total: i64,
     pub queued: i64,
@@ -83,6 +84,7 @@ pub struct BatchCounts {
 /// Where a batch stands (upper case on the wire, like session statuses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BatchStatus {
     /// No session has started yet.
     Queued,

@@ -13,6 +13,7 @@ pub const DEFAULTS_AS_OF: &str = "2026-11-01";
 /// The price of one model, per million tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelPrice {
     pub model: String,
     #[serde(rename = "inputPerMTok")]

@@ -17,6 +17,7 @@ use super::validation::{FieldError, Validator};
 /// What to do with slots that passed while no node was running (or the schedule was late).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MissedRunPolicy {
     /// Missed slots are not run; the next slot is.
     #[default]

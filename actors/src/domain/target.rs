@@ -10,6 +10,7 @@ use super::validation::{FieldError, Validator};
 /// Wire protocol used to reach a target (upstream names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConnectorType {
     HttpRest,
     Websocket,
@@ -31,6 +32,7 @@ impl ConnectorType {
 /// How credentials are attached to outgoing requests (upstream names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AuthType {
     #[default]
     None,
@@ -55,6 +57,7 @@ impl AuthType {
 /// Where the outgoing message goes: `structure` is cloned and the message written at `messagePath`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestTemplate {
     pub message_path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +80,7 @@ pub struct RequestTemplate {
 /// Where the reply text, token usage and error message are read from the reply JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResponseTemplate {
     pub response_path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +92,7 @@ pub struct ResponseTemplate {
 /// Everything about a target except its credentials (which travel encrypted, see [`SealedAuth`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetSpec {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +112,7 @@ pub struct TargetSpec {
 /// `rateLimit` of a target: token buckets shared by every session on the node.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateLimit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_second: Option<f64>,

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// One broken rule: `field` is a JSON path such as `flowConfig[2].config.iterations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub rule: String,

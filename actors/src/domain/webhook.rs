@@ -12,6 +12,7 @@ use super::validation::{FieldError, Validator};
 
 /// What a webhook can subscribe to (dotted names on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WebhookEvent {
     #[serde(rename = "session.completed")]
     SessionCompleted,
@@ -66,6 +67,7 @@ impl WebhookEvent {
 /// maxDelayMs)` after attempt `n`; `maxAttempts` counts the first try.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetryPolicy {
     pub max_attempts: u32,
     pub initial_delay_ms: u64,

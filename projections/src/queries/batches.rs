@@ -11,6 +11,7 @@ use super::time::iso;
 /// A batch with its counts (`GET /api/execute/batch`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchView {
     pub id: String,
     pub scenario_id: String,
@@ -25,6 +26,7 @@ pub struct BatchView {
 /// A batch and its sessions, one per target (`GET /api/execute/batch/{id}`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchDetail {
     #[serde(flatten)]
     pub batch: BatchView,

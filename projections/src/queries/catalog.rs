@@ -9,6 +9,7 @@ use super::time::iso;
 /// A target as the API shows it; `authConfig` is masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetView {
     pub id: String,
     pub name: String,
@@ -35,6 +36,7 @@ pub struct TargetView {
 /// A scenario as the API shows it: the canonical spec plus identity and timestamps.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScenarioView {
     pub id: String,
     #[serde(flatten)]

@@ -9,6 +9,7 @@ pub const LATEST_PARKED: i64 = 10;
 /// One parked event with the projections that skipped it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParkedEvent {
     pub position: i64,
     pub stream_id: String,
@@ -21,6 +22,7 @@ pub struct ParkedEvent {
 /// Number of parked events and the latest ones, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParkedEvents {
     pub count: i64,
     pub latest: Vec<ParkedEvent>,

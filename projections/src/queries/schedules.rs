@@ -10,6 +10,7 @@ use super::time::{iso, iso_opt};
 /// A schedule as the API shows it (upstream's scheduled-job fields).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleView {
     pub id: String,
     pub name: String,
@@ -30,6 +31,7 @@ pub struct ScheduleView {
 /// A session a run started.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSession {
     pub id: String,
     pub target_id: String,
@@ -40,6 +42,7 @@ pub struct RunSession {
 /// One fired slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunView {
     pub slot: String,
     pub slot_ms: i64,

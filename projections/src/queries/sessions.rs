@@ -10,6 +10,7 @@ use super::time::{iso, iso_opt};
 /// A session row as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionView {
     pub id: String,
     pub target_id: String,
@@ -36,6 +37,7 @@ pub struct SessionView {
 /// One exchange attempt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageView {
     pub message_index: i64,
     pub attempt: i64,
@@ -87,6 +89,7 @@ pub struct SessionFilter {
 /// A page of sessions plus the total matching the filters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionPage {
     pub sessions: Vec<SessionView>,
     pub total: i64,

@@ -10,6 +10,7 @@ use super::time::iso;
 /// A webhook as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookView {
     pub id: String,
     pub name: String,
@@ -24,6 +25,7 @@ pub struct WebhookView {
 /// One HTTP attempt of a delivery.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     pub attempt: i64,
     pub status_code: Option<i64>,
@@ -36,6 +38,7 @@ pub struct AttemptView {
 /// One delivery: `status` is `pending`, `retrying`, `delivered` or `failed`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
     pub id: String,
     pub webhook_id: String,
