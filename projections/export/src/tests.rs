@@ -85,7 +85,7 @@ fn csv_has_a_header_of_every_column_even_without_rows() {
     let bytes = export(ExportFormat::Csv, &[], 10);
     let text = String::from_utf8(bytes).unwrap();
     assert_eq!(text.trim_end(), COLUMNS.join(","));
-    assert_eq!(COLUMNS.len(), 33);
+    assert_eq!(COLUMNS.len(), 34);
 }
 
 #[test]
