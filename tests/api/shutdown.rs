@@ -22,7 +22,8 @@ async fn call(
     req.send().await.unwrap().json().await.unwrap()
 }
 
-/// Starts `krawall serve` on a free port over `dir`; returns the child and its base URL.
+/// Starts `krawall serve` (loopback, authentication off) on a free port over `dir`; returns the
+/// child and its base URL.
 async fn start_serve(dir: &std::path::Path) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -32,6 +33,7 @@ async fn start_serve(dir: &std::path::Path) -> (tokio::process::Child, String) {
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_krawall"))
         .args([
             "serve",
+            "--no-auth",
             "--bind",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
