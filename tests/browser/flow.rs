@@ -198,8 +198,11 @@ async fn watch_live(ui: &Ui, session: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     seen.retain(|n| *n != usize::MAX);
+    // The log must grow while the page watches (at least two different counts before the
+    // session completes). Since login and the report tab, the page often opens a few exchanges
+    // in, so more distinct counts are not guaranteed with a 150 ms mock.
     assert!(
-        seen.len() >= 4,
+        seen.len() >= 2,
         "the log did not grow over time: line counts seen {seen:?}"
     );
     let replies = ui
