@@ -8,6 +8,20 @@ use uuid::Uuid;
 
 use crate::helpers::{Backend, spawn_app};
 
+/// `/api/health` once the read models have no lag (audit entries of the last write may still be
+/// projecting: the read models catch up past the poison event).
+async fn caught_up_health(app: &crate::helpers::TestApp) -> (u16, serde_json::Value) {
+    let mut health = app.get("/api/health").await;
+    for _ in 0..100 {
+        if health.1["data"]["readModelLag"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        health = app.get("/api/health").await;
+    }
+    health
+}
+
 async fn poison_event_is_parked(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -32,17 +46,7 @@ async fn poison_event_is_parked(backend: Backend) {
     let (status, body) = app.get(&format!("/api/targets/{target}")).await;
     assert_eq!(status, 200, "{body}");
 
-    // Audit entries of the write may still be projecting: the read models catch up past the
-    // poison event.
-    let mut health = app.get("/api/health").await;
-    for _ in 0..100 {
-        if health.1["data"]["readModelLag"] == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        health = app.get("/api/health").await;
-    }
-    let (status, body) = health;
+    let (status, body) = caught_up_health(&app).await;
     assert_eq!(status, 200, "{body}");
     let parked = &body["data"]["parkedEvents"];
     assert_eq!(parked["count"], 1, "{body}");
