@@ -22,6 +22,23 @@ async fn caught_up_health(app: &crate::helpers::TestApp) -> (u16, serde_json::Va
     health
 }
 
+/// The `/health` page lists the parked event.
+async fn assert_health_page(app: &crate::helpers::TestApp, stream: &str) {
+    let html = app
+        .client
+        .get(format!("{}/health", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Latest parked events") && html.contains(stream),
+        "{html}"
+    );
+}
+
 async fn poison_event_is_parked(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -62,19 +79,7 @@ async fn poison_event_is_parked(backend: Backend) {
     assert!(latest["error"].as_str().unwrap().contains("missing field"));
     assert_eq!(body["data"]["readModelLag"], 0, "{body}");
 
-    let html = app
-        .client
-        .get(format!("{}/health", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        html.contains("Latest parked events") && html.contains(&stream),
-        "{html}"
-    );
+    assert_health_page(&app, &stream).await;
 }
 
 #[actix_web::test]
