@@ -216,10 +216,17 @@ fn error(status: StatusCode, field: &str, message: String) -> HttpResponse {
     }))
 }
 
-/// The headers every response carries.
+/// The headers every response carries. A Content-Security-Policy the handler set is kept: only
+/// the reports set one (`report::content_security_policy`, `default-src 'none'` plus their
+/// stylesheet's hash), stricter than this one except for that one inline stylesheet.
 pub fn security_headers(headers: &mut HeaderMap) {
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     let pairs = [
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),

@@ -1,5 +1,6 @@
 //! Charts as plain shapes in a box (y grows downwards, like SVG), so the HTML (SVG) and the PDF
-//! draw the same picture: a bar chart of latency percentiles and a throughput line over time.
+//! draw the same picture: a bar chart of latency percentiles, a throughput line over time and
+//! two latency distributions overlaid (the comparison report).
 
 /// An RGB colour, components 0–1.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -182,6 +183,74 @@ pub fn line_chart(title: &str, unit: &str, series: &[Vec<(f64, f64)>]) -> Chart 
     }
 }
 
+/// Step outline of one series' share of its total per bin, as points in the plot area.
+fn share_outline(counts: &[u64], peak: f64) -> Vec<(f32, f32)> {
+    let plot_h = H - TOP - BOTTOM;
+    let total = counts.iter().sum::<u64>().max(1) as f64;
+    let step = (W - LEFT) / counts.len().max(1) as f32;
+    let y = |c: u64| TOP + plot_h * (1.0 - (c as f64 / total / peak) as f32);
+    let mut points = vec![(LEFT, TOP + plot_h)];
+    for (i, c) in counts.iter().enumerate() {
+        let x0 = LEFT + step * i as f32;
+        points.push((x0, y(*c)));
+        points.push((x0 + step, y(*c)));
+    }
+    points.push((W, TOP + plot_h));
+    points
+}
+
+/// Two histograms over shared bins (`edges` in ms, one more than the counts) overlaid as step
+/// outlines of each series' share of its total (A in accent, B in red), with a legend.
+pub fn distribution_chart(title: &str, edges: &[f64], a: &[u64], b: &[u64]) -> Chart {
+    let share = |c: &[u64]| {
+        let total = c.iter().sum::<u64>().max(1) as f64;
+        c.iter().map(|v| *v as f64 / total).fold(0.0, f64::max)
+    };
+    let peak = nice_max(share(a).max(share(b)) * 100.0) / 100.0;
+    let mut shapes = frame(peak * 100.0, "%");
+    for (i, (counts, colour, name)) in [(a, ACCENT, "A"), (b, DANGER, "B")].iter().enumerate() {
+        shapes.push(Shape::Line {
+            points: share_outline(counts, peak),
+            stroke: *colour,
+            width: 1.5,
+        });
+        let x = W - 60.0 + 30.0 * i as f32;
+        shapes.push(Shape::Rect {
+            x,
+            y: TOP,
+            w: 8.0,
+            h: 8.0,
+            fill: *colour,
+        });
+        shapes.push(Shape::Text {
+            x: x + 11.0,
+            y: TOP + 8.0,
+            size: 9.0,
+            anchor: Anchor::Start,
+            text: (*name).into(),
+        });
+    }
+    let (lo, hi) = (
+        edges.first().copied().unwrap_or(0.0),
+        edges.last().copied().unwrap_or(0.0),
+    );
+    for (x, value, anchor) in [(LEFT, lo, Anchor::Start), (W, hi, Anchor::End)] {
+        shapes.push(Shape::Text {
+            x,
+            y: H - 12.0,
+            size: 9.0,
+            anchor,
+            text: format!("{} ms", number(value)),
+        });
+    }
+    Chart {
+        title: title.into(),
+        width: W,
+        height: H,
+        shapes,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +284,24 @@ mod tests {
             (heights[1] - (H - TOP - BOTTOM)).abs() < 0.01,
             "100 fills the 100 axis"
         );
+    }
+
+    #[test]
+    fn overlaid_shares_peak_at_the_axis() {
+        let chart = distribution_chart("Latency", &[0.0, 10.0, 20.0], &[1, 3], &[2, 2]);
+        let lines: Vec<&Vec<(f32, f32)>> = chart
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Line { points, width, .. } if *width > 1.0 => Some(points),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lines.len(), 2, "one outline per series");
+        let bottom = H - BOTTOM;
+        let top_of = |p: &Vec<(f32, f32)>| p.iter().map(|q| q.1).fold(f32::MAX, f32::min);
+        // A's peak share is 75 % on a 100 % axis, B's 50 %.
+        assert!((bottom - top_of(lines[0]) - 0.75 * (H - TOP - BOTTOM)).abs() < 0.01);
+        assert!((bottom - top_of(lines[1]) - 0.5 * (H - TOP - BOTTOM)).abs() < 0.01);
     }
 }

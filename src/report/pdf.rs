@@ -1,10 +1,12 @@
-//! The report as a PDF (pdf-writer: typst's small, maintained PDF writer; base-14 Helvetica, so
-//! no font is embedded): the same sections as the HTML, text plus the charts as vector shapes.
+//! The reports as PDFs (pdf-writer: typst's small, maintained PDF writer; base-14 Helvetica, so
+//! no font is embedded): the same sections as the HTML pages, text plus the charts as vector
+//! shapes.
 //! Text outside Windows-1252 (WinAnsi) is printed as `?`.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
 use super::chart::{Anchor, Chart, INK, Shape};
+use super::compare::ComparisonReport;
 use super::model::SessionReport;
 
 const PAGE_W: f32 = 595.0;
@@ -66,6 +68,15 @@ impl Layout {
         self.ensure(size * 1.5);
         self.y -= size * 1.4;
         self.text_at(MARGIN, self.y, size, bold, text);
+    }
+
+    /// One row of a table: the cells at fixed offsets from the margin.
+    fn columns(&mut self, size: f32, bold: bool, cells: [&str; 4]) {
+        self.ensure(size * 1.5);
+        self.y -= size * 1.4;
+        for (x, text) in [0.0, 150.0, 265.0, 380.0].into_iter().zip(cells) {
+            self.text_at(MARGIN + x, self.y, size, bold, text);
+        }
     }
 
     fn heading(&mut self, text: &str) {
@@ -178,11 +189,48 @@ fn sections(report: &SessionReport, l: &mut Layout) {
     }
 }
 
-/// The report as PDF bytes.
+fn comparison_sections(report: &ComparisonReport, l: &mut Layout) {
+    l.line(18.0, true, &report.title());
+    l.line(9.0, false, &format!("Comparison {}", report.comparison.id));
+    for (side, name, id) in report.sessions() {
+        l.line(10.0, false, &format!("{side}: {name} ({id})"));
+    }
+    l.heading("Key figures");
+    let rows = report.figures();
+    if rows.is_empty() {
+        l.line(10.0, false, "One of the sessions is gone; no figures.");
+    } else {
+        l.columns(10.0, true, ["Figure", "A", "B", "B - A"]);
+    }
+    for r in &rows {
+        l.columns(10.0, false, [r.label, &r.a, &r.b, &r.diff]);
+    }
+    l.heading("Statistics (reply latency)");
+    for (label, value) in report.statistics() {
+        l.line(10.0, false, &format!("{label}: {value}"));
+    }
+    l.heading("Latency distributions");
+    for chart in report.charts() {
+        l.chart(&chart);
+    }
+}
+
+/// The session report as PDF bytes.
 pub fn render_pdf(report: &SessionReport) -> Vec<u8> {
     let mut layout = Layout::new();
     sections(report, &mut layout);
-    let pages = layout.finish();
+    document(layout.finish())
+}
+
+/// The comparison report as PDF bytes.
+pub fn render_comparison_pdf(report: &ComparisonReport) -> Vec<u8> {
+    let mut layout = Layout::new();
+    comparison_sections(report, &mut layout);
+    document(layout.finish())
+}
+
+/// Laid-out pages as a PDF file.
+fn document(pages: Vec<Content>) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let (catalog, tree, regular, bold) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
     pdf.catalog(catalog).pages(tree);

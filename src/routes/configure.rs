@@ -105,6 +105,7 @@ fn session_routes(api: ApiRoutes) -> ApiRoutes {
         )
         .route(compare::__path_list_comparisons, compare::list_comparisons)
         .route(compare::__path_get_comparison, compare::get_comparison)
+        .route(report::__path_comparison_report, report::comparison_report)
         .route(exports::__path_export_session, exports::export_session)
         .route(report::__path_session_report, report::session_report)
         .route(exports::__path_export_sessions, exports::export_sessions)

@@ -4,6 +4,7 @@
 
 mod auth;
 mod batches;
+mod compare_report;
 mod conversation;
 mod crud;
 mod dashboard_catalog;

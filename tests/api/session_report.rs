@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::{Backend, TestApp, spawn_app};
 
 /// Text of a PDF as `pdftotext -layout` extracts it.
-fn pdf_text(pdf: &[u8]) -> String {
+pub fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.pdf");
     std::fs::write(&file, pdf).unwrap();

@@ -6,6 +6,7 @@
 mod api_docs;
 mod automation_forms;
 mod batches;
+mod compare_report;
 mod driver;
 mod flow;
 mod harness;

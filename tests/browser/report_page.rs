@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Ui, tid};
 
-async fn post(ui: &Ui, path: &str, body: Value) -> Value {
+pub async fn post(ui: &Ui, path: &str, body: Value) -> Value {
     let resp = ui
         .http
         .post(format!("{}{path}", ui.base))
@@ -17,7 +17,7 @@ async fn post(ui: &Ui, path: &str, body: Value) -> Value {
     resp.json::<Value>().await.unwrap()["data"].clone()
 }
 
-async fn completed(ui: &Ui, id: &str) -> Value {
+pub async fn completed(ui: &Ui, id: &str) -> Value {
     for _ in 0..200 {
         let resp: Value = ui
             .http
@@ -80,6 +80,14 @@ async fn session_report_renders_its_figures_and_charts() {
         .js("return performance.getEntriesByType('resource').map(e => e.name)\n                   .filter(n => !n.endsWith('/favicon.ico'));")
         .await;
     assert_eq!(loaded, json!([]), "the report loads nothing else");
+    let styled = ui
+        .js("return getComputedStyle(document.body).maxWidth;")
+        .await;
+    assert_eq!(
+        styled,
+        json!("960px"),
+        "the CSP lets the inline stylesheet apply"
+    );
     ui.screenshot("session-report").await;
     ui.finish().await;
 }
