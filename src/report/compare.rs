@@ -76,6 +76,12 @@ impl Unit {
 
 const MISSING: &str = "–";
 
+/// A row's label and how to read its value.
+type Labelled<F> = (&'static str, F);
+type OfLatency = fn(&Distribution) -> u64;
+type OfSummary = fn(&SessionSummary) -> u64;
+type OfScore = fn(&SessionSummary) -> Option<f64>;
+
 fn row(label: &'static str, a: Option<f64>, b: Option<f64>, unit: Unit) -> SideRow {
     let print = |v: Option<f64>| v.map_or(MISSING.to_string(), |v| unit.value(v));
     SideRow {
@@ -174,14 +180,14 @@ impl ComparisonReport {
         let (la, lb) = (&r.statistics.latency_a, &r.statistics.latency_b);
         let avg = (r.response_time.a, r.response_time.b);
         let mut rows = vec![row("Latency avg", Some(avg.0), Some(avg.1), Unit::MsTenths)];
-        let latency: [(&'static str, fn(&Distribution) -> u64); 4] = [
+        let latency: [Labelled<OfLatency>; 4] = [
             ("Latency p50", |d| d.p50),
             ("Latency p95", |d| d.p95),
             ("Latency p99", |d| d.p99),
             ("Latency max", |d| d.max),
         ];
         rows.extend(latency.map(|(label, f)| row(label, pct(la, f), pct(lb, f), Unit::Ms)));
-        let first_token: [(&'static str, fn(&SessionSummary) -> u64); 3] = [
+        let first_token: [Labelled<OfSummary>; 3] = [
             ("TTFT p50", |x| x.p50_ttft_ms),
             ("TTFT p95", |x| x.p95_ttft_ms),
             ("TTFT p99", |x| x.p99_ttft_ms),
@@ -192,7 +198,7 @@ impl ComparisonReport {
     }
 
     fn score_rows(&self) -> Vec<SideRow> {
-        let scores: [(&'static str, fn(&SessionSummary) -> Option<f64>); 3] = [
+        let scores: [Labelled<OfScore>; 3] = [
             ("Repetition mean", |x| x.repetition_mean),
             ("Repetition max", |x| x.repetition_max),
             ("Quality mean", |x| x.quality_mean),
