@@ -10,6 +10,7 @@ pub mod messages;
 mod messages_batch;
 pub mod metrics;
 mod metrics_bucket;
+mod metrics_figures;
 pub mod pricing;
 pub mod projection;
 pub mod queries;

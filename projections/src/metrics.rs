@@ -1,9 +1,11 @@
-//! The metrics projection (`metrics_buckets`, `metrics_sessions`): per session and time bucket,
-//! counters and HDR histograms of the exchanges, written set-based per batch: one read of the
-//! sessions' start times, one read of the touched buckets, one upsert of each table. A bucket
-//! row only takes events after its `applied_position`, so applying a batch again changes nothing.
+//! The metrics projection (`metrics_buckets`, `metrics_totals`, `metrics_sessions`): per session
+//! and time bucket, and per session in total, counters and HDR histograms of the exchanges with
+//! their percentiles, written set-based per batch: one upsert of the sessions' spans (returning
+//! their start times), one read of the touched buckets and of the sessions' totals, one upsert of
+//! each. A bucket or total row only takes events after its `applied_position`, so applying a
+//! batch again changes nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use actors::domain::events::{DomainEvent, ErrorKind};
 use actors::domain::scenario::ErrorAction;
@@ -12,7 +14,10 @@ use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::bulk::{Col, run};
-use crate::metrics_bucket::{Bucket, COLUMN_NAMES, COLUMNS, bucket_of, record};
+use crate::metrics_bucket::{
+    BUCKET_COLUMNS, Bucket, TOTAL_COLUMNS, bucket_column_names, bucket_of, total_column_names,
+};
+use crate::metrics_figures::record;
 use crate::projection::{Decoded, Projection, ProjectionError, bounded};
 
 pub struct MetricsProjection;
@@ -70,7 +75,19 @@ impl Contribution {
         Some((c.0.to_string(), c.1))
     }
 
-    fn apply_to(&self, b: &mut Bucket) {
+    /// Adds this contribution to `b` unless `b` already holds the event at `position`; whether
+    /// it did.
+    fn apply_once(&self, b: &mut Bucket, position: i64) -> bool {
+        if position <= b.applied_position {
+            return false;
+        }
+        self.apply_to(b);
+        b.applied_position = position;
+        true
+    }
+
+    fn apply_to(&self, bucket: &mut Bucket) {
+        let b = &mut bucket.counters;
         match self {
             Self::Reply {
                 latency,
@@ -82,9 +99,10 @@ impl Contribution {
                 quality,
             } => {
                 b.replies += 1;
-                record(&mut b.latency, *latency);
-                ttft.inspect(|v| record(&mut b.ttft, *v));
-                itl.inspect(|v| record(&mut b.itl, *v));
+                let h = &mut bucket.histograms;
+                record(&mut h.latency, *latency);
+                ttft.inspect(|v| record(&mut h.ttft, *v));
+                itl.inspect(|v| record(&mut h.itl, *v));
                 b.tokens_in = (b.tokens_in + bounded(tokens.0)).min(crate::projection::COUNTER_CAP);
                 b.tokens_out =
                     (b.tokens_out + bounded(tokens.1)).min(crate::projection::COUNTER_CAP);
@@ -138,7 +156,8 @@ impl Pending {
         }
         let starts = self.write_sessions(conn).await?;
         let mut buckets = self.load_buckets(conn, &starts).await?;
-        let mut touched = BTreeMap::new();
+        let mut totals = self.load_totals(conn, &starts).await?;
+        let (mut touched, mut touched_totals) = (BTreeSet::new(), BTreeSet::new());
         for (session, at, position, c) in &self.items {
             let Some(&start) = starts.get(session) else {
                 continue;
@@ -148,19 +167,40 @@ impl Pending {
             let b = buckets
                 .entry(key.clone())
                 .or_insert_with(|| Bucket::new(bucket_start, width));
-            if *position > b.applied_position {
-                c.apply_to(b);
-                b.applied_position = *position;
-                touched.insert(key, ());
+            if c.apply_once(b, *position) {
+                touched.insert(key);
+            }
+            let total = totals
+                .entry(session.clone())
+                .or_insert_with(|| Bucket::new(start, 0));
+            if c.apply_once(total, *position) {
+                touched_totals.insert(session.clone());
             }
         }
         let rows: Vec<Vec<Value>> = touched
-            .keys()
-            .filter_map(|k| buckets.get(k).map(|b| b.values(&k.0)))
+            .iter()
+            .filter_map(|k| buckets.get(k).map(|b| b.bucket_values(&k.0)))
             .collect();
-        if !rows.is_empty() {
-            run(conn, &COLUMNS, &rows, upsert_buckets_sql).await?;
-        }
+        upsert(
+            conn,
+            "metrics_buckets",
+            &bucket_column_names(),
+            &BUCKET_COLUMNS,
+            &rows,
+        )
+        .await?;
+        let rows: Vec<Vec<Value>> = touched_totals
+            .iter()
+            .filter_map(|s| totals.get(s).map(|t| t.total_values(s)))
+            .collect();
+        upsert(
+            conn,
+            "metrics_totals",
+            &total_column_names(),
+            &TOTAL_COLUMNS,
+            &rows,
+        )
+        .await?;
         *self = Self::default();
         Ok(())
     }
@@ -222,6 +262,33 @@ impl Pending {
         }
         Ok(buckets)
     }
+
+    /// The stored totals of the sessions the batch's items belong to.
+    async fn load_totals(
+        &self,
+        conn: &mut AnyConnection,
+        starts: &HashMap<String, i64>,
+    ) -> Result<HashMap<String, Bucket>, ProjectionError> {
+        let sessions: BTreeSet<(String,)> = self
+            .items
+            .iter()
+            .filter(|(s, ..)| starts.contains_key(s))
+            .map(|(s, ..)| (s.clone(),))
+            .collect();
+        let mut totals = HashMap::new();
+        if sessions.is_empty() {
+            return Ok(totals);
+        }
+        let keys: Vec<(String,)> = sessions.into_iter().collect();
+        let rows = run(conn, &[Col::Text], &keys, |select| {
+            format!("SELECT t.* FROM metrics_totals t JOIN ({select}) AS d ON t.session_id = d.c0")
+        })
+        .await?;
+        for row in rows {
+            totals.insert(row.try_get("session_id")?, Bucket::from_total_row(&row)?);
+        }
+        Ok(totals)
+    }
 }
 
 fn upsert_sessions_sql(select: &str) -> String {
@@ -242,23 +309,43 @@ fn select_buckets_sql(select: &str) -> String {
     )
 }
 
-fn upsert_buckets_sql(select: &str) -> String {
-    let sets: Vec<String> = COLUMN_NAMES
+/// Inserts or replaces `rows` of `table` (keyed by its first columns: `session_id`, and
+/// `bucket_start_ms` for a bucket); nothing for no rows.
+async fn upsert(
+    conn: &mut AnyConnection,
+    table: &str,
+    names: &str,
+    cols: &[Col],
+    rows: &[Vec<Value>],
+) -> Result<(), ProjectionError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let keys: &[&str] = if table == "metrics_buckets" {
+        &["session_id", "bucket_start_ms"]
+    } else {
+        &["session_id"]
+    };
+    let sets: Vec<String> = names
         .split(", ")
-        .map(str::trim)
-        .filter(|c| *c != "session_id" && *c != "bucket_start_ms")
+        .filter(|c| !keys.contains(c))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    format!(
-        "INSERT INTO metrics_buckets ({COLUMN_NAMES})
-         SELECT d.* FROM ({select}) AS d WHERE true
-         ON CONFLICT (session_id, bucket_start_ms) DO UPDATE SET {}",
-        sets.join(", ")
-    )
+    let statement = |select: &str| {
+        format!(
+            "INSERT INTO {table} ({names})
+             SELECT d.* FROM ({select}) AS d WHERE true
+             ON CONFLICT ({}) DO UPDATE SET {}",
+            keys.join(", "),
+            sets.join(", ")
+        )
+    };
+    run(conn, cols, rows, statement).await?;
+    Ok(())
 }
 
 async fn delete_session(conn: &mut AnyConnection, id: &str) -> Result<(), ProjectionError> {
-    for table in ["metrics_buckets", "metrics_sessions"] {
+    for table in ["metrics_buckets", "metrics_totals", "metrics_sessions"] {
         let sql = format!("DELETE FROM {table} WHERE session_id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_owned())
@@ -275,7 +362,7 @@ impl Projection for MetricsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["metrics_buckets", "metrics_sessions"]
+        &["metrics_buckets", "metrics_totals", "metrics_sessions"]
     }
 
     async fn apply(

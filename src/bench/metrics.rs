@@ -1,7 +1,9 @@
 //! `krawall bench --metrics`: the metrics projection over one session of N exchanges (default
 //! 1 000 000; replies with varied latency, streamed every 4th, a retried 429 every 50th, commit
 //! times spread over 1 000 s) applied in runner-sized batches — projection cost per exchange —
-//! then the time of `GET /api/sessions/{id}/metrics`' query over the stored buckets.
+//! then the time of `GET /api/sessions/{id}/metrics`' query (the session's total row plus the
+//! timeline's bucket rows), and of merging every bucket's histograms instead (the former query,
+//! which the total must agree with).
 
 use std::time::Instant;
 
@@ -13,6 +15,7 @@ use actors::domain::scenario::ErrorAction;
 use actors::store::{EventStore, RecordedEvent};
 use projections::Projection;
 use projections::metrics::MetricsProjection;
+use projections::queries::{self, Aggregate};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -111,23 +114,57 @@ async fn project(store: &EventStore, exchanges: u32) -> anyhow::Result<Uuid> {
     Ok(session)
 }
 
-/// The projection, then the metrics query (median of 5).
+/// Whether the total row and the merged buckets agree: counts and percentiles exactly, sums of
+/// floats (cost, means) to a relative 1e-9 (they are added up in a different order).
+fn agrees(total: &Aggregate, merged: &Aggregate) -> bool {
+    let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    let floats = |a: &Aggregate| Aggregate {
+        cost: None,
+        repetition_mean: None,
+        quality_mean: None,
+        ..a.clone()
+    };
+    floats(total) == floats(merged)
+        && close(total.cost, merged.cost)
+        && close(total.repetition_mean, merged.repetition_mean)
+        && close(total.quality_mean, merged.quality_mean)
+}
+
+/// The projection, then the metrics query (median of 5), then the merge of the buckets.
 pub async fn bench_metrics(label: &str, url: &str, exchanges: u32) -> anyhow::Result<()> {
     let store = EventStore::connect(url).await?;
-    let session = project(&store, exchanges).await?;
+    let session = project(&store, exchanges).await?.to_string();
     let mut times = Vec::new();
-    let mut buckets = 0;
+    let mut last = None;
     for _ in 0..5 {
         let t = Instant::now();
-        let m = projections::queries::session_metrics(store.pool(), &session.to_string()).await?;
+        let m = queries::session_metrics(store.pool(), &session).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        buckets = m.timeline.len();
         anyhow::ensure!(m.totals.exchanges > 0, "the projection recorded nothing");
+        last = Some(m);
     }
+    let m = last.ok_or_else(|| anyhow::anyhow!("no query ran"))?;
     times.sort_by(f64::total_cmp);
     println!(
-        "metrics  {label:<8}  GET /api/sessions/{{id}}/metrics query over {exchanges} exchanges ({buckets} buckets): median {:.1} ms",
+        "metrics  {label:<8}  GET /api/sessions/{{id}}/metrics query over {exchanges} exchanges ({} buckets, total row): median {:.1} ms",
+        m.timeline.len(),
         times[2]
+    );
+    let t = Instant::now();
+    let merged = queries::bucket_totals(store.pool(), &session, m.duration_ms).await?;
+    let merge_ms = t.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(
+        agrees(&m.totals, &merged),
+        "the total row differs from the merged buckets:\n{:?}\n{:?}",
+        m.totals,
+        merged
+    );
+    println!(
+        "metrics  {label:<8}  the same aggregate merged from the {} buckets' histograms instead: {merge_ms:.1} ms (agrees with the total row)",
+        m.timeline.len()
     );
     Ok(())
 }

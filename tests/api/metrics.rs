@@ -1,7 +1,9 @@
-//! Metric routes end to end: a session's aggregates against its own message rows, upstream's
+//! Metric routes end to end: a session's aggregates against its own message rows (and its
+//! total row against the merge of its buckets, before and after a rebuild), upstream's
 //! `/api/metrics`, the 17-column export (CSV and JSON), dashboard stats, A/B compare, and bad
 //! input answered with 400 naming the field.
 
+use projections::queries;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
@@ -179,6 +181,29 @@ async fn check_compare(app: &TestApp, a: &str, b: &str) {
     );
 }
 
+/// The session's total row equals the merge of its bucket rows; a rebuild from the events gives
+/// the same metrics.
+async fn check_total_row_after_a_rebuild(app: &TestApp, id: &str) {
+    let pool = app.core.store.pool();
+    let (_, before) = app.get(&format!("/api/sessions/{id}/metrics")).await;
+    let m = queries::session_metrics(pool, id).await.unwrap();
+    let merged = queries::bucket_totals(pool, id, m.duration_ms)
+        .await
+        .unwrap();
+    assert_eq!(m.totals, merged);
+    assert_eq!(merged.exchanges, 3);
+    projections::rebuild(&app.core.store, &projections::all_projections())
+        .await
+        .unwrap();
+    let (_, after) = app.get(&format!("/api/sessions/{id}/metrics")).await;
+    assert_eq!(after, before);
+    let m = queries::session_metrics(pool, id).await.unwrap();
+    let rebuilt = queries::bucket_totals(pool, id, m.duration_ms)
+        .await
+        .unwrap();
+    assert_eq!((&m.totals, &rebuilt), (&merged, &merged));
+}
+
 async fn metrics_routes(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -197,6 +222,7 @@ async fn metrics_routes(backend: Backend) {
     check_dashboard_stats(&app, &a).await;
     let b = run_session(&app, &target, &["one", "two", "three"]).await;
     check_compare(&app, &a, &b).await;
+    check_total_row_after_a_rebuild(&app, &b).await;
 }
 
 #[actix_web::test]

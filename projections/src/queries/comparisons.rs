@@ -10,7 +10,7 @@ use sqlx::{AnyPool, Row, any::AnyRow};
 use super::dashboard::{SessionRow, session_row};
 use super::session_metrics::Distribution;
 use super::time::iso;
-use crate::metrics_bucket::{histogram, record};
+use crate::metrics_figures::{histogram, record};
 
 /// Bins of the overlay histogram.
 pub const BINS: usize = 20;

@@ -43,7 +43,7 @@ pub use pricing::prices;
 pub use retention::sessions_to_shred;
 pub use schedules::{RunSession, RunView, ScheduleView, get_schedule, list_runs, list_schedules};
 pub use session_metrics::{
-    Aggregate, Distribution, SessionMetrics, TimelineBucket, session_metrics,
+    Aggregate, Distribution, SessionMetrics, TimelineBucket, bucket_totals, session_metrics,
 };
 pub use sessions::{
     MessageView, SessionFilter, SessionPage, SessionView, get_session, list_messages, list_sessions,

@@ -69,4 +69,5 @@ on_both_backends!(
     automation_rows_survive_replays,
     metrics_match_hand_computed_figures,
     metrics_are_the_same_one_event_at_a_time_and_after_a_replay,
+    the_session_total_is_the_merge_of_its_buckets,
 );

@@ -1,6 +1,9 @@
 //! The metrics projection on a known set of exchanges with chosen commit times: every figure
 //! checked against hand-computed values; one batch, one event at a time, and a replayed batch
-//! give the same read model.
+//! give the same read model; the session total row equals the merge of its buckets, also after
+//! a rebuild from the event log.
+
+use std::sync::Arc;
 
 use actors::domain::events::{
     DomainEvent, ErrorKind, ExchangeRef, MessageFailed, MessageSent, ResponseReceived,
@@ -8,13 +11,13 @@ use actors::domain::events::{
 };
 use actors::domain::scenario::ErrorAction;
 use actors::store::{EventStore, RecordedEvent};
-use projections::Projection;
 use projections::metrics::MetricsProjection;
-use projections::queries::session_metrics;
+use projections::queries::{bucket_totals, session_metrics};
+use projections::{Projection, catch_up, rebuild};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixtures::started;
+use crate::fixtures::{append, started};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -240,4 +243,50 @@ pub async fn metrics_are_the_same_one_event_at_a_time_and_after_a_replay(store: 
     let reversed: Vec<RecordedEvent> = batch_a.iter().rev().cloned().collect();
     apply(&store, &reversed).await;
     assert_eq!(metrics_json(&store, a).await, expected);
+}
+
+/// The session's total (from its `metrics_totals` row) and the merge of its bucket rows.
+async fn total_and_merged_buckets(store: &EventStore, s: Uuid) -> (Value, Value) {
+    let m = session_metrics(store.pool(), &s.to_string()).await.unwrap();
+    let merged = bucket_totals(store.pool(), &s.to_string(), m.duration_ms)
+        .await
+        .unwrap();
+    (
+        serde_json::to_value(&m.totals).unwrap(),
+        serde_json::to_value(&merged).unwrap(),
+    )
+}
+
+pub async fn the_session_total_is_the_merge_of_its_buckets(store: EventStore) {
+    // The known exchanges over four buckets, in one batch and in batches of three.
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    apply(&store, &recorded(1, &known(a))).await;
+    for chunk in recorded(100, &known(b)).chunks(3) {
+        apply(&store, chunk).await;
+    }
+    for s in [a, b] {
+        let (total, merged) = total_and_merged_buckets(&store, s).await;
+        assert_eq!(total, merged);
+        assert_eq!(
+            (
+                total["exchanges"].as_i64(),
+                total["latency"]["count"].as_i64()
+            ),
+            (Some(5), Some(4))
+        );
+    }
+    // Stored events through the runner, then the read model rebuilt from them.
+    let c = Uuid::new_v4();
+    let events: Vec<DomainEvent> = known(c).into_iter().map(|(_, e)| e).collect();
+    append(&store, c, &events).await;
+    let metrics: Vec<Arc<dyn Projection>> = vec![Arc::new(MetricsProjection)];
+    catch_up(&store, &metrics).await.unwrap();
+    let before = metrics_json(&store, c).await;
+    assert_eq!(before["exchanges"], json!(5), "{before}");
+    let (total, merged) = total_and_merged_buckets(&store, c).await;
+    assert_eq!(total, merged);
+    rebuild(&store, &metrics).await.unwrap();
+    assert_eq!(metrics_json(&store, c).await, before);
+    let (total, merged) = total_and_merged_buckets(&store, c).await;
+    assert_eq!(total, merged);
 }
