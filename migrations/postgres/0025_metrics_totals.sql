@@ -29,8 +29,10 @@ CREATE TABLE metrics_totals (
 -- so the timeline is read without decoding histograms.
 ALTER TABLE metrics_buckets ADD COLUMN stats TEXT NOT NULL DEFAULT '[null,null,null]';
 
--- Rows written before this migration have no total and no percentiles: the metrics read model
--- starts over and the projection replays the event log on the next start (as a rebuild would).
+-- Histograms (here and in metrics_buckets) are now stored as base64 varints (gap from the previous
+-- value, count) instead of JSON pairs. Rows written before this migration have the old encoding,
+-- no total and no percentiles: the metrics read model starts over and the projection replays the
+-- event log on the next start (as a rebuild would).
 DELETE FROM metrics_buckets;
 DELETE FROM metrics_sessions;
 DELETE FROM parked_events WHERE projection = 'metrics';
