@@ -9,6 +9,7 @@ mod crud;
 mod dashboard_catalog;
 mod dashboard_sessions;
 mod e2e;
+mod egress;
 mod exports;
 mod grpc;
 mod hardening_limits;
