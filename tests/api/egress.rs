@@ -1,7 +1,7 @@
 //! The egress policy on WebSocket and gRPC targets, which open their own sockets instead of
 //! going through the HTTP client: refused under `deny-private` before any TCP connection (runs
 //! and test-connection probes), let through by `--egress-allow`, and link-local metadata
-//! addresses refused unless explicitly allowed.
+//! addresses refused unless explicitly allowed; `krawall worker` takes the same flags.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +10,7 @@ use std::time::Duration;
 use actors::connectors::egress::{EgressMode, EgressPolicy};
 use actors::connectors::{Connector, GrpcConnector, WebSocketConnector};
 use actors::domain::events::ErrorKind;
+use actors::runtime::NodeRole;
 use krawall::mock::{MockSettings, start_grpc_mock};
 use serde_json::{Value, json};
 
@@ -53,13 +54,16 @@ fn ws_and_grpc_targets(app: &TestApp, ws: &str, grpc: &str) -> Vec<(&'static str
 
 async fn run_once(app: &TestApp, body: &Value) -> (String, Value) {
     let target = app.create("/api/targets", body).await;
+    let done = run_once_on(app, &target).await;
+    (target, done)
+}
+
+async fn run_once_on(app: &TestApp, target: &str) -> Value {
     let session = app
         .execute(&json!({"targetId": target, "customMessages": ["hello"]}))
         .await;
-    let done = app
-        .wait_for_status(&session, &["COMPLETED", "FAILED", "CANCELLED"])
-        .await;
-    (target, done)
+    app.wait_for_status(&session, &["COMPLETED", "FAILED", "CANCELLED"])
+        .await
 }
 
 #[actix_web::test]
@@ -148,4 +152,49 @@ async fn link_local_metadata_needs_an_explicit_allow_for_websocket_and_grpc() {
             }
         }
     }
+}
+
+/// A `krawall worker` process on the node's database with the given egress flags.
+fn spawn_worker(
+    app_settings: &krawall::config::Settings,
+    egress: &[&str],
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_krawall"))
+        .arg("worker")
+        .arg("--database-url")
+        .arg(app_settings.database_url.as_deref().unwrap())
+        .arg("--data-dir")
+        .arg(&app_settings.data_dir)
+        .args(["--lease-ttl-ms", "3000"])
+        .args(egress)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn worker_egress_flags_apply_to_the_sessions_it_runs() {
+    let (mut settings, dir) = fresh_settings(Backend::Postgres).await.unwrap();
+    settings.role = NodeRole::ServeNoDispatch;
+    let node = settings.clone();
+    let app = spawn_with(settings, dir, MockSettings::default()).await;
+    let ws = format!("ws://127.0.0.1:{}/ws", app.mock.addr.port());
+    let body = ws_and_grpc_targets(&app, &ws, "http://127.0.0.1:9")
+        .remove(0)
+        .1;
+    let target = app.create("/api/targets", &body).await;
+    let mut worker = spawn_worker(&node, &["--egress", "deny-private"]);
+    let done = run_once_on(&app, &target).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    let error = done["error"].as_str().unwrap_or_default();
+    assert!(error.contains("egress policy refuses 127.0.0.1"), "{error}");
+    worker.kill().await.unwrap();
+    let mut worker = spawn_worker(
+        &node,
+        &["--egress", "deny-private", "--egress-allow", "127.0.0.1/32"],
+    );
+    let done = run_once_on(&app, &target).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    worker.kill().await.unwrap();
 }
