@@ -30,6 +30,7 @@ mod recording_bot;
 mod report;
 mod retention;
 mod schedules;
+mod serve_cli;
 mod session_report;
 mod settings;
 mod shutdown;
