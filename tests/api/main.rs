@@ -36,6 +36,7 @@ mod settings;
 mod shutdown;
 mod sse;
 mod stream;
+mod users;
 mod webhook_events;
 mod webhook_receiver;
 mod webhook_recovery;

@@ -13,3 +13,4 @@ mod load_form;
 mod report;
 mod report_page;
 mod tour;
+mod users;
