@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::hardening_args::{EgressArg, EgressArgs, HardeningArgs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "krawall",
@@ -80,6 +82,8 @@ pub enum Command {
         max_conversations: usize,
         #[command(flatten)]
         node: NodeArgs,
+        #[command(flatten)]
+        egress: EgressArgs,
     },
     /// Manage dashboard users (writes to the event store; works while a server runs).
     Users {
@@ -154,48 +158,6 @@ pub struct NodeArgs {
     #[arg(long, env = "KRAWALL_LEASE_TTL_MS", default_value_t = 15_000,
           value_parser = clap::value_parser!(u64).range(300..=3_600_000))]
     pub lease_ttl_ms: u64,
-}
-
-/// `serve` flags of the web and egress hardening (see docs/DEPLOYMENT.md, *Security*).
-#[derive(Debug, Args)]
-pub struct HardeningArgs {
-    /// URL users reach this node by (repeatable or comma-separated); its host joins the Host
-    /// allow-list (loopback names are always allowed).
-    #[arg(long = "public-url", env = "KRAWALL_PUBLIC_URL", value_delimiter = ',')]
-    pub public_url: Vec<reqwest::Url>,
-    /// Outbound connections: `allow` (everything but link-local metadata addresses) or
-    /// `deny-private` (public addresses only), checked on the resolved address.
-    #[arg(long, env = "KRAWALL_EGRESS", value_enum, default_value_t = EgressArg::Allow)]
-    pub egress: EgressArg,
-    /// Networks outbound connections may always reach, e.g. 10.0.0.0/8 or 169.254.169.254/32
-    /// (repeatable or comma-separated).
-    #[arg(
-        long = "egress-allow",
-        env = "KRAWALL_EGRESS_ALLOW",
-        value_delimiter = ','
-    )]
-    pub egress_allow: Vec<ipnet::IpNet>,
-}
-
-/// `--egress` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EgressArg {
-    Allow,
-    DenyPrivate,
-}
-
-impl HardeningArgs {
-    /// The egress policy of these flags.
-    pub fn egress_policy(&self) -> actors::connectors::egress::EgressPolicy {
-        use actors::connectors::egress::{EgressMode, EgressPolicy};
-        EgressPolicy {
-            mode: match self.egress {
-                EgressArg::Allow => EgressMode::Allow,
-                EgressArg::DenyPrivate => EgressMode::DenyPrivate,
-            },
-            allow: self.egress_allow.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod export_cmd;
 pub mod exports;
 pub mod follow;
+pub mod hardening_args;
 pub mod junit;
 pub mod mock;
 pub mod openapi;

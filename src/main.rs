@@ -5,7 +5,9 @@ use std::net::TcpListener;
 use actors::runtime::NodeRole;
 use anyhow::Context;
 use clap::Parser;
-use krawall::cli::{AuthArgs, Cli, Command, HardeningArgs, NodeArgs, ProjectionsAction, StoreArgs};
+use krawall::cli::{
+    AuthArgs, Cli, Command, EgressArgs, HardeningArgs, NodeArgs, ProjectionsAction, StoreArgs,
+};
 use krawall::config::{AuthMode, Settings};
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
@@ -42,10 +44,11 @@ fn node_settings(store: &StoreArgs, node: NodeArgs, role: NodeRole) -> Settings 
 async fn worker(
     store: &StoreArgs,
     (max_sessions, max_conversations): (usize, usize),
-    node: NodeArgs,
+    (node, egress): (NodeArgs, EgressArgs),
 ) -> anyhow::Result<()> {
     let mut settings = settings_from(store);
     apply_node(&mut settings, node, NodeRole::Worker);
+    settings.egress = egress.policy();
     settings.max_concurrent_sessions = max_sessions;
     settings.max_conversations = max_conversations;
     settings.background_workers = false;
@@ -81,7 +84,7 @@ async fn serve(
     (max_sessions, max_conversations): (usize, usize),
     (auth, hardening): (AuthArgs, HardeningArgs),
 ) -> anyhow::Result<()> {
-    settings.egress = hardening.egress_policy();
+    settings.egress = hardening.egress.policy();
     settings.public_urls = hardening.public_url;
     settings.bind = bind;
     settings.auth = auth_mode(auth);
@@ -220,9 +223,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             max_concurrent_sessions,
             max_conversations,
             node,
-        } => worker(&store, (max_concurrent_sessions, max_conversations), node)
-            .await
-            .map(|_| 0),
+            egress,
+        } => worker(
+            &store,
+            (max_concurrent_sessions, max_conversations),
+            (node, egress),
+        )
+        .await
+        .map(|_| 0),
         other => dispatch_tools(other).await,
     }
 }

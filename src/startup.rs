@@ -50,9 +50,7 @@ impl Core {
         let secrets = node_key(settings)?;
         store.install_node_key(secrets.clone());
         let appender = store.batching(512);
-        let http = actors::connectors::outbound_client(&settings.egress)
-            .pool_max_idle_per_host(1024)
-            .build()
+        let outbound = actors::connectors::Outbound::new(&settings.egress)
             .context("cannot build the HTTP client")?;
         let (projection, handle) = ProjectionActor::new(store.clone());
         // A worker leaves the read models to the serving node(s).
@@ -65,7 +63,7 @@ impl Core {
             store.clone(),
             appender.clone(),
             secrets.clone(),
-            http.clone(),
+            outbound.clone(),
         )
         .start();
         if settings.background_workers {
@@ -77,7 +75,7 @@ impl Core {
             appender,
             secrets,
             dispatcher.clone(),
-            http.clone(),
+            outbound,
         );
         if settings.background_workers {
             Scheduler::start(commands.clone());

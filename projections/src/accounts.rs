@@ -1,7 +1,7 @@
 //! Accounts read models: `auth_users` and `auth_tokens` (no secrets: not even the hashes), and
 //! `audit_log`, one row per `AuditRecorded`.
 
-use actors::domain::events::DomainEvent;
+use actors::domain::events::{DomainEvent, UserUpdated};
 use actors::store::RecordedEvent;
 use sqlx::AnyConnection;
 
@@ -40,6 +40,7 @@ impl Projection for AccountsProjection {
                 .execute(&mut *conn)
                 .await?;
             }
+            DomainEvent::UserUpdated(u) => update_user(conn, meta, u).await?,
             DomainEvent::ApiTokenCreated(t) => {
                 sqlx::query(
                     "INSERT INTO auth_tokens (token_id, name, role, created_by, created_at_ms)
@@ -68,6 +69,26 @@ impl Projection for AccountsProjection {
         }
         Ok(())
     }
+}
+
+/// A user's role and status after `UserUpdated`.
+async fn update_user(
+    conn: &mut AnyConnection,
+    meta: &RecordedEvent,
+    u: &UserUpdated,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE auth_users SET role = $2, is_disabled = $3, updated_by = $4, updated_at_ms = $5
+         WHERE username = $1",
+    )
+    .bind(u.username.clone())
+    .bind(u.role.as_str())
+    .bind(i64::from(u.disabled))
+    .bind(u.updated_by.clone())
+    .bind(meta.recorded_at_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Writes `audit_log`.

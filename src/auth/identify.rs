@@ -37,7 +37,8 @@ impl Principal {
 }
 
 /// The caller of `req`: a bearer token when the header is present (a bad one is nobody), else
-/// the session cookie.
+/// the session cookie — with the user's current role, read from its stream like a token's, so
+/// a role change or a disabled account counts at once (a disabled user's session is ended).
 pub async fn identify(
     req: &HttpRequest,
     accounts: &Accounts,
@@ -62,15 +63,24 @@ pub async fn identify(
                 csrf: None,
             }));
     }
-    Ok(req
-        .cookie(SESSION_COOKIE)
-        .and_then(|c| sessions.get(c.value()))
-        .map(|s| Principal {
-            name: s.username,
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some(session) = sessions.get(cookie.value()) else {
+        return Ok(None);
+    };
+    match accounts.user(&session.username).await? {
+        Some(user) if !user.disabled => Ok(Some(Principal {
+            name: session.username,
             kind: ActorKind::User,
-            role: s.role,
-            csrf: Some(s.csrf),
-        }))
+            role: user.role,
+            csrf: Some(session.csrf),
+        })),
+        _ => {
+            sessions.remove(cookie.value());
+            Ok(None)
+        }
+    }
 }
 
 /// The client's address as the socket saw it (forwarding headers are not trusted).

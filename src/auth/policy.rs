@@ -17,7 +17,13 @@ pub enum Access {
 pub const OPEN_PATHS: &[&str] = &["/api/health", "/login", "/setup"];
 
 /// Path prefixes only admins reach (any method).
-const ADMIN_PREFIXES: &[&str] = &["/api/users", "/api/tokens", "/api/audit", "/audit"];
+const ADMIN_PREFIXES: &[&str] = &[
+    "/api/users",
+    "/api/tokens",
+    "/api/audit",
+    "/audit",
+    "/settings/users",
+];
 
 /// The access `method path` needs.
 pub fn required(method: &Method, path: &str) -> Access {
@@ -81,6 +87,11 @@ mod tests {
             Access::Role(Role::Admin)
         );
         assert_eq!(role(Method::GET, "/audit"), Access::Role(Role::Admin));
+        assert_eq!(
+            role(Method::GET, "/settings/users"),
+            Access::Role(Role::Admin)
+        );
+        assert_eq!(role(Method::GET, "/settings"), Access::Role(Role::Viewer));
         assert_eq!(
             role(Method::GET, "/api/healthz"),
             Access::Role(Role::Viewer)

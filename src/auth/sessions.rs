@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actors::credentials::{secrets_equal, token_hash};
-use actors::domain::account::Role;
 use actors::secrets::random_token;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -18,11 +17,10 @@ pub const CSRF_COOKIE: &str = "krawall_csrf";
 pub const SESSION_TTL_SECS: i64 = 12 * 3600;
 const SESSION_TTL: Duration = Duration::from_secs(SESSION_TTL_SECS as u64);
 
-/// One logged-in dashboard user.
+/// One logged-in dashboard user (its role is read from the user's stream on every request).
 #[derive(Debug, Clone)]
 pub struct Session {
     pub username: String,
-    pub role: Role,
     pub csrf: String,
     expires: Instant,
 }
@@ -42,12 +40,11 @@ pub struct SessionStore {
 
 impl SessionStore {
     /// Starts a session; returns its id (the cookie value) and CSRF token.
-    pub fn create(&self, username: &str, role: Role) -> (String, String) {
+    pub fn create(&self, username: &str) -> (String, String) {
         let id = random_token("ks_");
         let csrf = random_token("");
         let session = Session {
             username: username.to_string(),
-            role,
             csrf: csrf.clone(),
             expires: Instant::now() + SESSION_TTL,
         };

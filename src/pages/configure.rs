@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::{
     audit, automation, batches, compare, health, home, login, metrics, pricing, scenario_editor,
-    scenarios, session_detail, sessions, settings, targets,
+    scenarios, session_detail, sessions, settings, targets, users,
 };
 
 /// Registers every page route and the embedded assets.
@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics::show_metrics))
         .route("/settings", web::get().to(settings::show_settings))
         .route("/settings/pricing", web::get().to(pricing::show_pricing))
+        .route("/settings/users", web::get().to(users::show_users))
         .route("/targets", web::get().to(targets::index))
         .route("/targets/new", web::get().to(targets::new))
         .route("/targets/{id}", web::get().to(targets::show))

@@ -94,14 +94,8 @@ pub async fn show_login(
 }
 
 /// Starts a session: the HttpOnly session cookie and the CSRF cookie scripts read.
-fn logged_in(
-    req: &HttpRequest,
-    auth: &AuthState,
-    username: &str,
-    role: Role,
-    next: &str,
-) -> HttpResponse {
-    let (id, csrf) = auth.sessions.create(username, role);
+fn logged_in(req: &HttpRequest, auth: &AuthState, username: &str, next: &str) -> HttpResponse {
+    let (id, csrf) = auth.sessions.create(username);
     let secure = req.connection_info().scheme() == "https";
     let age = time::Duration::seconds(crate::auth::SESSION_TTL_SECS);
     let session = Cookie::build(SESSION_COOKIE, id)
@@ -160,7 +154,7 @@ async fn verified_user(
     })
     .await
     .map_err(|e| PageError::Unexpected(e.into()))?;
-    Ok(user.filter(|_| valid))
+    Ok(user.filter(|u| valid && !u.disabled))
 }
 
 pub async fn submit_login(
@@ -195,13 +189,7 @@ pub async fn submit_login(
     match user {
         Some(user) => {
             audit_login(&auth, &req, &username, "login", AuditOutcome::Succeeded).await;
-            Ok(logged_in(
-                &req,
-                &auth,
-                &user.username,
-                user.role,
-                &form.next,
-            ))
+            Ok(logged_in(&req, &auth, &user.username, &form.next))
         }
         None => {
             audit_login(&auth, &req, &username, "login", AuditOutcome::Failed).await;
@@ -297,7 +285,7 @@ pub async fn submit_setup(
     {
         Ok(_) => {
             audit_login(&auth, &req, &username, "setup", AuditOutcome::Succeeded).await;
-            Ok(logged_in(&req, &auth, &username, Role::Admin, "/"))
+            Ok(logged_in(&req, &auth, &username, "/"))
         }
         Err(actors::commands::CommandError::Invalid(errors)) => {
             let message = errors

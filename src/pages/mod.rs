@@ -18,6 +18,7 @@ mod sessions;
 mod settings;
 mod target_form;
 mod targets;
+mod users;
 
 pub use configure::configure;
 pub use render::{Layout, PageError};

@@ -1,8 +1,9 @@
-//! Admin API for accounts: `/api/users`, `/api/tokens` (a token's plaintext is in the create
-//! answer only) and `/api/audit` (paged, filtered).
+//! Admin API for accounts: `/api/users` (create, change role, disable), `/api/tokens` (a
+//! token's plaintext is in the create answer only) and `/api/audit` (paged, filtered).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use actors::commands::UserChange;
 use actors::domain::account::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +22,17 @@ struct NewUser {
     /// `viewer`, `operator` or `admin`.
     #[schema(value_type = String)]
     role: Role,
+}
+
+/// A change to a user; at least one field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UserPatch {
+    /// New role: `viewer`, `operator` or `admin`.
+    #[schema(value_type = Option<String>)]
+    role: Option<Role>,
+    /// `true` disables the user (no login, sessions end), `false` enables it again.
+    disabled: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,6 +93,48 @@ pub async fn create_user(
     Ok(ok(
         StatusCode::CREATED,
         json!({"username": username, "role": input.role}),
+    ))
+}
+
+/// Change a user's role or disable / re-enable it.
+#[utoipa::path(
+    patch,
+    path = "/api/users/{username}",
+    tag = "accounts",
+    params(("username" = String, Path, description = "Username")),
+    request_body(content = UserPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The user after the change", body = Envelope<JsonAny>),
+        (status = 400, response = crate::openapi::Invalid),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    auth: web::Data<AuthState>,
+    principal: Option<web::ReqData<Principal>>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let input: UserPatch = parse_body(&body)?;
+    if input.role.is_none() && input.disabled.is_none() {
+        return Err(ApiError::field("role", "give role and/or disabled"));
+    }
+    let change = UserChange {
+        role: input.role,
+        disabled: input.disabled,
+    };
+    let username = path.into_inner();
+    let (user, position) = auth
+        .accounts
+        .update_user(&username, change, &actor(&principal))
+        .await?;
+    state.caught_up(position).await?;
+    Ok(ok(
+        StatusCode::OK,
+        json!({"username": user.username, "role": user.role, "disabled": user.disabled}),
     ))
 }
 

@@ -140,6 +140,7 @@ fn account_routes(api: ApiRoutes) -> ApiRoutes {
     api.route(login::__path_me, login::me)
         .route(accounts::__path_list_users, accounts::list_users)
         .route(accounts::__path_create_user, accounts::create_user)
+        .route(accounts::__path_update_user, accounts::update_user)
         .route(accounts::__path_list_tokens, accounts::list_tokens)
         .route(accounts::__path_create_token, accounts::create_token)
         .route(accounts::__path_revoke_token, accounts::revoke_token)

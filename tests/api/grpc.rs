@@ -80,7 +80,7 @@ fn message(text: &str, session_id: Uuid, index: u32) -> OutboundMessage {
 }
 
 async fn send(conn: &TargetConnection, text: &str) -> Result<Reply, ConnectorError> {
-    let mut connector = GrpcConnector::new(conn).unwrap();
+    let mut connector = GrpcConnector::new(conn, Default::default()).unwrap();
     connector.connect().await?;
     connector.send(&message(text, Uuid::new_v4(), 0)).await
 }
@@ -88,7 +88,8 @@ async fn send(conn: &TargetConnection, text: &str) -> Result<Reply, ConnectorErr
 #[actix_web::test]
 async fn unary_multi_turn_conversation_reads_text_and_usage() {
     let mock = mock().await;
-    let mut connector = GrpcConnector::new(&target(mock.endpoint(), json!({}))).unwrap();
+    let mut connector =
+        GrpcConnector::new(&target(mock.endpoint(), json!({})), Default::default()).unwrap();
     connector.connect().await.unwrap();
     let session = Uuid::new_v4();
     for (i, text) in ["Hello there", "What can you do?", "Thanks, bye"]
@@ -158,7 +159,10 @@ async fn auth_travels_as_metadata() {
     conn.auth_config = json!({"apiKey": "key-3", "headerName": "X-Custom-Key"});
     send(&conn, "hi").await.unwrap();
     assert_eq!(mock.last_metadata()["x-custom-key"], "key-3");
-    let debug = format!("{:?}", GrpcConnector::new(&conn).unwrap());
+    let debug = format!(
+        "{:?}",
+        GrpcConnector::new(&conn, Default::default()).unwrap()
+    );
     assert!(!debug.contains("key-3"), "{debug}");
     mock.stop().await;
 }
@@ -168,7 +172,7 @@ async fn rate_limited_persona_is_classified_with_retry_after() {
     let mock = mock().await;
     let mut conn = target(mock.endpoint(), json!({}));
     conn.spec.request_template.structure = Some(json!({"persona": "rate-limited"}));
-    let mut connector = GrpcConnector::new(&conn).unwrap();
+    let mut connector = GrpcConnector::new(&conn, Default::default()).unwrap();
     let session = Uuid::new_v4();
     connector.send(&message("one", session, 0)).await.unwrap();
     connector.send(&message("two", session, 1)).await.unwrap();
@@ -209,7 +213,7 @@ async fn validate_config_names_the_field() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].field, "protocolConfig.protoContent");
     assert!(errors[0].rule.starts_with("line "), "{errors:?}");
-    let err = GrpcConnector::new(&conn).unwrap_err();
+    let err = GrpcConnector::new(&conn, Default::default()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Protocol);
     assert!(
         err.message
@@ -219,7 +223,7 @@ async fn validate_config_names_the_field() {
     );
     let mut conn = target("127.0.0.1:1".into(), json!({}));
     conn.spec.request_template.structure = Some(json!({"persona": "x", "tone": "rude"}));
-    let err = GrpcConnector::new(&conn).unwrap_err();
+    let err = GrpcConnector::new(&conn, Default::default()).unwrap_err();
     assert!(
         err.message.starts_with("requestTemplate: "),
         "{}",
@@ -235,7 +239,8 @@ async fn dropping_the_future_times_out_without_hanging() {
         ..MockSettings::default()
     };
     let mock = mock_with(settings, GrpcMockOptions::default()).await;
-    let mut connector = GrpcConnector::new(&target(mock.endpoint(), json!({}))).unwrap();
+    let mut connector =
+        GrpcConnector::new(&target(mock.endpoint(), json!({})), Default::default()).unwrap();
     connector.connect().await.unwrap();
     let started = Instant::now();
     let msg = message("hello", Uuid::new_v4(), 0);
@@ -251,7 +256,7 @@ async fn dropping_the_future_times_out_without_hanging() {
 async fn server_gone_is_a_connect_error() {
     let mock = mock().await;
     let conn = target(mock.endpoint(), json!({}));
-    let mut connector = GrpcConnector::new(&conn).unwrap();
+    let mut connector = GrpcConnector::new(&conn, Default::default()).unwrap();
     connector
         .send(&message("hi", Uuid::new_v4(), 0))
         .await
@@ -262,7 +267,7 @@ async fn server_gone_is_a_connect_error() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Connect, "{err:?}");
-    let mut fresh = GrpcConnector::new(&conn).unwrap();
+    let mut fresh = GrpcConnector::new(&conn, Default::default()).unwrap();
     let err = fresh.connect().await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Connect, "{err:?}");
     assert!(!fresh.health().await.healthy);
@@ -306,12 +311,13 @@ async fn a_reply_that_does_not_match_the_proto_is_protocol() {
 async fn health_uses_grpc_health_v1() {
     let mock = mock().await;
     let config = json!({"healthService": "krawall.mock.v1.ChatService"});
-    let mut connector = GrpcConnector::new(&target(mock.endpoint(), config)).unwrap();
+    let mut connector =
+        GrpcConnector::new(&target(mock.endpoint(), config), Default::default()).unwrap();
     let report = connector.health().await;
     assert!(report.healthy, "{report:?}");
     assert!(report.detail.contains("SERVING"), "{report:?}");
     let config = json!({"healthService": "no.Such"});
-    let report = GrpcConnector::new(&target(mock.endpoint(), config))
+    let report = GrpcConnector::new(&target(mock.endpoint(), config), Default::default())
         .unwrap()
         .health()
         .await;
@@ -322,7 +328,8 @@ async fn health_uses_grpc_health_v1() {
         ..GrpcMockOptions::default()
     };
     let bare = mock_with(MockSettings::default(), options).await;
-    let mut connector = GrpcConnector::new(&target(bare.endpoint(), json!({}))).unwrap();
+    let mut connector =
+        GrpcConnector::new(&target(bare.endpoint(), json!({})), Default::default()).unwrap();
     let report = connector.health().await;
     assert!(report.healthy, "{report:?}");
     assert!(report.detail.contains("no health service"), "{report:?}");

@@ -170,9 +170,7 @@ async fn an_endless_sse_reply_is_cut_with_a_classified_error() {
     actix_web::rt::spawn(server.run());
     let structure = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "{{message}}"}]});
     let conn = crate::sse::target(url, structure, "choices.0.delta.content");
-    let client = actors::connectors::outbound_client(&Default::default())
-        .build()
-        .unwrap();
+    let client = actors::connectors::Outbound::new(&Default::default()).unwrap();
     let mut connector = build_connector(&conn, &client).unwrap();
     let err = connector
         .send(&crate::helpers::outbound(uuid::Uuid::new_v4(), "hi"))

@@ -1,7 +1,8 @@
 //! Web hardening and secret exfiltration paths: JSON-only writes (a cross-site `text/plain`
 //! POST creates nothing), the Host allow-list against DNS rebinding, security headers, secrets
 //! that do not follow a target to another origin, health probes on the target's origin and
-//! redirects that never carry credentials to another origin.
+//! redirects that never carry credentials to another origin, credential-named headers and gRPC
+//! metadata sealed and masked.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -321,4 +322,42 @@ async fn credential_headers_are_sealed_masked_and_still_sent() {
     update["authConfig"] = json!({"token": "sk-new"});
     let (status, resp) = app.put(&format!("/api/targets/{id}"), &update).await;
     assert_eq!(status, 400, "{resp}");
+}
+
+#[actix_web::test]
+async fn credential_grpc_metadata_is_sealed_masked_and_still_sent() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let grpc = krawall::mock::start_grpc_mock(
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let mut body = crate::protocols::targets(&app, &grpc.endpoint())
+        .remove(3)
+        .1;
+    body["protocolConfig"]["metadata"] =
+        json!({"x-api-key": "grpc-meta-secret", "x-tenant": "acme"});
+    let id = app.create("/api/targets", &body).await;
+    let (_, shown) = app.get(&format!("/api/targets/{id}")).await;
+    let metadata = &shown["data"]["protocolConfig"]["metadata"];
+    assert_eq!(metadata["x-api-key"], "********", "{shown}");
+    assert_eq!(metadata["x-tenant"], "acme", "{shown}");
+    let events = app.core.store.read_all(0, 10_000).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.payload.to_string().contains("grpc-meta-secret"))
+    );
+    let session = app
+        .execute(&json!({"targetId": id, "customMessages": ["hi"]}))
+        .await;
+    let done = app
+        .wait_for_status(&session, &["COMPLETED", "FAILED"])
+        .await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    let seen = grpc.last_metadata();
+    assert_eq!(seen["x-api-key"], "grpc-meta-secret", "{seen:?}");
+    assert_eq!(seen["x-tenant"], "acme", "{seen:?}");
+    grpc.stop().await;
 }

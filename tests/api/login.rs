@@ -179,6 +179,59 @@ async fn setup_creates_the_first_admin_once() {
     assert_eq!(login(&app, "root", PASSWORD).await.status(), 303);
 }
 
+#[actix_web::test]
+async fn logins_are_rate_limited_per_address() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    // Every attempt counts against the client address, whatever the username.
+    for n in 0..20 {
+        let r = login(&app, &format!("nobody{n}"), "not the password").await;
+        assert_eq!(r.status(), 401, "attempt {n}");
+    }
+    let r = login(&app, "somebody-new", "not the password").await;
+    assert_eq!(r.status(), 429);
+}
+
+/// This machine's address on its default route (not loopback): where a remote client comes from.
+fn non_loopback_address() -> std::net::IpAddr {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    probe
+        .connect("203.0.113.1:9")
+        .expect("the setup test needs a non-loopback interface with a default route");
+    let ip = probe.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback(), "{ip}");
+    ip
+}
+
+#[actix_web::test]
+async fn setup_is_refused_to_a_client_that_is_not_on_loopback() {
+    let (mut settings, dir) = crate::helpers::fresh_settings(Backend::Sqlite)
+        .await
+        .unwrap();
+    settings.bind = "0.0.0.0:0".into();
+    let app = crate::helpers::spawn_with(settings, dir, Default::default()).await;
+    let port = app.address.rsplit(':').next().unwrap().to_string();
+    let remote = format!("http://{}:{port}/setup", non_loopback_address());
+    let client = anonymous_client();
+    let page = client.get(&remote).send().await.unwrap();
+    assert_eq!(page.status(), 403);
+    assert!(page.text().await.unwrap().contains("loopback"));
+    let r = client
+        .post(&remote)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "username=intruder&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(app.core.accounts.user("intruder").await.unwrap().is_none());
+    // The same node still offers it on loopback.
+    let local = client.get(app.url("/setup")).send().await.unwrap();
+    assert_eq!(local.status(), 200);
+}
+
 /// Polls `GET /api/audit?{query}` until it has an entry matching `pred`.
 async fn audit_entry(app: &TestApp, query: &str, pred: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..100 {

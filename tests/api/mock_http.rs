@@ -65,7 +65,11 @@ fn chat_target(mock: &MockServer, auth_type: AuthType, auth_config: Value) -> Ta
 }
 
 fn connector(conn: &TargetConnection) -> Box<dyn Connector> {
-    build_connector(conn, &reqwest::Client::new()).unwrap()
+    build_connector(
+        conn,
+        &actors::connectors::Outbound::new(&Default::default()).unwrap(),
+    )
+    .unwrap()
 }
 
 use crate::helpers::outbound as message;

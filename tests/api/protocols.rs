@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
-fn targets(app: &TestApp, grpc_endpoint: &str) -> Vec<(&'static str, Value)> {
+pub(crate) fn targets(app: &TestApp, grpc_endpoint: &str) -> Vec<(&'static str, Value)> {
     let ws = app.mock.url().replacen("http://", "ws://", 1);
     vec![
         ("HTTP_REST", app.mock_target("/v1/chat/completions")),

@@ -65,7 +65,11 @@ fn target(endpoint: String, auth_type: AuthType, auth: Value, config: Value) -> 
 }
 
 fn connector(endpoint: String, config: Value) -> WebSocketConnector {
-    WebSocketConnector::new(&target(endpoint, AuthType::None, Value::Null, config)).unwrap()
+    WebSocketConnector::new(
+        &target(endpoint, AuthType::None, Value::Null, config),
+        Default::default(),
+    )
+    .unwrap()
 }
 
 async fn send(c: &mut WebSocketConnector, text: &str) -> Result<Reply, ConnectorError> {
@@ -130,7 +134,7 @@ async fn ws_auth_is_on_the_wire() {
         json!({"token": "tok-123"}),
         config,
     );
-    let mut c = WebSocketConnector::new(&conn).unwrap();
+    let mut c = WebSocketConnector::new(&conn, Default::default()).unwrap();
     send(&mut c, "hi").await.unwrap();
     let seen = mock_json(&mock, "/__last_request").await;
     assert_eq!(seen["path"], "/ws");
@@ -149,7 +153,7 @@ async fn ws_auth_is_on_the_wire() {
         auth,
         json!({}),
     );
-    let mut c = WebSocketConnector::new(&conn).unwrap();
+    let mut c = WebSocketConnector::new(&conn, Default::default()).unwrap();
     let reply = send(&mut c, "My order is broken").await.unwrap();
     let seen = mock_json(&mock, "/__last_request").await;
     assert_eq!(seen["query"], "persona=support&token=key-456");

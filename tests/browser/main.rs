@@ -14,3 +14,4 @@ mod load_form;
 mod report;
 mod report_page;
 mod tour;
+mod users;

@@ -14,6 +14,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/webhooks", "h1", "webhooks"),
     ("/metrics", "h1", "metrics"),
     ("/health", "[data-testid=head]", "health"),
+    ("/settings/users", "[data-testid=users-table]", "users"),
 ];
 
 /// Visits every main page; saves `docs/screenshots/{name}.png` when `screenshots` is set.
@@ -23,7 +24,8 @@ pub async fn visit_main_pages(ui: &Ui, screenshots: bool) {
         ui.assert_page_ok(path).await;
         ui.css(landmark).await;
         ui.assert_resources_ok(path).await;
-        if screenshots && !["scenarios", "batches", "schedules", "webhooks"].contains(name) {
+        if screenshots && !["scenarios", "batches", "schedules", "webhooks", "users"].contains(name)
+        {
             ui.screenshot(name).await;
         }
     }

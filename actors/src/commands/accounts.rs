@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::credentials::{self, IssuedToken};
 use crate::domain::account::{
-    ApiTokenCreated, ApiTokenRevoked, AuditRecorded, Role, UserCreated, audit_stream, token_stream,
-    user_stream, validate_token_name, validate_user,
+    ApiTokenCreated, ApiTokenRevoked, AuditRecorded, Role, UserCreated, UserUpdated, audit_stream,
+    token_stream, user_stream, validate_token_name, validate_user,
 };
 use crate::domain::events::DomainEvent;
 use crate::store::EventStore;
@@ -23,6 +23,39 @@ pub struct UserRecord {
     pub username: String,
     pub role: Role,
     pub password_hash: String,
+    /// Disabled users cannot log in; their sessions stop working.
+    pub disabled: bool,
+}
+
+/// An admin's change to a user: a new role, disabling or re-enabling (absent = unchanged).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Folds a user's stream: created, then every update (the latest wins).
+fn fold_user(events: Vec<DomainEvent>) -> Option<UserRecord> {
+    let mut user = None;
+    for event in events {
+        match (event, user.as_mut()) {
+            (DomainEvent::UserCreated(u), _) => {
+                user = Some(UserRecord {
+                    user_id: u.user_id,
+                    username: u.username,
+                    role: u.role,
+                    password_hash: u.password_hash,
+                    disabled: false,
+                });
+            }
+            (DomainEvent::UserUpdated(u), Some(current)) => {
+                current.role = u.role;
+                current.disabled = u.disabled;
+            }
+            _ => {}
+        }
+    }
+    user
 }
 
 /// What a valid API token grants.
@@ -75,18 +108,62 @@ impl Accounts {
             })
     }
 
-    /// The user named `username`, if any.
+    /// The user named `username`, if any, as of its latest update.
     pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, CommandError> {
         let (events, _) = load(&self.store, &user_stream(username)).await?;
-        Ok(events.into_iter().find_map(|e| match e {
-            DomainEvent::UserCreated(u) => Some(UserRecord {
-                user_id: u.user_id,
-                username: u.username,
-                role: u.role,
-                password_hash: u.password_hash,
-            }),
-            _ => None,
-        }))
+        Ok(fold_user(events))
+    }
+
+    /// Changes a user's role and/or status; refuses to leave the node without an enabled admin.
+    /// Returns the user after the change and the event's position.
+    pub async fn update_user(
+        &self,
+        username: &str,
+        change: UserChange,
+        updated_by: &str,
+    ) -> Result<(UserRecord, i64), CommandError> {
+        let stream = user_stream(username);
+        let (events, version) = load(&self.store, &stream).await?;
+        let mut user = fold_user(events).ok_or(CommandError::NotFound("user"))?;
+        let was_admin = user.role == Role::Admin && !user.disabled;
+        user.role = change.role.unwrap_or(user.role);
+        user.disabled = change.disabled.unwrap_or(user.disabled);
+        if was_admin
+            && (user.role != Role::Admin || user.disabled)
+            && self.enabled_admins().await? < 2
+        {
+            return Err(CommandError::Refused(format!(
+                "{username} is the last enabled admin; make another user admin first"
+            )));
+        }
+        let event = DomainEvent::UserUpdated(UserUpdated {
+            user_id: user.user_id,
+            username: user.username.clone(),
+            role: user.role,
+            disabled: user.disabled,
+            updated_by: updated_by.to_string(),
+        });
+        let position = append(&self.store, &stream, version, &[event]).await?;
+        Ok((user, position))
+    }
+
+    /// How many users are enabled admins.
+    async fn enabled_admins(&self) -> Result<usize, CommandError> {
+        let recorded = self
+            .store
+            .read_types(&["UserCreated", "UserUpdated"])
+            .await?;
+        let mut users = std::collections::HashMap::new();
+        for r in recorded {
+            match DomainEvent::from_parts(&r.event_type, &r.payload)? {
+                DomainEvent::UserCreated(u) => users.insert(u.username, u.role == Role::Admin),
+                DomainEvent::UserUpdated(u) => {
+                    users.insert(u.username, u.role == Role::Admin && !u.disabled)
+                }
+                _ => None,
+            };
+        }
+        Ok(users.values().filter(|admin| **admin).count())
     }
 
     /// Whether any user exists (a fresh node offers the setup page until one does).

@@ -16,7 +16,7 @@ mod settings;
 mod stream;
 mod webhooks;
 
-pub use accounts::{Accounts, TokenGrant, UserRecord};
+pub use accounts::{Accounts, TokenGrant, UserChange, UserRecord};
 pub use batch::{BatchQueued, BatchRequest};
 pub use compare::ComparisonInput;
 pub use error::CommandError;

@@ -51,7 +51,7 @@ impl Commands {
         tx: mpsc::Sender<ProbeEvent>,
     ) -> Result<(ProbeResult, i64), CommandError> {
         let (conn, _, _) = self.connection(id).await?;
-        let result = probe(conn, self.http.clone(), message, timeout, tx).await;
+        let result = probe(conn, self.outbound.clone(), message, timeout, tx).await;
         let tested = TargetTested {
             target_id: id,
             success: result.success,

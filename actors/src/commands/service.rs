@@ -2,6 +2,7 @@
 
 use actix::Addr;
 
+use crate::connectors::Outbound;
 use crate::runtime::Dispatcher;
 use crate::secrets::SecretBox;
 use crate::store::{BatchedAppender, EventStore};
@@ -13,7 +14,7 @@ pub struct Commands {
     pub(super) appender: BatchedAppender,
     pub(super) secrets: SecretBox,
     pub(super) dispatcher: Addr<Dispatcher>,
-    pub(super) http: reqwest::Client,
+    pub(super) outbound: Outbound,
 }
 
 impl Commands {
@@ -22,14 +23,14 @@ impl Commands {
         appender: BatchedAppender,
         secrets: SecretBox,
         dispatcher: Addr<Dispatcher>,
-        http: reqwest::Client,
+        outbound: Outbound,
     ) -> Self {
         Self {
             store,
             appender,
             secrets,
             dispatcher,
-            http,
+            outbound,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The outbound HTTP client every target, probe and webhook uses: redirects are followed only
 //! within the same origin (scheme, host, port), so credentials sent to a target never reach
-//! another host through a `Location` header.
+//! another host through a `Location` header. [`Outbound`] pairs it with the egress policy for
+//! the connectors that open their own sockets (WebSocket, gRPC).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,4 +37,25 @@ pub fn outbound_client(egress: &EgressPolicy) -> reqwest::ClientBuilder {
         .redirect(same_origin_redirects())
         .dns_resolver(Arc::new(EgressResolver(egress.clone())))
         .connector_layer(EgressLayer(egress))
+}
+
+/// What connectors reach targets through, cheap to clone: the shared HTTP client (HTTP, SSE,
+/// HTTP health probes) and the egress policy that WebSocket and gRPC connections dial under
+/// (`super::dial`).
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub http: reqwest::Client,
+    pub egress: Arc<EgressPolicy>,
+}
+
+impl Outbound {
+    /// The node's outbound side: [`outbound_client`] with a pool for many targets, and `egress`.
+    pub fn new(egress: &EgressPolicy) -> reqwest::Result<Self> {
+        Ok(Self {
+            http: outbound_client(egress)
+                .pool_max_idle_per_host(1024)
+                .build()?,
+            egress: Arc::new(egress.clone()),
+        })
+    }
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod client;
 mod connector;
+pub mod dial;
 pub mod egress;
 pub mod grpc;
 pub mod history;
@@ -16,7 +17,7 @@ mod types;
 pub mod usage;
 pub mod websocket;
 
-pub use client::outbound_client;
+pub use client::{Outbound, outbound_client};
 pub use connector::Connector;
 pub use grpc::GrpcConnector;
 pub use http::HttpConnector;

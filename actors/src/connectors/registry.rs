@@ -4,19 +4,20 @@ use super::grpc::{self, GrpcConnector};
 use super::http::HttpConnector;
 use super::sse::{self, SseConnector};
 use super::websocket::{self, WebSocketConnector};
-use super::{Connector, ConnectorError, TargetConnection, http_config};
+use super::{Connector, ConnectorError, Outbound, TargetConnection, http_config};
 use serde_json::Value;
 
 use crate::domain::sealed_headers::{SEALED_KEY, restore_protocol_secrets};
 use crate::domain::target::{ConnectorType, TargetSpec};
 use crate::domain::validation::FieldError;
 
-/// Builds a connector for `conn` on the shared HTTP client (a cheap clone).
+/// Builds a connector for `conn` on the node's outbound side (a cheap clone): HTTP and SSE on
+/// the shared client, WebSocket and gRPC dialling under its egress policy.
 ///
 /// Errors are `Protocol` and name the offending field.
 pub fn build_connector(
     conn: &TargetConnection,
-    http: &reqwest::Client,
+    outbound: &Outbound,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
     let unsealed;
     let conn = match conn.auth_config.get(SEALED_KEY) {
@@ -32,10 +33,12 @@ pub fn build_connector(
         _ => conn,
     };
     Ok(match conn.spec.connector_type {
-        ConnectorType::HttpRest => Box::new(HttpConnector::new(conn, http.clone())?),
-        ConnectorType::Sse => Box::new(SseConnector::new(conn, http.clone())?),
-        ConnectorType::Websocket => Box::new(WebSocketConnector::new(conn)?),
-        ConnectorType::Grpc => Box::new(GrpcConnector::new(conn)?),
+        ConnectorType::HttpRest => Box::new(HttpConnector::new(conn, outbound.http.clone())?),
+        ConnectorType::Sse => Box::new(SseConnector::new(conn, outbound.http.clone())?),
+        ConnectorType::Websocket => {
+            Box::new(WebSocketConnector::new(conn, outbound.egress.clone())?)
+        }
+        ConnectorType::Grpc => Box::new(GrpcConnector::new(conn, outbound.egress.clone())?),
     })
 }
 
@@ -110,7 +113,7 @@ mod tests {
 
     #[test]
     fn builds_every_type_and_validates_protocol_config() {
-        let client = reqwest::Client::new();
+        let client = Outbound::new(&Default::default()).unwrap();
         assert!(build_connector(&connection(ConnectorType::HttpRest), &client).is_ok());
         assert!(build_connector(&connection(ConnectorType::Sse), &client).is_ok());
         let err = build_connector(&connection(ConnectorType::Grpc), &client)
@@ -132,7 +135,7 @@ mod tests {
 
     #[test]
     fn invalid_config_names_the_field() {
-        let client = reqwest::Client::new();
+        let client = Outbound::new(&Default::default()).unwrap();
         let mut conn = connection(ConnectorType::HttpRest);
         conn.auth_config = json!({});
         let err = build_connector(&conn, &client).err().unwrap();

@@ -54,6 +54,20 @@ pub struct UserCreated {
     pub created_by: String,
 }
 
+/// A user's role or status was changed by an admin (stream `user-<username>`): the account's
+/// whole state after the change, so the latest event is the current one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserUpdated {
+    pub user_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    /// A disabled user cannot log in, and its dashboard sessions stop working at once.
+    pub disabled: bool,
+    /// Who changed it: a username, a token name or `cli`.
+    pub updated_by: String,
+}
+
 /// An API token was issued (stream `api-token-<tokenId>`). Only its SHA-256 is recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

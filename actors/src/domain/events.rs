@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-pub use super::account::{ApiTokenCreated, ApiTokenRevoked, AuditRecorded, UserCreated};
+pub use super::account::{
+    ApiTokenCreated, ApiTokenRevoked, AuditRecorded, UserCreated, UserUpdated,
+};
 pub use super::batch::BatchCreated;
 pub use super::compare::{ComparisonCreated, comparison_stream};
 use super::faults::InjectedFault;
@@ -54,6 +56,7 @@ macro_rules! with_variants {
             ScheduleFired,
             ScheduleDeleted,
             UserCreated,
+            UserUpdated,
             ApiTokenCreated,
             ApiTokenRevoked,
             AuditRecorded,
@@ -101,6 +104,7 @@ pub enum DomainEvent {
     ScheduleFired(ScheduleFired),
     ScheduleDeleted(Deleted),
     UserCreated(UserCreated),
+    UserUpdated(UserUpdated),
     ApiTokenCreated(ApiTokenCreated),
     ApiTokenRevoked(ApiTokenRevoked),
     AuditRecorded(AuditRecorded),
@@ -428,6 +432,7 @@ impl DomainEvent {
             Self::ScheduleFired(_) => "ScheduleFired",
             Self::ScheduleDeleted(_) => "ScheduleDeleted",
             Self::UserCreated(_) => "UserCreated",
+            Self::UserUpdated(_) => "UserUpdated",
             Self::ApiTokenCreated(_) => "ApiTokenCreated",
             Self::ApiTokenRevoked(_) => "ApiTokenRevoked",
             Self::AuditRecorded(_) => "AuditRecorded",

@@ -9,6 +9,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use uuid::Uuid;
 
+use crate::connectors::Outbound;
 use crate::secrets::SecretBox;
 use crate::store::{BatchedAppender, EventStore, StoreError};
 
@@ -65,7 +66,7 @@ pub struct Dispatcher {
     pub(super) store: EventStore,
     pub(super) appender: BatchedAppender,
     pub(super) secrets: SecretBox,
-    pub(super) http: reqwest::Client,
+    pub(super) outbound: Outbound,
     pub(super) leases: Leases,
     pub(super) queue: VecDeque<Uuid>,
     pub(super) running: HashMap<Uuid, Option<Addr<SessionActor>>>,
@@ -83,7 +84,7 @@ impl Dispatcher {
         store: EventStore,
         appender: BatchedAppender,
         secrets: SecretBox,
-        http: reqwest::Client,
+        outbound: Outbound,
     ) -> Self {
         let arbiters = (0..settings.arbiters).map(|_| Arbiter::new()).collect();
         let leases = Leases::new(
@@ -95,7 +96,7 @@ impl Dispatcher {
             store,
             appender,
             secrets,
-            http,
+            outbound,
             leases,
             queue: VecDeque::new(),
             running: HashMap::new(),

@@ -79,7 +79,7 @@ impl Dispatcher {
             appender: self.appender.clone(),
             leases: self.leases.clone(),
             secrets: self.secrets.clone(),
-            http: self.http.clone(),
+            outbound: self.outbound.clone(),
             node_id: self.settings.node_id.clone(),
             node: self.node.clone(),
         }
@@ -92,7 +92,7 @@ struct PrepareInputs {
     appender: BatchedAppender,
     leases: Leases,
     secrets: crate::secrets::SecretBox,
-    http: reqwest::Client,
+    outbound: crate::connectors::Outbound,
     node_id: String,
     node: super::node::NodeResources,
 }
@@ -133,7 +133,7 @@ async fn prepare(inp: PrepareInputs) -> Result<SessionRun, NotStarted> {
         log,
         plan,
         auth_config,
-        http: inp.http,
+        outbound: inp.outbound,
         cancel: CancellationToken::new(),
         node_id: inp.node_id,
         node: inp.node,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::connectors::{OutboundMessage, TargetConnection, build_connector};
+use crate::connectors::{Outbound, OutboundMessage, TargetConnection, build_connector};
 
 /// One step of a probe, as streamed to the user.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,7 +52,7 @@ fn ms(since: Instant) -> u64 {
 /// Runs the probe within `timeout` overall; every step is also sent on `tx` (which may be closed).
 pub async fn probe(
     conn: TargetConnection,
-    http: reqwest::Client,
+    outbound: Outbound,
     message: String,
     timeout: Duration,
     tx: mpsc::Sender<ProbeEvent>,
@@ -69,7 +69,7 @@ pub async fn probe(
         connector_type,
         error: None,
     };
-    if tokio::time::timeout(timeout, steps(&conn, &http, message, &tx, &mut result))
+    if tokio::time::timeout(timeout, steps(&conn, &outbound, message, &tx, &mut result))
         .await
         .is_err()
     {
@@ -93,7 +93,7 @@ pub async fn probe(
 
 async fn steps(
     conn: &TargetConnection,
-    http: &reqwest::Client,
+    outbound: &Outbound,
     message: String,
     tx: &mpsc::Sender<ProbeEvent>,
     result: &mut ProbeResult,
@@ -109,7 +109,7 @@ async fn steps(
     )
     .await;
     let started = Instant::now();
-    let mut connector = match build_connector(conn, http) {
+    let mut connector = match build_connector(conn, outbound) {
         Ok(c) => c,
         Err(e) => return result.error = Some(e.message),
     };

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::connectors::history::places_history;
-use crate::connectors::{Connector, TargetConnection, build_connector};
+use crate::connectors::{Connector, Outbound, TargetConnection, build_connector};
 use crate::domain::events::{FailureReason, SessionQueued};
 use crate::domain::faults::FaultSpec;
 use crate::domain::load::AbortOn;
@@ -126,7 +126,7 @@ pub struct SessionRun {
     pub plan: SessionQueued,
     /// Decrypted auth config of the target snapshot.
     pub auth_config: Value,
-    pub http: reqwest::Client,
+    pub outbound: Outbound,
     pub cancel: CancellationToken,
     pub node_id: String,
     pub node: NodeResources,
@@ -137,13 +137,13 @@ pub struct RunContext<'a> {
     pub shared: &'a Shared,
     pub scenario: &'a ScenarioSpec,
     pub conn: &'a TargetConnection,
-    pub http: &'a reqwest::Client,
+    pub outbound: &'a Outbound,
 }
 
 impl RunContext<'_> {
     /// A connected connector for one user or conversation.
     pub async fn connector(&self) -> Result<Box<dyn Connector>, Stop> {
-        let mut connector = build_connector(self.conn, self.http)
+        let mut connector = build_connector(self.conn, self.outbound)
             .map_err(|e| Stop::Aborted(format!("connector: {}", e.message)))?;
         connector
             .connect()
@@ -181,7 +181,7 @@ impl SessionRun {
             mut log,
             plan,
             auth_config,
-            http,
+            outbound,
             cancel,
             node_id,
             node,
@@ -223,7 +223,7 @@ impl SessionRun {
             shared: &shared,
             scenario,
             conn: &conn,
-            http: &http,
+            outbound: &outbound,
         };
         let stop = match &scenario.load {
             Some(load) => super::load::run(&ctx, load).await,

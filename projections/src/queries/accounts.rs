@@ -12,6 +12,8 @@ pub struct UserView {
     pub role: String,
     pub created_by: String,
     pub created_at_ms: i64,
+    /// Disabled users cannot log in.
+    pub disabled: bool,
 }
 
 /// An API token's metadata.
@@ -56,7 +58,8 @@ pub struct AuditFilter {
 /// Every user, oldest first.
 pub async fn list_users(pool: &AnyPool) -> Result<Vec<UserView>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT username, user_id, role, created_by, created_at_ms FROM auth_users ORDER BY created_at_ms, username",
+        "SELECT username, user_id, role, created_by, created_at_ms, is_disabled
+         FROM auth_users ORDER BY created_at_ms, username",
     )
     .fetch_all(pool)
     .await?;
@@ -68,6 +71,7 @@ pub async fn list_users(pool: &AnyPool) -> Result<Vec<UserView>, sqlx::Error> {
                 role: r.try_get("role")?,
                 created_by: r.try_get("created_by")?,
                 created_at_ms: r.try_get("created_at_ms")?,
+                disabled: r.try_get::<i64, _>("is_disabled")? != 0,
             })
         })
         .collect()

@@ -1,6 +1,7 @@
 //! `GrpcConnector`: calls one unary or server-streaming method of a proto compiled at run time,
 //! on one lazily connected tonic `Channel`, and probes `grpc.health.v1`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost_reflect::DynamicMessage;
@@ -15,6 +16,8 @@ use super::codec::DynamicCodec;
 use super::config::{GrpcPlan, config_error, plan, request_message};
 use super::reply::{StreamCollector, unary_reply};
 use super::status::{status_error, stream_error, transport_error};
+use crate::connectors::dial::EgressDialer;
+use crate::connectors::egress::EgressPolicy;
 use crate::connectors::history::request_value;
 use crate::connectors::http_config::outgoing_text;
 use crate::connectors::{
@@ -27,6 +30,8 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// `protocolConfig` keys. Cancel-safe: dropping `send` resets the HTTP/2 stream.
 pub struct GrpcConnector {
     plan: GrpcPlan,
+    /// Every connection of the channel (reconnects included) is dialled under it.
+    egress: Arc<EgressPolicy>,
     channel: Option<Channel>,
 }
 
@@ -44,15 +49,18 @@ impl std::fmt::Debug for GrpcConnector {
 
 impl GrpcConnector {
     /// Compiles the proto, finds the method and prepares endpoint, TLS and metadata; errors are
-    /// `Protocol` and name the field. Does not connect (see [`Connector::connect`]).
-    pub fn new(conn: &TargetConnection) -> Result<Self, ConnectorError> {
+    /// `Protocol` and name the field. Does not connect (see [`Connector::connect`]); the
+    /// channel's connections are opened under `egress`.
+    pub fn new(conn: &TargetConnection, egress: Arc<EgressPolicy>) -> Result<Self, ConnectorError> {
         Ok(Self {
             plan: plan(conn)?,
+            egress,
             channel: None,
         })
     }
 
-    /// The channel, connecting first if needed (connect timeout 10 s).
+    /// The channel, connecting first if needed (connect timeout 10 s). TLS (when configured)
+    /// runs over the dialled connection with the endpoint's host name.
     async fn channel(&mut self) -> Result<Channel, ConnectorError> {
         if let Some(channel) = &self.channel {
             return Ok(channel.clone());
@@ -60,7 +68,7 @@ impl GrpcConnector {
         let channel = self
             .plan
             .endpoint
-            .connect()
+            .connect_with_connector(EgressDialer(self.egress.clone()))
             .await
             .map_err(|e| transport_error(&self.plan.uri, &e))?;
         self.channel = Some(channel.clone());

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -14,6 +15,7 @@ use super::link::{Event, Link};
 use super::matching::{FrameClass, ReplyRules};
 use super::plan::WsPlan;
 use super::settings::Correlation;
+use crate::connectors::egress::EgressPolicy;
 use crate::connectors::history::request_value;
 use crate::connectors::http_config::{OVERSIZED_BYTES, malformed_body, pad_to};
 use crate::connectors::paths::write_path;
@@ -28,6 +30,8 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// A connector for chatbots spoken to over a WebSocket (raw JSON frames or Socket.IO).
 pub struct WebSocketConnector {
     plan: WsPlan,
+    /// Every connection (and reconnection) is dialled under it.
+    egress: Arc<EgressPolicy>,
     rules: ReplyRules,
     request: RequestTemplate,
     usage_path: Option<String>,
@@ -83,8 +87,8 @@ async fn within<T>(
 
 impl WebSocketConnector {
     /// Validates the target and builds the connector (no I/O); errors are `Protocol` and name
-    /// the field.
-    pub fn new(conn: &TargetConnection) -> Result<Self, ConnectorError> {
+    /// the field. Connections are opened under `egress`.
+    pub fn new(conn: &TargetConnection, egress: Arc<EgressPolicy>) -> Result<Self, ConnectorError> {
         let plan = WsPlan::build(conn)?;
         let response = &conn.spec.response_template;
         let rules = ReplyRules::new(
@@ -94,6 +98,7 @@ impl WebSocketConnector {
         );
         Ok(Self {
             plan,
+            egress,
             rules,
             request: conn.spec.request_template.clone(),
             usage_path: response.token_usage_path.clone(),
@@ -176,7 +181,7 @@ impl WebSocketConnector {
             if attempt > 1 {
                 tokio::time::sleep(policy.delay(attempt - 1)).await;
             }
-            match Link::open(&self.plan).await {
+            match Link::open(&self.plan, &self.egress).await {
                 Ok(link) => {
                     self.link = Some(link);
                     self.connected_once = true;
@@ -335,7 +340,7 @@ impl Connector for WebSocketConnector {
             return Ok(());
         }
         self.link = None;
-        self.link = Some(Link::open(&self.plan).await?);
+        self.link = Some(Link::open(&self.plan, &self.egress).await?);
         self.connected_once = true;
         Ok(())
     }

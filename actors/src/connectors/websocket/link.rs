@@ -23,6 +23,8 @@ use super::handshake::{connect_error, socket_io_handshake};
 use super::plan::WsPlan;
 use super::settings::SocketIo;
 use crate::connectors::ConnectorError;
+use crate::connectors::dial::dial_uri;
+use crate::connectors::egress::EgressPolicy;
 use crate::domain::events::ErrorKind;
 
 pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -73,16 +75,28 @@ impl Drop for Link {
 
 impl Link {
     /// Connects (within `connectTimeoutMs`, Socket.IO connect included) and starts the task.
-    pub async fn open(plan: &WsPlan) -> Result<Self, ConnectorError> {
+    /// The TCP connection is dialled under `egress` (to a checked address); the TLS and
+    /// WebSocket handshakes then use the endpoint's host name.
+    pub async fn open(plan: &WsPlan, egress: &EgressPolicy) -> Result<Self, ConnectorError> {
         let settings = &plan.settings;
         let timeout = settings.connect_timeout;
         let opening = async {
             let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES));
             let request = plan.request()?;
-            let (mut socket, _) =
-                tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-                    .await
-                    .map_err(|e| connect_error(plan, e))?;
+            let stream = dial_uri(egress, request.uri()).await.map_err(|e| {
+                ConnectorError::new(
+                    ErrorKind::Connect,
+                    plan.scrub(format!("connection failed: {e}")),
+                )
+            })?;
+            let (mut socket, _) = tokio_tungstenite::client_async_tls_with_config(
+                request,
+                stream,
+                Some(config),
+                None,
+            )
+            .await
+            .map_err(|e| connect_error(plan, e))?;
             let sio = match &settings.socket_io {
                 Some(sio) => Some(SioState::new(
                     sio.clone(),

@@ -121,7 +121,7 @@ async fn garbage_frames_are_skipped() {
         }
     })
     .await;
-    let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, json!({})), Default::default()).unwrap();
     c.connect().await.unwrap();
     for i in 0..3 {
         let reply = c.send(&msg(&format!("m{i}"))).await.unwrap();
@@ -142,7 +142,7 @@ async fn mid_stream_close_keeps_the_partial_text() {
     })
     .await;
     let config = json!({"streaming": {"doneMarkerPath": "done"}, "reconnect": {"maxAttempts": 1}});
-    let mut c = WebSocketConnector::new(&target(&url, config)).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, config), Default::default()).unwrap();
     let err = c.send(&msg("hi")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Protocol, "{err:?}");
     assert_eq!(err.partial.as_deref(), Some("Hello"));
@@ -166,7 +166,7 @@ async fn refused_upgrade_and_dead_port() {
             let _ = accept_hdr_async(tcp, reject_unauthorized).await;
         }
     });
-    let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, json!({})), Default::default()).unwrap();
     let err = c.connect().await.unwrap_err();
     assert_eq!(
         (err.kind, err.status),
@@ -182,7 +182,7 @@ async fn refused_upgrade_and_dead_port() {
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", dead.local_addr().unwrap());
     drop(dead);
-    let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, json!({})), Default::default()).unwrap();
     assert_eq!(c.connect().await.unwrap_err().kind, ErrorKind::Connect);
     let health = c.health().await;
     assert!(
@@ -207,7 +207,7 @@ async fn pings_are_answered_while_idle_and_health_pongs() {
         }
     })
     .await;
-    let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, json!({})), Default::default()).unwrap();
     c.connect().await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
@@ -243,7 +243,8 @@ async fn delayed_echo(mut ws: Ws) {
 #[tokio::test]
 async fn stale_reply_of_an_abandoned_send_is_skipped_by_id() {
     let (url, accepted) = serve(delayed_echo).await;
-    let mut c = WebSocketConnector::new(&target(&url, json!({"idPath": "id"}))).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, json!({"idPath": "id"})), Default::default())
+        .unwrap();
     let first = tokio::time::timeout(Duration::from_millis(40), c.send(&msg("120 first"))).await;
     assert!(first.is_err(), "the caller gave up");
     let reply = c.send(&msg("100 second")).await.unwrap();
@@ -255,7 +256,7 @@ async fn stale_reply_of_an_abandoned_send_is_skipped_by_id() {
 #[tokio::test]
 async fn without_ids_an_abandoned_send_moves_to_a_fresh_connection() {
     let (url, accepted) = serve(delayed_echo).await;
-    let mut c = WebSocketConnector::new(&target(&url, json!({}))).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, json!({})), Default::default()).unwrap();
     let first = tokio::time::timeout(Duration::from_millis(40), c.send(&msg("120 first"))).await;
     assert!(first.is_err(), "the caller gave up");
     let reply = c.send(&msg("100 second")).await.unwrap();
@@ -264,7 +265,9 @@ async fn without_ids_an_abandoned_send_moves_to_a_fresh_connection() {
         "the late reply to `first` is not taken"
     );
     assert_eq!(accepted.load(Ordering::SeqCst), 2, "a fresh connection");
-    let mut c = WebSocketConnector::new(&target(&url, json!({"timeoutMs": 40}))).unwrap();
+    let mut c =
+        WebSocketConnector::new(&target(&url, json!({"timeoutMs": 40})), Default::default())
+            .unwrap();
     let err = c.send(&msg("120 slow")).await.unwrap_err();
     assert_eq!((err.kind, err.partial), (ErrorKind::Timeout, None));
     assert_eq!(c.send(&msg("0 fast")).await.unwrap().text, "0 fast");
@@ -278,7 +281,7 @@ async fn reconnect_exhausted_fails_with_connect() {
     })
     .await;
     let config = json!({"reconnect": {"maxAttempts": 3, "initialDelayMs": 5, "maxDelayMs": 10}});
-    let mut c = WebSocketConnector::new(&target(&url, config)).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, config), Default::default()).unwrap();
     c.connect().await.unwrap();
     let err = c.send(&msg("hi")).await.unwrap_err();
     assert!(
@@ -287,7 +290,7 @@ async fn reconnect_exhausted_fails_with_connect() {
     );
     let url = "ws://127.0.0.1:1/";
     let config = json!({"reconnect": {"maxAttempts": 3, "initialDelayMs": 5, "maxDelayMs": 10}});
-    let mut c = WebSocketConnector::new(&target(url, config)).unwrap();
+    let mut c = WebSocketConnector::new(&target(url, config), Default::default()).unwrap();
     let err = c.send(&msg("hi")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Connect);
     assert!(
@@ -339,7 +342,7 @@ async fn socket_io_pings_are_answered_and_events_decoded() {
     })
     .await;
     let config = json!({"socketIo": {"namespace": "/bot", "event": "ask"}});
-    let mut c = WebSocketConnector::new(&target(&url, config)).unwrap();
+    let mut c = WebSocketConnector::new(&target(&url, config), Default::default()).unwrap();
     c.connect().await.unwrap();
     let reply = c.send(&msg("hi")).await.unwrap();
     assert_eq!(reply.text, "ok");
