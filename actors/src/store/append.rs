@@ -68,7 +68,9 @@ impl EventStore {
     }
 
     async fn write_and_wake(&self, reqs: &[AppendRequest]) -> Result<Results, BatchFailure> {
+        let started = std::time::Instant::now();
         let (results, last) = write_batch(&self.inner, reqs).await?;
+        self.inner.append_timings.record(started.elapsed());
         self.bump_head(last);
         Ok(results)
     }

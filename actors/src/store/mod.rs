@@ -13,6 +13,7 @@ mod subscribe;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text_keys;
+mod timing;
 mod types;
 mod write_tx;
 
@@ -20,5 +21,6 @@ pub use batching::{AppendTicket, BatchedAppender};
 pub use error::{AppendError, StoreError};
 pub use sql::{Backend, EventStore};
 pub use text_keys::{TextKey, open_texts, seal_texts};
+pub use timing::{APPEND_BUCKETS, AppendLatency};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
 pub use write_tx::ReadModelTx;

@@ -65,6 +65,8 @@ pub(super) struct Inner {
     pub(super) write_gate: Arc<Mutex<()>>,
     /// Per-session data keys of message texts (`text_keys.rs`).
     pub(super) text_keys: super::text_keys::TextKeys,
+    /// Durations of this process's group commits (`timing.rs`).
+    pub(super) append_timings: super::timing::AppendTimings,
 }
 
 impl fmt::Debug for EventStore {
@@ -107,6 +109,7 @@ impl EventStore {
             _stop_on_drop: stop.drop_guard(),
             write_gate: Arc::new(Mutex::new(())),
             text_keys: Default::default(),
+            append_timings: Default::default(),
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -219,6 +222,11 @@ impl EventStore {
     /// `max_batch` requests per transaction. Must be called inside a Tokio runtime.
     pub fn batching(&self, max_batch: usize) -> BatchedAppender {
         BatchedAppender::spawn(self.clone(), max_batch)
+    }
+
+    /// How long this process's group commits took so far (for `/metrics`).
+    pub fn append_latency(&self) -> super::AppendLatency {
+        self.inner.append_timings.snapshot()
     }
 
     /// Records that positions up to `position` are committed, waking subscribers.
