@@ -163,6 +163,7 @@ async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
             error_rate,
             persona,
             rate_limit_every,
+            cpu_us_per_reply,
         } => {
             let settings = MockSettings {
                 latency_ms,
@@ -170,6 +171,7 @@ async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
                 error_rate,
                 default_persona: persona,
                 rate_limit_every,
+                cpu_us_per_reply,
             };
             mock(bind, grpc_bind, settings).await.map(|_| 0)
         }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod batches;
+mod bench_workers;
 mod conversation;
 mod crud;
 mod dashboard_catalog;
