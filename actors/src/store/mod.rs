@@ -1,11 +1,14 @@
 //! The event-store port: append with an expected version, read a stream, read all, subscribe.
 //!
-//! One concrete [`EventStore`] serves SQLite and PostgreSQL through `sqlx::AnyPool`;
-//! [`BatchedAppender`] group-commits appends from many concurrent writers.
+//! One concrete [`EventStore`] serves SQLite and PostgreSQL through `sqlx::AnyPool`, and with
+//! the cargo feature `kurrentdb` keeps its event log on KurrentDB (`kurrent/`) while read
+//! models stay in SQL; [`BatchedAppender`] group-commits appends from many concurrent writers.
 
 mod append;
 mod batching;
 mod error;
+#[cfg(feature = "kurrentdb")]
+mod kurrent;
 mod plan;
 mod scan;
 mod sql;
