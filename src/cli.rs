@@ -30,6 +30,13 @@ pub struct StoreArgs {
     /// AES-256-GCM key as 64 hex chars (default: a key file in the data dir, created 0600).
     #[arg(long, env = "KRAWALL_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
+    /// Keep the event log on KurrentDB (`kurrentdb://host:2113?tls=false`, `esdb://…`; builds
+    /// with the `kurrentdb` feature only); read models stay in the database above.
+    #[arg(long, env = "KRAWALL_EVENT_STORE", hide_env_values = true)]
+    pub event_store: Option<String>,
+    /// Prefix of this node's KurrentDB stream names (nodes sharing a log use the same one).
+    #[arg(long, env = "KRAWALL_EVENT_STORE_PREFIX", default_value = "krawall.")]
+    pub event_store_prefix: String,
 }
 
 /// Parsed once per process, so the size difference between variants does not matter.

@@ -108,7 +108,7 @@ async fn serve(
 /// opened with the node key, so it needs the same data dir or `KRAWALL_ENCRYPTION_KEY`).
 async fn rebuild(store: &StoreArgs) -> anyhow::Result<()> {
     let settings = settings_from(store);
-    let store = actors::store::EventStore::connect(&settings.database_url()).await?;
+    let store = krawall::startup::open_store(&settings).await?;
     store.install_node_key(krawall::startup::node_key(&settings)?);
     let position = projections::rebuild(&store, &projections::all_projections()).await?;
     println!("read models rebuilt up to position {position}");

@@ -65,6 +65,8 @@ impl Workers {
                 // In the environment, not on the command line (`ps` shows arguments).
                 .env("KRAWALL_DATABASE_URL", database_url)
                 .env("KRAWALL_ENCRYPTION_KEY", key)
+                // The same event log as this process's node: the database above.
+                .env_remove("KRAWALL_EVENT_STORE")
                 .env("RUST_LOG", "error")
                 .stdout(Stdio::null())
                 .spawn()

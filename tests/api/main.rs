@@ -10,6 +10,7 @@ mod crud;
 mod dashboard_catalog;
 mod dashboard_sessions;
 mod e2e;
+mod event_store_flag;
 mod exports;
 mod grpc;
 mod hardening_limits;
