@@ -5,7 +5,6 @@ use std::io::BufRead;
 
 use actors::commands::{Accounts, CommandError};
 use actors::domain::account::{ActorKind, AuditOutcome, AuditRecorded, Role};
-use actors::store::EventStore;
 use anyhow::Context;
 use uuid::Uuid;
 
@@ -15,9 +14,7 @@ async fn accounts(store: &StoreArgs) -> anyhow::Result<Accounts> {
     let settings = crate::config::Settings::from_store_args(store);
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
-    let store = EventStore::connect(&settings.database_url())
-        .await
-        .context("cannot open the event store")?;
+    let store = crate::startup::open_store(&settings).await?;
     Ok(Accounts::new(store))
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::bench::BenchArgs;
 pub use crate::hardening_args::{EgressArg, EgressArgs, HardeningArgs};
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,13 @@ pub struct StoreArgs {
     /// AES-256-GCM key as 64 hex chars (default: a key file in the data dir, created 0600).
     #[arg(long, env = "KRAWALL_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
+    /// Keep the event log on KurrentDB (`kurrentdb://host:2113?tls=false`, `esdb://…`; builds
+    /// with the `kurrentdb` feature only); read models stay in the database above.
+    #[arg(long, env = "KRAWALL_EVENT_STORE", hide_env_values = true)]
+    pub event_store: Option<String>,
+    /// Prefix of this node's KurrentDB stream names (nodes sharing a log use the same one).
+    #[arg(long, env = "KRAWALL_EVENT_STORE_PREFIX", default_value = "krawall.")]
+    pub event_store_prefix: String,
 }
 
 /// Parsed once per process, so the size difference between variants does not matter.
@@ -115,6 +123,10 @@ pub enum Command {
         /// Answer every Nth request of a session with 429 + Retry-After, whatever the persona.
         #[arg(long)]
         rate_limit_every: Option<u64>,
+        /// CPU work before every chat reply (µs of this machine's CPU, calibrated at start): a
+        /// CPU-bound bot, as in `krawall bench --workers`.
+        #[arg(long, default_value_t = 0)]
+        cpu_us_per_reply: u64,
     },
     /// Run one session in-process and print a summary; exits non-zero unless it completed.
     Run(RunArgs),
@@ -342,68 +354,4 @@ pub enum ProjectionsAction {
         #[command(flatten)]
         store: StoreArgs,
     },
-}
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Also benchmark this PostgreSQL database (a scratch database is created inside it).
-    #[arg(long, env = "KRAWALL_BENCH_DATABASE_URL")]
-    pub postgres_url: Option<String>,
-    /// Events appended per backend.
-    #[arg(long, default_value_t = 100_000)]
-    pub events: usize,
-    /// Concurrent conversation counts to measure.
-    #[arg(long, value_delimiter = ',', default_value = "50,1000")]
-    pub conversations: Vec<u32>,
-    /// Messages per conversation.
-    #[arg(long, default_value_t = 10)]
-    pub messages: u32,
-    /// Run only the live-feed benchmark (with --pages: both). Without --feed or --pages, every
-    /// benchmark except pages runs: appends, conversations, feed.
-    #[arg(long)]
-    pub feed: bool,
-    /// Run only the dashboard page benchmark (with --feed: both): seeds --sessions ×
-    /// --messages-per-session rows on SQLite (and on --postgres-url), then times the pages.
-    #[arg(long)]
-    pub pages: bool,
-    /// Events appended per live-feed measurement.
-    #[arg(long, default_value_t = 2_000)]
-    pub feed_events: usize,
-    /// Sessions seeded for the page benchmark.
-    #[arg(long, default_value_t = 100_000)]
-    pub sessions: usize,
-    /// `session_messages` rows per seeded session.
-    #[arg(long, default_value_t = 10)]
-    pub messages_per_session: usize,
-    /// GETs per page in the page benchmark.
-    #[arg(long, default_value_t = 50)]
-    pub page_requests: usize,
-    /// Run only the load-shape rows: --load-users concurrent conversations, then --load-rate
-    /// arrivals per second, each for --load-seconds, against an external mock answering in 2 s.
-    #[arg(long)]
-    pub load: bool,
-    #[arg(long, default_value_t = 10_000)]
-    pub load_users: u32,
-    #[arg(long, default_value_t = 60)]
-    pub load_seconds: u64,
-    #[arg(long, default_value_t = 200)]
-    pub load_rate: u32,
-    /// Run only the external-mock benchmark: `krawall mock` in its own process (pinned to the
-    /// last core), exchanges per CPU-second of this process on SQLite (and --postgres-url) at
-    /// each --conversations count, with the read-model lag.
-    #[arg(long)]
-    pub external: bool,
-    /// Exchanges per external-mock figure, spread over the conversations.
-    #[arg(long, default_value_t = 20_000)]
-    pub exchanges: u32,
-    /// Run only the metrics benchmark: --metrics-exchanges exchanges of one session through the
-    /// metrics projection, then the `/api/sessions/{id}/metrics` query.
-    #[arg(long)]
-    pub metrics: bool,
-    #[arg(long, default_value_t = 1_000_000)]
-    pub metrics_exchanges: u32,
-    /// Run only the export benchmark: seed this many message rows (e.g. 5000000) on SQLite and
-    /// time their export to Parquet (seconds, peak RSS).
-    #[arg(long)]
-    pub export_rows: Option<usize>,
 }

@@ -14,6 +14,10 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Overrides the embedded SQLite database (`postgres://…` for teams).
     pub database_url: Option<String>,
+    /// `--event-store`: the event log on KurrentDB instead of the database above.
+    pub event_store: Option<String>,
+    /// `--event-store-prefix`: the KurrentDB stream-name prefix.
+    pub event_store_prefix: String,
     /// 64 hex chars; when absent the key file `<data_dir>/secret.key` is used (created 0600).
     pub encryption_key: Option<String>,
     /// Sessions running at once on this node.
@@ -62,6 +66,8 @@ impl Settings {
             bind: "127.0.0.1:3000".into(),
             data_dir,
             database_url: None,
+            event_store: None,
+            event_store_prefix: "krawall.".into(),
             encryption_key: None,
             max_concurrent_sessions: 1000,
             max_conversations: actors::runtime::DEFAULT_NODE_CONVERSATIONS,
@@ -95,6 +101,8 @@ impl Settings {
         let mut settings = Self::new(store.data_dir.clone());
         settings.database_url = store.database_url.clone();
         settings.encryption_key = store.encryption_key.clone();
+        settings.event_store = store.event_store.clone();
+        settings.event_store_prefix = store.event_store_prefix.clone();
         settings
     }
 

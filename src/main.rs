@@ -111,7 +111,7 @@ async fn serve(
 /// opened with the node key, so it needs the same data dir or `KRAWALL_ENCRYPTION_KEY`).
 async fn rebuild(store: &StoreArgs) -> anyhow::Result<()> {
     let settings = settings_from(store);
-    let store = actors::store::EventStore::connect(&settings.database_url()).await?;
+    let store = krawall::startup::open_store(&settings).await?;
     store.install_node_key(krawall::startup::node_key(&settings)?);
     let position = projections::rebuild(&store, &projections::all_projections()).await?;
     println!("read models rebuilt up to position {position}");
@@ -166,6 +166,7 @@ async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
             error_rate,
             persona,
             rate_limit_every,
+            cpu_us_per_reply,
         } => {
             let settings = MockSettings {
                 latency_ms,
@@ -173,6 +174,7 @@ async fn dispatch_tools(command: Command) -> anyhow::Result<i32> {
                 error_rate,
                 default_persona: persona,
                 rate_limit_every,
+                cpu_us_per_reply,
             };
             mock(bind, grpc_bind, settings).await.map(|_| 0)
         }

@@ -1,13 +1,18 @@
 //! Prometheus metrics of a node: a task follows the event log from the head and counts
 //! exchanges, latency and TTFT histograms, tokens and cost per target (prometheus-client);
-//! gauges (sessions by status, event-log head, read-model lag) are read when scraped.
+//! the families of [`SCRAPED`] (sessions by status, event-log head, read-model lag, append
+//! latency, nodes and leases) are read when scraped and written by [`ScrapeText`].
+//! `.ci/check_infra.py` reads the `register` calls and [`SCRAPED`] of this file to check that
+//! every metric the Grafana dashboard (`infra/grafana/`) queries exists.
 
 use std::collections::HashMap;
+use std::fmt::{Display, Write as _};
 use std::sync::{Arc, Mutex};
 
 use actors::domain::events::DomainEvent;
 use actors::domain::scenario::ErrorAction;
-use actors::store::EventStore;
+use actors::runtime::{NodeRole, NodeRow};
+use actors::store::{APPEND_BUCKETS, AppendLatency, EventStore};
 use futures_util::StreamExt;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -224,4 +229,111 @@ async fn target_from_read_model(store: &EventStore, session: Uuid) -> String {
         .ok()
         .flatten();
     name.unwrap_or_else(|| "unknown".into())
+}
+
+/// Families written at scrape time: name, OpenMetrics type, help.
+pub const SCRAPED: &[(&str, &str, &str)] = &[
+    ("krawall_sessions", "gauge", "Sessions by status"),
+    (
+        "krawall_event_log_head",
+        "gauge",
+        "Position of the newest event",
+    ),
+    (
+        "krawall_read_model_lag_events",
+        "gauge",
+        "Events not yet in the read models",
+    ),
+    (
+        "krawall_store_append_seconds",
+        "histogram",
+        "Duration of this node's group commits (one transaction of up to 512 appends)",
+    ),
+    (
+        "krawall_nodes",
+        "gauge",
+        "Nodes on the database with a live heartbeat, by role",
+    ),
+    (
+        "krawall_node_leases",
+        "gauge",
+        "Unexpired session leases held per node",
+    ),
+    (
+        "krawall_node_running_sessions",
+        "gauge",
+        "Sessions running per node at its last heartbeat",
+    ),
+];
+
+/// The OpenMetrics text of the [`SCRAPED`] families.
+#[derive(Debug, Default)]
+pub struct ScrapeText(String);
+
+impl ScrapeText {
+    /// `# HELP` and `# TYPE` of one family of [`SCRAPED`] (unknown names write nothing).
+    pub fn family(&mut self, name: &str) {
+        if let Some((_, kind, help)) = SCRAPED.iter().find(|f| f.0 == name) {
+            let _ = write!(self.0, "# HELP {name} {help}.\n# TYPE {name} {kind}\n");
+        }
+    }
+
+    /// One sample; label values are escaped.
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl Display) {
+        self.0.push_str(name);
+        if !labels.is_empty() {
+            let pairs: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            let _ = write!(self.0, "{{{}}}", pairs.join(","));
+        }
+        let _ = writeln!(self.0, " {value}");
+    }
+
+    /// `krawall_store_append_seconds` from the store's histogram.
+    pub fn append_latency(&mut self, latency: &AppendLatency) {
+        const NAME: &str = "krawall_store_append_seconds";
+        self.family(NAME);
+        let bounds = APPEND_BUCKETS.iter().map(f64::to_string);
+        for (le, n) in bounds.chain(["+Inf".to_string()]).zip(&latency.cumulative) {
+            self.sample(&format!("{NAME}_bucket"), &[("le", &le)], n);
+        }
+        self.sample(&format!("{NAME}_sum"), &[], latency.sum_seconds);
+        self.sample(&format!("{NAME}_count"), &[], latency.count);
+    }
+
+    /// Live nodes by role (every role, 0 included), then leases and running sessions per node.
+    pub fn nodes(&mut self, nodes: &[NodeRow]) {
+        let live: Vec<&NodeRow> = nodes.iter().filter(|n| !n.stale).collect();
+        self.family("krawall_nodes");
+        for role in [NodeRole::Serve, NodeRole::ServeNoDispatch, NodeRole::Worker] {
+            let n = live.iter().filter(|n| n.role == role).count();
+            self.sample("krawall_nodes", &[("role", role.as_str())], n);
+        }
+        for (name, value) in [
+            (
+                "krawall_node_leases",
+                (|n: &NodeRow| n.leases) as fn(&NodeRow) -> i64,
+            ),
+            ("krawall_node_running_sessions", |n: &NodeRow| n.running),
+        ] {
+            self.family(name);
+            for n in &live {
+                let labels = [("node", n.node_id.as_str()), ("role", n.role.as_str())];
+                self.sample(name, &labels, value(n));
+            }
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.0
+    }
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

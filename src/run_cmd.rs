@@ -25,9 +25,7 @@ use crate::startup::Core;
 
 /// Runs the session; returns the process exit code.
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
-    let mut settings = Settings::new(args.store.data_dir.clone());
-    settings.database_url = args.store.database_url.clone();
-    settings.encryption_key = args.store.encryption_key.clone();
+    let mut settings = Settings::from_store_args(&args.store);
     settings.recover_sessions = false;
     settings.background_workers = false;
     settings.session_arbiters = 0;

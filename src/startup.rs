@@ -44,9 +44,7 @@ impl Core {
             .then(|| settings.sqlite_file());
         crate::security::secure_data_dir(&settings.data_dir, embedded.as_deref())
             .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
-        let store = EventStore::connect(&settings.database_url())
-            .await
-            .context("cannot open the event store")?;
+        let store = open_store(settings).await?;
         let secrets = node_key(settings)?;
         store.install_node_key(secrets.clone());
         let appender = store.batching(512);
@@ -111,6 +109,45 @@ impl Core {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Opens the event store of `settings`: the SQL database, with the event log in it or, with
+/// `--event-store`, on KurrentDB (builds with the `kurrentdb` feature).
+pub async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
+    let store = match &settings.event_store {
+        None => EventStore::connect(&settings.database_url()).await,
+        Some(url) => connect_kurrentdb(settings, url).await?,
+    };
+    store.context("cannot open the event store")
+}
+
+#[cfg(feature = "kurrentdb")]
+async fn connect_kurrentdb(
+    settings: &Settings,
+    url: &str,
+) -> anyhow::Result<Result<EventStore, actors::store::StoreError>> {
+    const SCHEMES: [&str; 4] = [
+        "kurrentdb://",
+        "kurrentdb+discover://",
+        "esdb://",
+        "esdb+discover://",
+    ];
+    anyhow::ensure!(
+        SCHEMES.iter().any(|s| url.starts_with(s)),
+        "--event-store must be a kurrentdb:// (or esdb://) connection string"
+    );
+    let (sql, prefix) = (settings.database_url(), &settings.event_store_prefix);
+    Ok(EventStore::connect_with_kurrentdb(&sql, url, prefix).await)
+}
+
+#[cfg(not(feature = "kurrentdb"))]
+async fn connect_kurrentdb(
+    _: &Settings,
+    _: &str,
+) -> anyhow::Result<Result<EventStore, actors::store::StoreError>> {
+    anyhow::bail!(
+        "--event-store needs a build with KurrentDB support: cargo build --features kurrentdb"
+    )
 }
 
 /// The node key: `KRAWALL_ENCRYPTION_KEY`, else the data dir's key file (created on first start).

@@ -26,6 +26,10 @@ impl ExternalMock {
     pub(super) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for ExternalMock {
@@ -42,11 +46,19 @@ fn free_port() -> anyhow::Result<u16> {
 /// Spawns `krawall mock` (with `extra` flags, e.g. `--latency-ms`) on free ports, pinned to the
 /// last core when `taskset` exists; returns it and the core it is pinned to.
 pub(super) fn spawn_mock(extra: &[&str]) -> anyhow::Result<(ExternalMock, Option<usize>)> {
+    spawn_mock_pinned(extra, true)
+}
+
+/// [`spawn_mock`], pinned only when `pin` is set.
+pub(super) fn spawn_mock_pinned(
+    extra: &[&str],
+    pin: bool,
+) -> anyhow::Result<(ExternalMock, Option<usize>)> {
     let exe = std::env::current_exe().context("cannot find the krawall executable")?;
     let (port, grpc) = (free_port()?, free_port()?);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let pinned =
-        (cores > 1 && Command::new("taskset").arg("-V").output().is_ok()).then_some(cores - 1);
+    let pinned = (pin && cores > 1 && Command::new("taskset").arg("-V").output().is_ok())
+        .then_some(cores - 1);
     let mut command = match pinned {
         Some(core) => {
             let mut c = Command::new("taskset");

@@ -6,9 +6,12 @@
 //! `krawall mock` in its own process (`external.rs`); `--load`: the load-shape rows against an
 //! external mock (`load.rs`); `--metrics`: the metrics projection and query (`metrics.rs`);
 //! `--export-rows N`: N seeded message rows exported to Parquet
-//! (`export_rows.rs`). Benchmarks print figures and assert nothing about speed.
+//! (`export_rows.rs`); `--workers 1,2,3`: exchanges/s of 1, 2, 3 `krawall worker` processes on
+//! PostgreSQL against a CPU-bound mock and the scaling ratio (`workers.rs`). Flags: `args.rs`.
+//! Benchmarks print figures and assert nothing about speed.
 
 mod appends;
+mod args;
 mod conversations;
 mod export_rows;
 mod external;
@@ -19,5 +22,7 @@ mod pages;
 mod seed;
 mod stats;
 mod support;
+mod workers;
 
+pub use args::{BenchArgs, WorkersBenchArgs};
 pub use support::run;

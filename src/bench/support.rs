@@ -3,6 +3,7 @@
 use anyhow::Context;
 use uuid::Uuid;
 
+use super::BenchArgs;
 use super::appends::bench_appends;
 use super::conversations::{Protocol, bench_conversations};
 use super::external::bench_external;
@@ -10,11 +11,19 @@ use super::feed::bench_feed;
 use super::load::bench_load_rows;
 use super::metrics::bench_metrics;
 use super::pages::{PagesSize, bench_pages, drop_scratch_postgres};
-use crate::cli::BenchArgs;
 
 /// Process CPU time (user + system) in seconds, from /proc/self/stat (clock ticks at 100 Hz).
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu_seconds("/proc/self/stat")
+}
+
+/// CPU time of another process (0 when it is gone).
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+    stat_cpu_seconds(&format!("/proc/{pid}/stat"))
+}
+
+fn stat_cpu_seconds(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -24,6 +33,41 @@ pub fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The machine's CPU counters (the `cpu` line of /proc/stat, in ticks): busy and total.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MachineCpu {
+    busy: f64,
+    total: f64,
+}
+
+impl MachineCpu {
+    pub fn read() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let ticks: Vec<f64> = stat
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("cpu "))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter_map(|t| t.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let total: f64 = ticks.iter().sum();
+        // Fields 4 and 5 are idle and iowait.
+        let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+        Self {
+            busy: total - idle,
+            total,
+        }
+    }
+
+    /// Fraction of all cores' time spent busy since `earlier` (every process, not only ours).
+    pub fn busy_since(&self, earlier: &Self) -> f64 {
+        (self.busy - earlier.busy) / (self.total - earlier.total).max(1.0)
+    }
 }
 
 pub fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
@@ -46,6 +90,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.load {
         return bench_load_rows(args.load_users, args.load_seconds, args.load_rate).await;
+    }
+    if !args.workers.workers.is_empty() {
+        let postgres = args.postgres_url.as_deref();
+        return super::workers::bench_workers(postgres, &args.workers).await;
     }
     if args.external {
         let postgres = args.postgres_url.as_deref();

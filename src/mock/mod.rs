@@ -1,6 +1,7 @@
 //! In-process mock chatbot (HTTP) for tests and demos: OpenAI-shaped and simple chat routes,
-//! personas with per-session behaviour, and latency/error knobs.
+//! personas with per-session behaviour, and latency/error/CPU knobs.
 
+mod cpu;
 mod grpc;
 mod personas;
 mod routes;

@@ -13,6 +13,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpServer, web};
 use serde_json::{Map, Value, json};
 
+use super::cpu::CpuBurn;
 use super::personas::{Outcome, Persona};
 use super::routes;
 use super::sessions::{SessionStore, SessionView};
@@ -30,6 +31,8 @@ pub struct MockSettings {
     pub default_persona: String,
     /// Answer every Nth request of a session with a 429 (`Retry-After: 2`), whatever the persona.
     pub rate_limit_every: Option<u64>,
+    /// CPU work before every chat reply, in µs of this machine's CPU (`cpu.rs`).
+    pub cpu_us_per_reply: u64,
 }
 
 impl Default for MockSettings {
@@ -40,6 +43,7 @@ impl Default for MockSettings {
             error_rate: 0.0,
             default_persona: "default".to_string(),
             rate_limit_every: None,
+            cpu_us_per_reply: 0,
         }
     }
 }
@@ -85,6 +89,7 @@ pub async fn start_mock(listener: TcpListener, settings: MockSettings) -> io::Re
 /// State shared by all workers of one mock server.
 pub(super) struct MockState {
     settings: MockSettings,
+    cpu: CpuBurn,
     default_persona: Persona,
     sessions: Mutex<SessionStore>,
     requests_served: AtomicU64,
@@ -95,6 +100,7 @@ impl MockState {
     pub(super) fn new(settings: MockSettings) -> Self {
         Self {
             default_persona: Persona::parse(&settings.default_persona).unwrap_or_default(),
+            cpu: CpuBurn::calibrated(settings.cpu_us_per_reply),
             settings,
             sessions: Mutex::new(SessionStore::default()),
             requests_served: AtomicU64::new(0),
@@ -183,7 +189,7 @@ impl MockState {
             .unwrap_or(self.default_persona)
     }
 
-    /// Sleeps for the configured latency plus jitter.
+    /// Sleeps for the configured latency plus jitter, then does the reply's CPU work.
     pub(super) async fn delay(&self) {
         let jitter = match self.settings.jitter_ms {
             0 => 0,
@@ -193,6 +199,7 @@ impl MockState {
         if total > 0 {
             tokio::time::sleep(Duration::from_millis(total)).await;
         }
+        self.cpu.burn();
     }
 
     /// The persona's answer, unless the `rate_limit_every` knob turns this request into a 429.

@@ -4,6 +4,7 @@
 
 mod auth;
 mod batches;
+mod bench_workers;
 mod compare_report;
 mod conversation;
 mod crud;
@@ -11,6 +12,7 @@ mod dashboard_catalog;
 mod dashboard_sessions;
 mod e2e;
 mod egress;
+mod event_store_flag;
 mod exports;
 mod grpc;
 mod hardening_limits;

@@ -1,4 +1,5 @@
-//! `GET /metrics` parses as Prometheus text and follows the exchanges a session makes.
+//! `GET /metrics` parses as Prometheus text and follows the exchanges a session makes; the
+//! scrape-time families (append latency, nodes, leases) are there.
 
 use std::time::Duration;
 
@@ -36,6 +37,43 @@ fn value(scrape: &prometheus_parse::Scrape, name: &str, label: (&str, &str)) -> 
             _ => None,
         }
     })
+}
+
+/// Append latency of this node's commits, and the node list (this `serve` node, no worker).
+fn assert_scrape_time_families(scrape: &prometheus_parse::Scrape) {
+    let append = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "krawall_store_append_seconds")
+        .expect("krawall_store_append_seconds");
+    let prometheus_parse::Value::Histogram(buckets) = &append.value else {
+        panic!("{append:?}")
+    };
+    assert!(
+        buckets.last().unwrap().count >= 2.0,
+        "the target, the session and its exchanges were committed: {buckets:?}"
+    );
+    assert!(
+        buckets.windows(2).all(|w| w[0].count <= w[1].count),
+        "cumulative buckets: {buckets:?}"
+    );
+    assert_eq!(value(scrape, "krawall_nodes", ("role", "serve")), Some(1.0));
+    assert_eq!(
+        value(scrape, "krawall_nodes", ("role", "worker")),
+        Some(0.0)
+    );
+    let running = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "krawall_node_running_sessions")
+        .expect("krawall_node_running_sessions");
+    assert_eq!(running.labels.get("role"), Some("serve"));
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "krawall_node_leases")
+    );
 }
 
 #[actix_web::test]
@@ -85,6 +123,7 @@ async fn metrics_parse_and_count_a_sessions_exchanges() {
                 3.0,
                 "the +Inf bucket counts every reply"
             );
+            assert_scrape_time_families(&after);
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -24,7 +24,7 @@ pub enum NodeRole {
 }
 
 impl NodeRole {
-    pub(super) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Serve => "serve",
             Self::ServeNoDispatch => "serve-no-dispatch",

@@ -52,13 +52,33 @@ impl From<StoreError> for BatchFailure {
 }
 
 impl EventStore {
+    /// One caller's requests: positions follow request order.
     pub(super) async fn append_batch_slice(
         &self,
         reqs: &[AppendRequest],
     ) -> Result<Results, StoreError> {
+        self.append_requests(reqs, false).await
+    }
+
+    /// The group-commit writer's batch, requests of independent callers: on KurrentDB
+    /// different streams are then written concurrently (each stream's requests in order).
+    pub(super) async fn append_group(&self, reqs: &[AppendRequest]) -> Result<Results, StoreError> {
+        self.append_requests(reqs, true).await
+    }
+
+    async fn append_requests(
+        &self,
+        reqs: &[AppendRequest],
+        independent: bool,
+    ) -> Result<Results, StoreError> {
         if reqs.is_empty() {
             return Ok(Vec::new());
         }
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            return self.append_on_kurrentdb(log, reqs, independent).await;
+        }
+        let _ = independent;
         let _gate = self.inner.write_gate.lock().await;
         match self.write_and_wake(reqs).await {
             Ok(results) => Ok(results),
@@ -68,7 +88,9 @@ impl EventStore {
     }
 
     async fn write_and_wake(&self, reqs: &[AppendRequest]) -> Result<Results, BatchFailure> {
+        let started = std::time::Instant::now();
         let (results, last) = write_batch(&self.inner, reqs).await?;
+        self.inner.append_timings.record(started.elapsed());
         self.bump_head(last);
         Ok(results)
     }

@@ -74,7 +74,7 @@ async fn run(
     let mut jobs = Vec::with_capacity(max_batch);
     while queue.recv_many(&mut jobs, max_batch).await > 0 {
         let (reqs, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
-        let results = match store.append_batch_slice(&reqs).await {
+        let results = match store.append_group(&reqs).await {
             Ok(results) => results,
             Err(e) => {
                 // The group commit failed as a whole (or its outcome is unknown): retry each

@@ -35,4 +35,17 @@ pub enum StoreError {
     NoNodeKey,
     #[error("a session data key could not be sealed or opened")]
     Secret(#[from] crate::secrets::SecretError),
+    /// The KurrentDB event log failed (`kurrent/`).
+    #[cfg(feature = "kurrentdb")]
+    #[error("KurrentDB error")]
+    Kurrent(#[from] kurrentdb::Error),
+    /// The KurrentDB URL does not parse, or the client could not be built (never shows the URL).
+    #[cfg(feature = "kurrentdb")]
+    #[error("cannot use the KurrentDB connection string {0}")]
+    KurrentSetup(String),
+    /// An event came back without a usable `$all` position (EventStoreDB older than 22.6
+    /// leaves it out of stream reads).
+    #[cfg(feature = "kurrentdb")]
+    #[error("KurrentDB returned an event without a $all position (server older than 22.6?)")]
+    KurrentPosition,
 }

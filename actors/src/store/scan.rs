@@ -1,4 +1,5 @@
-//! Reads for background workers: events of given types (through the `event_type` index) and
+//! Reads for background workers: events of given types (through the `event_type` index, or a
+//! filtered `$all` read on KurrentDB) and
 //! the workers' own checkpoints (`worker_checkpoints`, write-side state, not a read model).
 
 use super::sql::decode_event;
@@ -8,6 +9,10 @@ impl EventStore {
     /// Every event whose `event_type` is one of `types`, in position order. `types` are static
     /// event names from the code, never input.
     pub async fn read_types(&self, types: &[&str]) -> Result<Vec<RecordedEvent>, StoreError> {
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            return log.read_types(types).await;
+        }
         let list = types
             .iter()
             .map(|t| format!("'{}'", t.replace('\'', "")))
@@ -29,6 +34,10 @@ impl EventStore {
         stream_id: &str,
         newest: bool,
     ) -> Result<Option<RecordedEvent>, StoreError> {
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            return log.stream_end(stream_id, newest).await;
+        }
         let order = if newest { "DESC" } else { "ASC" };
         let sql = format!(
             "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \

@@ -65,6 +65,11 @@ pub(super) struct Inner {
     pub(super) write_gate: Arc<Mutex<()>>,
     /// Per-session data keys of message texts (`text_keys.rs`).
     pub(super) text_keys: super::text_keys::TextKeys,
+    /// The event log on KurrentDB instead of the `events` table (`kurrent/`).
+    #[cfg(feature = "kurrentdb")]
+    pub(super) kurrent: Option<Arc<super::kurrent::KurrentLog>>,
+    /// Durations of this process's group commits (`timing.rs`).
+    pub(super) append_timings: super::timing::AppendTimings,
 }
 
 impl fmt::Debug for EventStore {
@@ -80,21 +85,35 @@ impl EventStore {
     /// Connects to `sqlite://…` (the file is created if missing) or `postgres://…` and runs
     /// the backend's migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let backend =
-            Backend::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
-        let (pool, url) = match backend {
-            Backend::Sqlite => {
-                let url = sqlite_url(url);
-                (sqlite_pool(&url).await?, url)
-            }
-            Backend::Postgres => (postgres_pool(url).await?, url.to_owned()),
-        };
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
-        }
+        let (pool, backend, url) = open_sql(url).await?;
         let head = head_position_on(&pool).await?;
+        Ok(Self::assemble(
+            (pool, backend, url),
+            head,
+            #[cfg(feature = "kurrentdb")]
+            None,
+        ))
+    }
+
+    /// The event log on KurrentDB (`kurrentdb://…`, streams named `<prefix><stream>`), with
+    /// read models, checkpoints, leases and keys in the SQL database at `sql_url`.
+    #[cfg(feature = "kurrentdb")]
+    pub async fn connect_with_kurrentdb(
+        sql_url: &str,
+        kurrent_url: &str,
+        prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let sql = open_sql(sql_url).await?;
+        let log = super::kurrent::KurrentLog::connect(kurrent_url, prefix, redact(kurrent_url))?;
+        let head = log.head().await?;
+        Ok(Self::assemble(sql, head, Some(Arc::new(log))))
+    }
+
+    fn assemble(
+        (pool, backend, url): (AnyPool, Backend, String),
+        head: i64,
+        #[cfg(feature = "kurrentdb")] kurrent: Option<Arc<super::kurrent::KurrentLog>>,
+    ) -> Self {
         let stop = CancellationToken::new();
         let inner = Inner {
             pool,
@@ -107,11 +126,14 @@ impl EventStore {
             _stop_on_drop: stop.drop_guard(),
             write_gate: Arc::new(Mutex::new(())),
             text_keys: Default::default(),
+            append_timings: Default::default(),
+            #[cfg(feature = "kurrentdb")]
+            kurrent,
         };
-        Ok(Self {
+        Self {
             inner: Arc::new(inner),
             poll_interval: DEFAULT_POLL_INTERVAL,
-        })
+        }
     }
 
     /// Sets how often an idle subscription re-checks the log when no wake-up arrives
@@ -127,8 +149,18 @@ impl EventStore {
         &self.inner.pool
     }
 
+    /// The SQL database's backend (read models; also the event log unless on KurrentDB).
     pub fn backend(&self) -> Backend {
         self.inner.backend
+    }
+
+    /// Whether the event log is on KurrentDB (the `events` table is then unused).
+    pub fn uses_kurrentdb(&self) -> bool {
+        #[cfg(feature = "kurrentdb")]
+        if self.inner.kurrent.is_some() {
+            return true;
+        }
+        false
     }
 
     /// Appends one stream's events (see [`EventStore::append_batch`] for the rules).
@@ -152,6 +184,10 @@ impl EventStore {
 
     /// All events of one stream, in version order.
     pub async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            return log.read_stream_page(stream_id, 0, usize::MAX).await;
+        }
         let rows = sqlx::query(
             "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
              recorded_at_ms FROM events WHERE stream_id = $1 ORDER BY version",
@@ -170,6 +206,11 @@ impl EventStore {
         after_version: i64,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            let limit = usize::try_from(limit).unwrap_or(0);
+            return log.read_stream_page(stream_id, after_version, limit).await;
+        }
         let rows = sqlx::query(
             "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
              recorded_at_ms FROM events WHERE stream_id = $1 AND version > $2 \
@@ -189,6 +230,10 @@ impl EventStore {
         after_position: i64,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            return log.read_all(after_position, limit).await;
+        }
         let rows = sqlx::query(
             "SELECT position, stream_id, version, event_id, event_type, payload, metadata, \
              recorded_at_ms FROM events WHERE position > $1 ORDER BY position LIMIT $2",
@@ -202,6 +247,10 @@ impl EventStore {
 
     /// Position of the newest committed event, 0 when the log is empty.
     pub async fn head_position(&self) -> Result<i64, StoreError> {
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &self.inner.kurrent {
+            return log.head().await;
+        }
         head_position_on(&self.inner.pool).await
     }
 
@@ -219,6 +268,11 @@ impl EventStore {
     /// `max_batch` requests per transaction. Must be called inside a Tokio runtime.
     pub fn batching(&self, max_batch: usize) -> BatchedAppender {
         BatchedAppender::spawn(self.clone(), max_batch)
+    }
+
+    /// How long this process's group commits took so far (for `/metrics`).
+    pub fn append_latency(&self) -> super::AppendLatency {
+        self.inner.append_timings.snapshot()
     }
 
     /// Records that positions up to `position` are committed, waking subscribers.
@@ -252,6 +306,24 @@ pub(super) fn decode_event(row: &AnyRow) -> Result<RecordedEvent, StoreError> {
         metadata: serde_json::from_str(&metadata)?,
         recorded_at_ms: row.try_get("recorded_at_ms")?,
     })
+}
+
+/// Opens the SQL database of `url` and runs its migrations.
+async fn open_sql(url: &str) -> Result<(AnyPool, Backend, String), StoreError> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::from_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
+    let (pool, url) = match backend {
+        Backend::Sqlite => {
+            let url = sqlite_url(url);
+            (sqlite_pool(&url).await?, url)
+        }
+        Backend::Postgres => (postgres_pool(url).await?, url.to_owned()),
+    };
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
+        Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+    }
+    Ok((pool, backend, url))
 }
 
 async fn head_position_on(pool: &AnyPool) -> Result<i64, StoreError> {

@@ -2,6 +2,7 @@
 //!
 //! Wake-ups come from the in-process head watch (bumped after every commit), on PostgreSQL
 //! also from a `LISTEN krawall_events` connection (so other processes' appends are seen live),
+//! on KurrentDB from a `$all` subscription (`kurrent/listen.rs`),
 //! and from a periodic re-check in case a notification is lost. Reads always continue from
 //! the last delivered position, and appends commit in position order, so a subscriber sees
 //! every event exactly once and in order.
@@ -98,10 +99,24 @@ impl Subscription {
         Ok(())
     }
 
-    /// Subscribes to the head watch and, on PostgreSQL, makes sure the listener is running.
+    /// Subscribes to the head watch and makes sure the store's listener runs: the KurrentDB
+    /// wake-up subscription, or on PostgreSQL the `LISTEN` connection.
     async fn start(&self) -> watch::Receiver<i64> {
         let inner = &self.store.inner;
         let head = inner.head.subscribe();
+        #[cfg(feature = "kurrentdb")]
+        if let Some(log) = &inner.kurrent {
+            if !inner.listener_started.swap(true, Ordering::AcqRel) {
+                tokio::spawn(super::kurrent::listen(
+                    log.clone(),
+                    inner.head.clone(),
+                    inner.listening.clone(),
+                    inner.listener_stop.clone(),
+                ));
+            }
+            self.wait_for_listener().await;
+            return head;
+        }
         if inner.backend == Backend::Postgres {
             if !inner.listener_started.swap(true, Ordering::AcqRel) {
                 tokio::spawn(listen(
@@ -111,11 +126,15 @@ impl Subscription {
                     inner.listener_stop.clone(),
                 ));
             }
-            let mut ready = inner.listening.subscribe();
-            // Best effort: the periodic re-check covers a listener that is not up yet.
-            let _ = tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|up| *up)).await;
+            self.wait_for_listener().await;
         }
         head
+    }
+
+    /// Best effort: the periodic re-check covers a listener that is not up yet.
+    async fn wait_for_listener(&self) {
+        let mut ready = self.store.inner.listening.subscribe();
+        let _ = tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|up| *up)).await;
     }
 }
 

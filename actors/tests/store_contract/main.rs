@@ -1,7 +1,10 @@
-//! Event-store contract: one set of generic tests, each run on SQLite and on PostgreSQL.
+//! Event-store contract: one set of generic tests, each run on SQLite and on PostgreSQL, and
+//! with the cargo feature `kurrentdb` on KurrentDB too (`kurrent.rs`).
 //!
 //! PostgreSQL runs are skipped (with a `SKIPPED` line) when no server is reachable, unless
-//! `KRAWALL_REQUIRE_POSTGRES=1`.
+//! `KRAWALL_REQUIRE_POSTGRES=1`. Positions are checked against the log itself (`log_positions`):
+//! strictly increasing everywhere, and on SQL also dense (1, 2, 3…); KurrentDB's are `$all`
+//! commit positions, increasing with gaps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
@@ -54,15 +57,32 @@ fn assert_conflict(result: Result<AppendOutcome, AppendError>, stream: &str, act
     }
 }
 
-/// Positions strictly increasing by exactly one, starting after `after`.
-fn assert_contiguous(events: &[RecordedEvent], after: i64) {
-    for (i, e) in events.iter().enumerate() {
-        assert_eq!(
-            e.position,
-            after + 1 + i as i64,
-            "gap or duplicate at index {i}"
-        );
+/// Every position of the log, in order: strictly increasing, and on the SQL backends dense
+/// (1, 2, 3…) — KurrentDB's commit positions have gaps.
+async fn log_positions(store: &EventStore) -> Vec<i64> {
+    let all = store.read_all(0, 1_000_000).await.unwrap();
+    let positions: Vec<i64> = all.iter().map(|e| e.position).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "positions increase: {positions:?}"
+    );
+    if !store.uses_kurrentdb() {
+        let dense: Vec<i64> = (1..=positions.len() as i64).collect();
+        assert_eq!(positions, dense, "SQL positions are gap-free");
     }
+    positions
+}
+
+/// The position of the `n`-th event of the log (1-based).
+async fn nth(store: &EventStore, n: usize) -> i64 {
+    log_positions(store).await[n - 1]
+}
+
+/// `events` are exactly the log's events after its first `skip` ones: no gap, no duplicate.
+async fn assert_contiguous(store: &EventStore, events: &[RecordedEvent], skip: usize) {
+    let log = log_positions(store).await;
+    let got: Vec<i64> = events.iter().map(|e| e.position).collect();
+    assert_eq!(got, log[skip..skip + events.len()], "gap or duplicate");
 }
 
 async fn take<S>(stream: &mut S, n: usize) -> Vec<RecordedEvent>
@@ -81,4 +101,6 @@ where
 }
 
 mod contracts;
+#[cfg(feature = "kurrentdb")]
+mod kurrent;
 mod wiring;

@@ -1,4 +1,5 @@
-//! Runs every contract against SQLite and PostgreSQL, plus backend-specific checks.
+//! Runs every contract against SQLite and PostgreSQL (and KurrentDB with the `kurrentdb`
+//! feature), plus backend-specific checks.
 
 use super::*;
 
@@ -8,24 +9,39 @@ pub async fn sqlite_store(dir: &tempfile::TempDir) -> EventStore {
         .unwrap()
 }
 
+/// The SQLite and PostgreSQL runs of one contract.
+macro_rules! sql_tests {
+    ($name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            super::super::contracts::$name(super::sqlite_store(&dir).await).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            let Some(url) = actors::store::testing::fresh_postgres_url().await else {
+                return;
+            };
+            let store = actors::store::EventStore::connect(&url).await.unwrap();
+            super::super::contracts::$name(store.clone()).await;
+            store.pool().close().await;
+            super::super::drop_test_database(&url).await.unwrap();
+        }
+    };
+}
+
+/// Every backend's run of each contract (KurrentDB with the cargo feature, see `kurrent.rs`).
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                super::super::contracts::$name(super::sqlite_store(&dir).await).await;
-            }
+            sql_tests!($name);
 
+            #[cfg(feature = "kurrentdb")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(url) = actors::store::testing::fresh_postgres_url().await else {
-                    return;
-                };
-                let store = actors::store::EventStore::connect(&url).await.unwrap();
-                super::super::contracts::$name(store.clone()).await;
-                store.pool().close().await;
-                super::super::drop_test_database(&url).await.unwrap();
+            async fn kurrentdb() {
+                let (store, _read_side) = super::super::kurrent::store().await;
+                super::super::contracts::$name(store).await;
             }
         }
     )*};
@@ -41,18 +57,33 @@ contract!(
     batch_contract,
     subscription_contract,
     batched_appender_contract,
-    unique_index_backstop_contract,
 );
+
+/// SQL only: a writer that bypasses the store's lock and the unique `(stream_id, version)`
+/// index that catches it. KurrentDB has no such side door (its expected revision is checked
+/// by the server on every append).
+mod unique_index_backstop_contract {
+    sql_tests!(unique_index_backstop_contract);
+}
 
 mod cross_instance_contract {
     use std::time::Duration;
+
+    async fn reader(url: &str, poll: Duration) -> super::super::EventStore {
+        let store = super::super::EventStore::connect(url).await.unwrap();
+        store.with_poll_interval(poll)
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
         // No notifications across SQLite processes: the periodic re-check delivers.
         let dir = tempfile::tempdir().unwrap();
         let url = super::super::fresh_sqlite_url(dir.path());
-        super::super::contracts::cross_instance_contract(&url, Duration::from_millis(200)).await;
+        super::super::contracts::cross_instance_contract(
+            reader(&url, Duration::from_millis(200)).await,
+            super::super::EventStore::connect(&url).await.unwrap(),
+        )
+        .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +92,11 @@ mod cross_instance_contract {
             return;
         };
         // A 60 s poll interval: only LISTEN/NOTIFY can deliver within the 10 s deadline.
-        super::super::contracts::cross_instance_contract(&url, Duration::from_secs(60)).await;
+        super::super::contracts::cross_instance_contract(
+            reader(&url, Duration::from_secs(60)).await,
+            super::super::EventStore::connect(&url).await.unwrap(),
+        )
+        .await;
         super::super::drop_test_database(&url).await.unwrap();
     }
 }
