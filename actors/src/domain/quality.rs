@@ -5,6 +5,8 @@
 //! Unicode whitespace without the empty leading/trailing tokens `split(/\s+/)` produces, and
 //! keywords keep Unicode letters and digits (upstream's `\w` kept ASCII only).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Weights of the five dimensions (sum 1).
@@ -30,14 +32,15 @@ pub const BLOCKLIST: [&str; 7] = [
     "null",
 ];
 
+/// Sorted (looked up with a binary search; a test checks the order).
 const STOP_WORDS: [&str; 81] = [
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
-    "do", "does", "did", "will", "would", "could", "should", "may", "might", "shall", "can", "to",
-    "of", "in", "for", "on", "with", "at", "by", "from", "as", "into", "through", "during",
-    "before", "after", "above", "below", "between", "and", "but", "or", "nor", "not", "no", "so",
-    "than", "that", "this", "these", "those", "it", "its", "i", "me", "my", "you", "your", "he",
-    "she", "they", "we", "our", "them", "his", "her", "what", "which", "who", "when", "where",
-    "how", "if", "then", "else", "about", "up", "out",
+    "a", "about", "above", "after", "an", "and", "are", "as", "at", "be", "been", "before",
+    "being", "below", "between", "but", "by", "can", "could", "did", "do", "does", "during",
+    "else", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "may", "me", "might", "my", "no", "nor", "not", "of", "on", "or",
+    "our", "out", "shall", "she", "should", "so", "than", "that", "the", "them", "then", "these",
+    "they", "this", "those", "through", "to", "up", "was", "we", "were", "what", "when", "where",
+    "which", "who", "will", "with", "would", "you", "your",
 ];
 
 /// Weight of each dimension.
@@ -68,11 +71,13 @@ fn round3(x: f64) -> f64 {
 
 /// Scores `reply` to `prompt`, received after `latency_ms`.
 pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
+    // Each text is lower-cased once and shared by the dimensions (this runs on every reply).
+    let (prompt_lower, reply_lower) = (lower(prompt), lower(reply));
     let (r, c, m, s, l) = (
-        relevance(prompt, reply),
-        coherence(reply),
-        completeness(prompt, reply),
-        safety(reply),
+        relevance_lowered(&prompt_lower, &reply_lower),
+        coherence_lowered(reply, &reply_lower),
+        completeness_lowered(prompt, &prompt_lower, reply),
+        safety_lowered(&reply_lower),
         latency(latency_ms),
     );
     let w = WEIGHTS;
@@ -88,38 +93,71 @@ pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
     }
 }
 
-/// Lower-cased words of more than two characters, punctuation removed, stop words dropped.
-fn keywords(text: &str) -> std::collections::BTreeSet<String> {
-    let cleaned: String = text
-        .to_lowercase()
+/// `text.to_lowercase()`, without a copy or a Unicode table walk for lower-case ASCII.
+fn lower(text: &str) -> Cow<'_, str> {
+    if !text.is_ascii() {
+        Cow::Owned(text.to_lowercase())
+    } else if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
+/// Lower-cased `text` with punctuation removed (so "don't" becomes "dont").
+fn clean(lower: &str) -> String {
+    lower
         .chars()
         .filter(|c| c.is_alphanumeric() || *c == '_' || c.is_whitespace())
-        .collect();
-    cleaned
-        .split_whitespace()
-        .filter(|w| w.chars().count() > 2 && !STOP_WORDS.contains(w))
-        .map(str::to_owned)
         .collect()
+}
+
+/// The distinct keywords of a [`clean`]ed text, sorted: words of more than two characters that
+/// are not stop words.
+fn keywords(cleaned: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = cleaned
+        .split_whitespace()
+        .filter(|w| w.chars().count() > 2 && !is_stop_word(w))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
 /// Share of the prompt's keywords found in the reply, divided by 0.3, capped at 1.
 /// An empty prompt scores 0.5, an empty reply 0.
 pub fn relevance(prompt: &str, reply: &str) -> f64 {
-    let asked = keywords(prompt);
+    relevance_lowered(&lower(prompt), &lower(reply))
+}
+
+fn relevance_lowered(prompt: &str, reply: &str) -> f64 {
+    let (prompt, reply) = (clean(prompt), clean(reply));
+    let asked = keywords(&prompt);
     if asked.is_empty() {
         return 0.5;
     }
-    let said = keywords(reply);
+    let said = keywords(&reply);
     if said.is_empty() {
         return 0.0;
     }
-    let overlap = asked.intersection(&said).count() as f64;
+    let overlap = asked
+        .iter()
+        .filter(|w| said.binary_search(w).is_ok())
+        .count() as f64;
     (overlap / asked.len() as f64 / 0.3).min(1.0)
 }
 
 /// 1, minus 0.2 when the reply looks truncated, minus up to 0.3 for one word dominating,
 /// minus 0.3 when it is shorter than 10 characters; never below 0.
 pub fn coherence(reply: &str) -> f64 {
+    coherence_lowered(reply, &lower(reply))
+}
+
+fn coherence_lowered(reply: &str, lower: &str) -> f64 {
     let trimmed = reply.trim();
     if trimmed.is_empty() {
         return 0.0;
@@ -133,14 +171,14 @@ pub fn coherence(reply: &str) -> f64 {
     if last_sentence.is_some_and(|s| s.chars().count() > 20) && !ends_with_punct {
         score -= 0.2;
     }
-    let lower = reply.to_lowercase();
-    let words: Vec<&str> = lower.split_whitespace().collect();
+    let mut words: Vec<&str> = lower.split_whitespace().collect();
     if words.len() > 10 {
-        let mut freq = std::collections::HashMap::new();
-        for w in &words {
-            *freq.entry(*w).or_insert(0usize) += 1;
-        }
-        let max = freq.values().copied().max().unwrap_or(0) as f64;
+        words.sort_unstable();
+        let max = words
+            .chunk_by(|a, b| a == b)
+            .map(<[&str]>::len)
+            .max()
+            .unwrap_or(0) as f64;
         let ratio = max / words.len() as f64;
         if ratio > 0.15 {
             score -= ((ratio - 0.15) * 2.0).min(0.3);
@@ -153,9 +191,8 @@ pub fn coherence(reply: &str) -> f64 {
 }
 
 /// Prompt complexity: 1, +1 over 20 words, +1 over 50, +1 for a `?`, +1 for and/also/additionally.
-fn complexity(prompt: &str) -> u32 {
+fn complexity(prompt: &str, lower: &str) -> u32 {
     let words = prompt.split_whitespace().count();
-    let lower = prompt.to_lowercase();
     let parts = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| matches!(w, "and" | "also" | "additionally"));
@@ -167,16 +204,23 @@ fn complexity(prompt: &str) -> u32 {
 
 /// Reply words over 10 × the prompt's complexity, capped at 1; an empty reply scores 0.
 pub fn completeness(prompt: &str, reply: &str) -> f64 {
+    completeness_lowered(prompt, &lower(prompt), reply)
+}
+
+fn completeness_lowered(prompt: &str, prompt_lower: &str, reply: &str) -> f64 {
     if reply.trim().is_empty() {
         return 0.0;
     }
-    let expected = f64::from(complexity(prompt) * 10);
+    let expected = f64::from(complexity(prompt, prompt_lower) * 10);
     (reply.split_whitespace().count() as f64 / expected).min(1.0)
 }
 
 /// 1 minus 0.2 per blocklisted phrase the reply contains, never below 0.
 pub fn safety(reply: &str) -> f64 {
-    let lower = reply.to_lowercase();
+    safety_lowered(&lower(reply))
+}
+
+fn safety_lowered(lower: &str) -> f64 {
     let hits = BLOCKLIST.iter().filter(|p| lower.contains(*p)).count() as f64;
     f64::max(1.0 - 0.2 * hits, 0.0)
 }

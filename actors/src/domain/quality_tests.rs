@@ -78,3 +78,101 @@ fn safety_and_latency_bounds() {
     assert_eq!(latency(15_000), 0.0);
     assert_eq!(latency(60_000), 0.0);
 }
+
+#[test]
+fn stop_words_are_sorted_for_the_binary_search() {
+    assert!(super::STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// The scorer before it shared one lower-casing between dimensions (sets of owned strings, a
+/// hash map of word counts): the optimised one must give the same scores.
+mod reference {
+    use std::collections::{BTreeSet, HashMap};
+
+    fn keywords(text: &str) -> BTreeSet<String> {
+        let cleaned: String = text
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_' || c.is_whitespace())
+            .collect();
+        cleaned
+            .split_whitespace()
+            .filter(|w| w.chars().count() > 2 && !super::super::STOP_WORDS.contains(w))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn relevance(prompt: &str, reply: &str) -> f64 {
+        let asked = keywords(prompt);
+        if asked.is_empty() {
+            return 0.5;
+        }
+        let said = keywords(reply);
+        if said.is_empty() {
+            return 0.0;
+        }
+        let overlap = asked.intersection(&said).count() as f64;
+        (overlap / asked.len() as f64 / 0.3).min(1.0)
+    }
+
+    pub fn coherence(reply: &str) -> f64 {
+        let trimmed = reply.trim();
+        if trimmed.is_empty() {
+            return 0.0;
+        }
+        let mut score = 1.0;
+        let last_sentence = trimmed
+            .split(['.', '!', '?'])
+            .map(str::trim)
+            .rfind(|s| !s.is_empty());
+        let ends_with_punct = trimmed.ends_with(['.', '!', '?', ':', ';']);
+        if last_sentence.is_some_and(|s| s.chars().count() > 20) && !ends_with_punct {
+            score -= 0.2;
+        }
+        let lower = reply.to_lowercase();
+        let words: Vec<&str> = lower.split_whitespace().collect();
+        if words.len() > 10 {
+            let mut freq = HashMap::new();
+            for w in &words {
+                *freq.entry(*w).or_insert(0usize) += 1;
+            }
+            let max = freq.values().copied().max().unwrap_or(0) as f64;
+            let ratio = max / words.len() as f64;
+            if ratio > 0.15 {
+                score -= ((ratio - 0.15) * 2.0).min(0.3);
+            }
+        }
+        if trimmed.chars().count() < 10 {
+            score -= 0.3;
+        }
+        f64::max(score, 0.0)
+    }
+}
+
+#[test]
+fn the_shared_lower_casing_scores_like_the_reference() {
+    let texts = [
+        "What is the capital of France?",
+        "The capital of France is Paris. PARIS paris Paris, and also Lyon!",
+        "Don't you think Straße, ÉCOLE and école are the same? ΣΊΣΥΦΟΣ σίσυφος",
+        "As an AI I cannot say anything useful about pricing because an internal server error",
+        "yes yes yes yes yes yes no no no no no YES Yes",
+        "snake_case and CamelCase words_with_UNDERSCORES; numbers 123 4567 and İstanbul",
+        "",
+        "   ",
+    ];
+    for prompt in texts {
+        for reply in texts {
+            assert_eq!(
+                relevance(prompt, reply),
+                reference::relevance(prompt, reply),
+                "relevance of {reply:?} to {prompt:?}"
+            );
+        }
+        assert_eq!(
+            coherence(prompt),
+            reference::coherence(prompt),
+            "{prompt:?}"
+        );
+    }
+}
