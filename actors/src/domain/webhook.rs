@@ -215,6 +215,7 @@ fn failed_threshold(event: &DomainEvent) -> bool {
     summary.thresholds_passed == Some(false)
 }
 
+/// (A new trigger's event type must also be listed in `HANDLED_TYPES`, `webhooks/worker.rs`.)
 fn session_triggers(event: &DomainEvent) -> Vec<(WebhookEvent, Value)> {
     match event {
         DomainEvent::SessionCompleted(c) => vec![(

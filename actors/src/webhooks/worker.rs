@@ -29,6 +29,23 @@ pub const WORKER_NAME: &str = "webhook_deliveries";
 
 const HOOK_TYPES: [&str; 3] = ["WebhookCreated", "WebhookUpdated", "WebhookDeleted"];
 const DELIVERY_TYPES: [&str; 2] = ["WebhookDeliveryQueued", "WebhookDeliveryAttempted"];
+/// Every event type the worker acts on: webhook changes, queued deliveries and the triggers
+/// (session ends, also for `batch.completed`, and fired schedules). Other events (most of the
+/// log: exchanges) are skipped without being decoded.
+const HANDLED_TYPES: [&str; 8] = [
+    "WebhookCreated",
+    "WebhookUpdated",
+    "WebhookDeleted",
+    "WebhookDeliveryQueued",
+    "SessionCompleted",
+    "SessionCancelled",
+    "SessionFailed",
+    "ScheduleFired",
+];
+/// How often the resume position is saved while only skipped events pass. Handling an event
+/// again after a restart is harmless: a delivery's id is derived from its trigger, and a
+/// delivery's progress is read from its stream before each send.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Shared by the subscription loop and the delivery tasks.
 struct Shared {
@@ -93,16 +110,24 @@ async fn run(shared: Arc<Shared>) -> Result<(), StoreError> {
         spawn_delivery(&shared, pending);
     }
     let mut stream = std::pin::pin!(shared.store.subscribe(from).ready_chunks(256));
+    let mut saved_at = std::time::Instant::now();
     while let Some(chunk) = stream.next().await {
         let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let mut handled = false;
         for recorded in &batch {
-            handle(&shared, recorded).await?;
+            if HANDLED_TYPES.contains(&recorded.event_type.as_str()) {
+                handle(&shared, recorded).await?;
+                handled = true;
+            }
         }
-        if let Some(last) = batch.last() {
+        if let Some(last) = batch.last()
+            && (handled || saved_at.elapsed() >= CHECKPOINT_EVERY)
+        {
             shared
                 .store
                 .save_worker_checkpoint(WORKER_NAME, last.position)
                 .await?;
+            saved_at = std::time::Instant::now();
         }
     }
     Ok(())
