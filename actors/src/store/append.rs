@@ -343,13 +343,9 @@ async fn insert_values(
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
     let mut returned = Vec::with_capacity(rows.len());
     for group in rows.chunks(VALUES_ROWS) {
-        let values: Vec<String> = (0..group.len())
-            .map(|i| {
-                let p = |k: usize| format!("${}", i * 7 + k);
-                let params: Vec<String> = (1..=7).map(p).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
+        // Anonymous `?` parameters, bound in order: sqlx looks each numbered `$n` up by name,
+        // a linear scan per parameter in SQLite (quadratic in the row count).
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?)"; group.len()];
         let sql = format!(
             "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata, \
              recorded_at_ms) VALUES {} RETURNING event_id, position",
