@@ -12,6 +12,12 @@ use krawall::config::{AuthMode, Settings};
 use krawall::mock::{MockSettings, start_grpc_mock, start_mock};
 use krawall::startup::Application;
 
+/// mimalloc instead of glibc's allocator: the hot path allocates many short-lived buffers
+/// (event payloads, rows, replies) across threads, where glibc spent about a sixth of the
+/// process's CPU in `malloc`/`free` (perf, `krawall bench --external`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn settings_from(store: &StoreArgs) -> Settings {
     Settings::from_store_args(store)
 }
