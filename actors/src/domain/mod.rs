@@ -10,6 +10,7 @@ pub mod faults;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod load;
+pub mod lowercase;
 pub mod origin;
 pub mod presets;
 pub mod pricing;

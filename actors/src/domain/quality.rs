@@ -5,9 +5,11 @@
 //! Unicode whitespace without the empty leading/trailing tokens `split(/\s+/)` produces, and
 //! keywords keep Unicode letters and digits (upstream's `\w` kept ASCII only).
 
-use std::borrow::Cow;
+use foldhash::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+
+use super::lowercase::lower;
 
 /// Weights of the five dimensions (sum 1).
 pub const WEIGHTS: Weights = Weights {
@@ -32,7 +34,7 @@ pub const BLOCKLIST: [&str; 7] = [
     "null",
 ];
 
-/// Sorted (looked up with a binary search; a test checks the order).
+/// The stop words ([`is_stop_word`] matches exactly these; a test checks it).
 const STOP_WORDS: [&str; 81] = [
     "a", "about", "above", "after", "an", "and", "are", "as", "at", "be", "been", "before",
     "being", "below", "between", "but", "by", "can", "could", "did", "do", "does", "during",
@@ -93,39 +95,111 @@ pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
     }
 }
 
-/// `text.to_lowercase()`, without a copy or a Unicode table walk for lower-case ASCII.
-fn lower(text: &str) -> Cow<'_, str> {
-    if !text.is_ascii() {
-        Cow::Owned(text.to_lowercase())
-    } else if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
 fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    // A `match` compiles to a switch on the length and a few comparisons.
+    matches!(
+        word,
+        "a" | "about"
+            | "above"
+            | "after"
+            | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "before"
+            | "being"
+            | "below"
+            | "between"
+            | "but"
+            | "by"
+            | "can"
+            | "could"
+            | "did"
+            | "do"
+            | "does"
+            | "during"
+            | "else"
+            | "for"
+            | "from"
+            | "had"
+            | "has"
+            | "have"
+            | "he"
+            | "her"
+            | "his"
+            | "how"
+            | "i"
+            | "if"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "may"
+            | "me"
+            | "might"
+            | "my"
+            | "no"
+            | "nor"
+            | "not"
+            | "of"
+            | "on"
+            | "or"
+            | "our"
+            | "out"
+            | "shall"
+            | "she"
+            | "should"
+            | "so"
+            | "than"
+            | "that"
+            | "the"
+            | "them"
+            | "then"
+            | "these"
+            | "they"
+            | "this"
+            | "those"
+            | "through"
+            | "to"
+            | "up"
+            | "was"
+            | "we"
+            | "were"
+            | "what"
+            | "when"
+            | "where"
+            | "which"
+            | "who"
+            | "will"
+            | "with"
+            | "would"
+            | "you"
+            | "your"
+    )
 }
 
 /// Lower-cased `text` with punctuation removed (so "don't" becomes "dont").
 fn clean(lower: &str) -> String {
-    lower
-        .chars()
-        .filter(|c| c.is_alphanumeric() || *c == '_' || c.is_whitespace())
-        .collect()
+    let keep = |c: char| c.is_alphanumeric() || c == '_' || c.is_whitespace();
+    if lower.is_ascii() {
+        // Byte by byte: the same characters, without decoding UTF-8.
+        let bytes: Vec<u8> = lower.bytes().filter(|b| keep(char::from(*b))).collect();
+        return String::from_utf8(bytes).unwrap_or_default();
+    }
+    lower.chars().filter(|c| keep(*c)).collect()
 }
 
-/// The distinct keywords of a [`clean`]ed text, sorted: words of more than two characters that
-/// are not stop words.
-fn keywords(cleaned: &str) -> Vec<&str> {
-    let mut words: Vec<&str> = cleaned
+/// The distinct keywords of a [`clean`]ed text: words of more than two characters that are
+/// not stop words.
+fn keywords(cleaned: &str) -> HashSet<&str> {
+    cleaned
         .split_whitespace()
         .filter(|w| w.chars().count() > 2 && !is_stop_word(w))
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-    words
+        .collect()
 }
 
 /// Share of the prompt's keywords found in the reply, divided by 0.3, capped at 1.
@@ -144,10 +218,7 @@ fn relevance_lowered(prompt: &str, reply: &str) -> f64 {
     if said.is_empty() {
         return 0.0;
     }
-    let overlap = asked
-        .iter()
-        .filter(|w| said.binary_search(w).is_ok())
-        .count() as f64;
+    let overlap = asked.intersection(&said).count() as f64;
     (overlap / asked.len() as f64 / 0.3).min(1.0)
 }
 
@@ -171,14 +242,13 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
     if last_sentence.is_some_and(|s| s.chars().count() > 20) && !ends_with_punct {
         score -= 0.2;
     }
-    let mut words: Vec<&str> = lower.split_whitespace().collect();
+    let words: Vec<&str> = lower.split_whitespace().collect();
     if words.len() > 10 {
-        words.sort_unstable();
-        let max = words
-            .chunk_by(|a, b| a == b)
-            .map(<[&str]>::len)
-            .max()
-            .unwrap_or(0) as f64;
+        let mut freq: HashMap<&str, usize> = HashMap::default();
+        for w in &words {
+            *freq.entry(w).or_insert(0) += 1;
+        }
+        let max = freq.values().copied().max().unwrap_or(0) as f64;
         let ratio = max / words.len() as f64;
         if ratio > 0.15 {
             score -= ((ratio - 0.15) * 2.0).min(0.3);

@@ -7,6 +7,8 @@
 
 use std::collections::VecDeque;
 
+use super::lowercase::lower;
+
 /// Shingle counts of one text (sorted by shingle hash, so a cosine is one merge pass) with
 /// their Euclidean norm.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,12 +31,7 @@ fn hash(words: &[&str]) -> u64 {
 
 impl Shingles {
     pub fn of(text: &str) -> Self {
-        // Lower-case ASCII (nearly every reply) without the Unicode tables.
-        let lower = if text.is_ascii() {
-            text.to_ascii_lowercase()
-        } else {
-            text.to_lowercase()
-        };
+        let lower = lower(text);
         let words: Vec<&str> = lower
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
