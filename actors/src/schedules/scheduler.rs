@@ -17,6 +17,8 @@ use crate::store::{RecordedEvent, StoreError};
 
 /// How often due slots are looked for.
 pub const TICK: Duration = Duration::from_millis(250);
+/// Shortest interval between two reads of the log while events keep arriving.
+const READ_INTERVAL: Duration = TICK;
 
 const TYPES: [&str; 6] = [
     "ScheduleCreated",
@@ -78,11 +80,19 @@ async fn run(commands: &Commands, states: &States) -> Result<(), StoreError> {
     let follower = {
         let states = states.clone();
         async move {
-            let mut live = std::pin::pin!(store.subscribe(head));
-            while let Some(e) = live.next().await {
-                let e = e?;
-                if TYPES.contains(&e.event_type.as_str()) {
-                    apply(&states, &e);
+            let mut live = std::pin::pin!(store.subscribe(head).ready_chunks(512));
+            while let Some(chunk) = live.next().await {
+                let started = tokio::time::Instant::now();
+                let full = chunk.len() == 512;
+                for e in chunk {
+                    let e = e?;
+                    if TYPES.contains(&e.event_type.as_str()) {
+                        apply(&states, &e);
+                    }
+                }
+                if !full {
+                    // Under load, read the log once per interval rather than once per commit.
+                    tokio::time::sleep_until(started + READ_INTERVAL).await;
                 }
             }
             Ok::<(), StoreError>(())

@@ -46,6 +46,9 @@ const HANDLED_TYPES: [&str; 8] = [
 /// again after a restart is harmless: a delivery's id is derived from its trigger, and a
 /// delivery's progress is read from its stream before each send.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Shortest interval between two reads of the log while events keep arriving (a trigger waits
+/// at most this much longer).
+const READ_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Shared by the subscription loop and the delivery tasks.
 struct Shared {
@@ -112,6 +115,7 @@ async fn run(shared: Arc<Shared>) -> Result<(), StoreError> {
     let mut stream = std::pin::pin!(shared.store.subscribe(from).ready_chunks(256));
     let mut saved_at = std::time::Instant::now();
     while let Some(chunk) = stream.next().await {
+        let started = tokio::time::Instant::now();
         let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
         let mut handled = false;
         for recorded in &batch {
@@ -128,6 +132,10 @@ async fn run(shared: Arc<Shared>) -> Result<(), StoreError> {
                 .save_worker_checkpoint(WORKER_NAME, last.position)
                 .await?;
             saved_at = std::time::Instant::now();
+        }
+        if batch.len() < 256 {
+            // Under load, read the log once per interval rather than once per commit.
+            tokio::time::sleep_until(started + READ_INTERVAL).await;
         }
     }
     Ok(())
