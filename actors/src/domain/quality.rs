@@ -35,7 +35,7 @@ pub const BLOCKLIST: [&str; 7] = [
 ];
 
 /// The stop words ([`is_stop_word`] matches exactly these; a test checks it).
-const STOP_WORDS: [&str; 81] = [
+pub const STOP_WORDS: [&str; 81] = [
     "a", "about", "above", "after", "an", "and", "are", "as", "at", "be", "been", "before",
     "being", "below", "between", "but", "by", "can", "could", "did", "do", "does", "during",
     "else", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in",
