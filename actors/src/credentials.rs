@@ -24,6 +24,23 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
+/// Verifies `password` against `phc`, or, for an unknown user (`None`), against a dummy hash
+/// of the same cost and answers `false`: a login for a missing username takes as long as one
+/// with a wrong password, so timing does not tell which usernames exist.
+pub fn verify_password_or_dummy(password: &str, phc: Option<&str>) -> bool {
+    static DUMMY: std::sync::LazyLock<Option<String>> =
+        std::sync::LazyLock::new(|| hash_password("krawall: no such user").ok());
+    match phc {
+        Some(phc) => verify_password(password, phc),
+        None => {
+            if let Some(dummy) = DUMMY.as_deref() {
+                let _ = verify_password(password, dummy);
+            }
+            false
+        }
+    }
+}
+
 /// Whether `password` matches the PHC string (false for a malformed hash).
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|parsed| {
@@ -93,6 +110,12 @@ mod tests {
         assert!(verify_password("correct horse battery", &phc));
         assert!(!verify_password("correct horse batterY", &phc));
         assert!(!verify_password("anything", "not a hash"));
+        assert!(verify_password_or_dummy(
+            "correct horse battery",
+            Some(&phc)
+        ));
+        assert!(!verify_password_or_dummy("correct horse battery", None));
+        assert!(!verify_password_or_dummy("krawall: no such user", None));
     }
 
     #[test]
