@@ -13,6 +13,16 @@ pub enum ProjectionError {
     Store(#[from] StoreError),
     #[error("json encoding failed")]
     Json(#[from] serde_json::Error),
+    /// A checkpoint is behind the events this runner already applied: the read models were
+    /// emptied (a rebuild) since; the runner must restart from the checkpoints.
+    #[error(
+        "checkpoint of {projection} went back to {checkpoint}, before {applied} (read models rebuilt)"
+    )]
+    Rewound {
+        projection: String,
+        checkpoint: i64,
+        applied: i64,
+    },
 }
 
 /// Largest value a count, size or duration in a read model holds: 2^53, the largest integer a

@@ -135,11 +135,15 @@ async fn park(
 
 /// Applies a batch of events to every projection that has not seen them, in one transaction:
 /// each event is decoded once, each projection gets its run of events in one `apply_all`, and
-/// the checkpoints advance with one statement.
+/// the checkpoints advance with one statement. `applied` is the position up to which the caller
+/// applied the log before this batch: a checkpoint below it means the read models were rebuilt
+/// meanwhile, and the batch is refused ([`ProjectionError::Rewound`]) rather than applied over
+/// a gap.
 async fn apply_batch(
     store: &EventStore,
     projections: &[Arc<dyn Projection>],
     batch: &[RecordedEvent],
+    applied: i64,
 ) -> Result<(), ProjectionError> {
     let Some(last) = batch.last().map(|e| e.position) else {
         return Ok(());
@@ -149,6 +153,13 @@ async fn apply_batch(
     let mut tx = store.begin_read_model_write().await?;
     let done = lock_checkpoints(&mut tx, projections).await?;
     let from = |p: &Arc<dyn Projection>| done.get(p.name()).copied().unwrap_or(0);
+    if let Some(p) = projections.iter().find(|p| from(p) < applied) {
+        return Err(ProjectionError::Rewound {
+            projection: p.name().to_string(),
+            checkpoint: from(p),
+            applied,
+        });
+    }
     let mut decoded = Vec::with_capacity(batch.len());
     for recorded in batch {
         match DomainEvent::from_parts(&recorded.event_type, &recorded.payload) {
@@ -211,7 +222,7 @@ async fn catch_up_reporting(
         let Some(last) = batch.last().map(|e| e.position) else {
             return Ok(from);
         };
-        apply_batch(store, projections, &batch).await?;
+        apply_batch(store, projections, &batch, from).await?;
         from = last;
         if let Some(progress) = progress {
             progress.send_replace(last);
@@ -300,12 +311,14 @@ async fn run_live(
 ) -> Result<(), ProjectionError> {
     let from = catch_up_reporting(&store, &projections, Some(&position)).await?;
     position.send_replace(from);
+    let mut applied = from;
     let mut stream = std::pin::pin!(store.subscribe(from).ready_chunks(LIVE_BATCH_EVENTS));
     while let Some(chunk) = stream.next().await {
         let started = tokio::time::Instant::now();
         let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
-        apply_batch(&store, &projections, &batch).await?;
+        apply_batch(&store, &projections, &batch, applied).await?;
         if let Some(last) = batch.last() {
+            applied = last.position;
             position.send_replace(last.position);
         }
         if batch.len() < LIVE_BATCH_EVENTS {
@@ -328,6 +341,9 @@ impl Actor for ProjectionActor {
             loop {
                 match run_live(store.clone(), projections.clone(), position.clone()).await {
                     Ok(()) => tracing::warn!("projection subscription ended; restarting"),
+                    Err(e @ ProjectionError::Rewound { .. }) => {
+                        tracing::info!(reason = %e, "read models rebuilt; following from the checkpoints")
+                    }
                     Err(e) => tracing::error!(error = %e, "projection failed; retrying in 1 s"),
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
