@@ -34,7 +34,7 @@ pub const BLOCKLIST: [&str; 7] = [
     "null",
 ];
 
-/// The stop words ([`is_stop_word`] matches exactly these; a test checks it).
+/// The stop words (looked up in a hash set).
 pub const STOP_WORDS: [&str; 81] = [
     "a", "about", "above", "after", "an", "and", "are", "as", "at", "be", "been", "before",
     "being", "below", "between", "but", "by", "can", "could", "did", "do", "does", "during",
@@ -96,90 +96,9 @@ pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
 }
 
 fn is_stop_word(word: &str) -> bool {
-    // A `match` compiles to a switch on the length and a few comparisons.
-    matches!(
-        word,
-        "a" | "about"
-            | "above"
-            | "after"
-            | "an"
-            | "and"
-            | "are"
-            | "as"
-            | "at"
-            | "be"
-            | "been"
-            | "before"
-            | "being"
-            | "below"
-            | "between"
-            | "but"
-            | "by"
-            | "can"
-            | "could"
-            | "did"
-            | "do"
-            | "does"
-            | "during"
-            | "else"
-            | "for"
-            | "from"
-            | "had"
-            | "has"
-            | "have"
-            | "he"
-            | "her"
-            | "his"
-            | "how"
-            | "i"
-            | "if"
-            | "in"
-            | "into"
-            | "is"
-            | "it"
-            | "its"
-            | "may"
-            | "me"
-            | "might"
-            | "my"
-            | "no"
-            | "nor"
-            | "not"
-            | "of"
-            | "on"
-            | "or"
-            | "our"
-            | "out"
-            | "shall"
-            | "she"
-            | "should"
-            | "so"
-            | "than"
-            | "that"
-            | "the"
-            | "them"
-            | "then"
-            | "these"
-            | "they"
-            | "this"
-            | "those"
-            | "through"
-            | "to"
-            | "up"
-            | "was"
-            | "we"
-            | "were"
-            | "what"
-            | "when"
-            | "where"
-            | "which"
-            | "who"
-            | "will"
-            | "with"
-            | "would"
-            | "you"
-            | "your"
-    )
+    static STOP: std::sync::LazyLock<HashSet<&str>> =
+        std::sync::LazyLock::new(|| STOP_WORDS.into_iter().collect());
+    STOP.contains(word)
 }
 
 /// Lower-cased `text` with punctuation removed (so "don't" becomes "dont").

@@ -80,7 +80,7 @@ fn safety_and_latency_bounds() {
 }
 
 #[test]
-fn the_stop_word_match_is_the_stop_word_list() {
+fn stop_words_are_looked_up_exactly() {
     for word in super::STOP_WORDS {
         assert!(super::is_stop_word(word), "{word}");
     }
