@@ -312,17 +312,14 @@ async fn run_live(
     let from = catch_up_reporting(&store, &projections, Some(&position)).await?;
     position.send_replace(from);
     let mut applied = from;
-    let mut stream = std::pin::pin!(store.subscribe(from).ready_chunks(LIVE_BATCH_EVENTS));
+    let paced = store.subscribe_paced(from, LIVE_BATCH_EVENTS, LIVE_BATCH_INTERVAL);
+    let mut stream = std::pin::pin!(paced);
     while let Some(chunk) = stream.next().await {
-        let started = tokio::time::Instant::now();
         let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
         apply_batch(&store, &projections, &batch, applied).await?;
         if let Some(last) = batch.last() {
             applied = last.position;
             position.send_replace(last.position);
-        }
-        if batch.len() < LIVE_BATCH_EVENTS {
-            tokio::time::sleep_until(started + LIVE_BATCH_INTERVAL).await;
         }
     }
     Ok(())

@@ -80,19 +80,13 @@ async fn run(commands: &Commands, states: &States) -> Result<(), StoreError> {
     let follower = {
         let states = states.clone();
         async move {
-            let mut live = std::pin::pin!(store.subscribe(head).ready_chunks(512));
+            let mut live = std::pin::pin!(store.subscribe_paced(head, 512, READ_INTERVAL));
             while let Some(chunk) = live.next().await {
-                let started = tokio::time::Instant::now();
-                let full = chunk.len() == 512;
                 for e in chunk {
                     let e = e?;
                     if TYPES.contains(&e.event_type.as_str()) {
                         apply(&states, &e);
                     }
-                }
-                if !full {
-                    // Under load, read the log once per interval rather than once per commit.
-                    tokio::time::sleep_until(started + READ_INTERVAL).await;
                 }
             }
             Ok::<(), StoreError>(())

@@ -264,6 +264,19 @@ impl EventStore {
         super::subscribe::subscribe(self.clone(), after_position)
     }
 
+    /// [`subscribe`](Self::subscribe) in chunks of up to `max` events, for followers that need
+    /// not see each commit at once: while events keep arriving (a chunk short of `max`), the
+    /// next chunk is read no sooner than `interval` after the previous one was handed out, and
+    /// so carries everything committed meanwhile. After a quiet spell an event comes at once.
+    pub fn subscribe_paced(
+        &self,
+        after_position: i64,
+        max: usize,
+        interval: Duration,
+    ) -> impl Stream<Item = Vec<Result<RecordedEvent, StoreError>>> + Send + use<> {
+        super::subscribe::paced(self.subscribe(after_position), max, interval)
+    }
+
     /// Starts a writer task that group-commits appends from many callers, up to
     /// `max_batch` requests per transaction. Must be called inside a Tokio runtime.
     pub fn batching(&self, max_batch: usize) -> BatchedAppender {

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +49,27 @@ pub(super) fn subscribe(
     futures_util::stream::unfold(sub, |mut sub| async move {
         let item = sub.next().await;
         Some((item, sub))
+    })
+}
+
+/// Chunks of `events` (see [`EventStore::subscribe_paced`]).
+pub(super) fn paced<S>(
+    events: S,
+    max: usize,
+    interval: Duration,
+) -> impl Stream<Item = Vec<S::Item>> + Send + 'static
+where
+    S: Stream + Send + 'static,
+    S::Item: Send,
+{
+    let chunks = Box::pin(events.ready_chunks(max.max(1)));
+    futures_util::stream::unfold((chunks, None), move |(mut chunks, next)| async move {
+        if let Some(next) = next {
+            tokio::time::sleep_until(next).await;
+        }
+        let chunk = chunks.next().await?;
+        let next = (chunk.len() < max).then(|| tokio::time::Instant::now() + interval);
+        Some((chunk, (chunks, next)))
     })
 }
 
@@ -182,5 +203,19 @@ async fn listen_until_error(
         } else {
             bump(head, position);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    #[tokio::test]
+    async fn paced_chunks_hold_at_most_max_events_in_order() {
+        let events = futures_util::stream::iter(1..=5);
+        let chunks: Vec<Vec<i32>> = super::paced(events, 2, std::time::Duration::ZERO)
+            .collect()
+            .await;
+        assert_eq!(chunks, vec![vec![1, 2], vec![3, 4], vec![5]]);
     }
 }

@@ -112,10 +112,9 @@ async fn run(shared: Arc<Shared>) -> Result<(), StoreError> {
     for pending in unfinished(&shared.store).await? {
         spawn_delivery(&shared, pending);
     }
-    let mut stream = std::pin::pin!(shared.store.subscribe(from).ready_chunks(256));
+    let mut stream = std::pin::pin!(shared.store.subscribe_paced(from, 256, READ_INTERVAL));
     let mut saved_at = std::time::Instant::now();
     while let Some(chunk) = stream.next().await {
-        let started = tokio::time::Instant::now();
         let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
         let mut handled = false;
         for recorded in &batch {
@@ -132,10 +131,6 @@ async fn run(shared: Arc<Shared>) -> Result<(), StoreError> {
                 .save_worker_checkpoint(WORKER_NAME, last.position)
                 .await?;
             saved_at = std::time::Instant::now();
-        }
-        if batch.len() < 256 {
-            // Under load, read the log once per interval rather than once per commit.
-            tokio::time::sleep_until(started + READ_INTERVAL).await;
         }
     }
     Ok(())
