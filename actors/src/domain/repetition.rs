@@ -5,7 +5,9 @@
 //! words is one shingle of what it has. 1 = the same shingles in the same proportions, 0 = no
 //! shingle in common.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use super::lowercase::lower;
 
@@ -80,29 +82,112 @@ impl Shingles {
     }
 }
 
-/// The latest replies a score compares with (bounded memory).
+/// The latest replies a score compares with (bounded memory), with an inverted index from
+/// shingle to the kept replies holding it: a score costs one lookup per shingle of the new
+/// reply plus one multiply-add per shared shingle, not a merge pass per kept reply.
 #[derive(Debug, Default, Clone)]
 pub struct ReplyWindow {
-    recent: VecDeque<Shingles>,
+    /// Ring of kept replies; `pushed % CAPACITY` is the next slot.
+    slots: Vec<Kept>,
+    pushed: usize,
+    postings: HashMap<u64, Vec<Posting>>,
+}
+
+#[derive(Debug, Clone)]
+struct Kept {
+    id: u64,
+    shingles: Arc<Shingles>,
+}
+
+/// A kept reply (by slot) holding a shingle `count` times; a list is in push order.
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    slot: u32,
+    count: u32,
 }
 
 impl ReplyWindow {
-    /// Replies kept per window (bounds the CPU per reply: one merge pass per kept reply).
+    /// Replies kept per window (bounds memory and the CPU per reply).
     pub const CAPACITY: usize = 32;
 
     /// The highest similarity of `reply` to a kept reply (0 when none is kept).
     pub fn score(&self, reply: &Shingles) -> f64 {
-        self.recent
-            .iter()
-            .map(|r| reply.cosine(r))
-            .fold(0.0, f64::max)
+        self.score_before(reply, u64::MAX)
     }
 
-    pub fn push(&mut self, reply: Shingles) {
-        if self.recent.len() == Self::CAPACITY {
-            self.recent.pop_front();
+    /// [`Self::score`] over the kept replies whose id is below `before` only.
+    pub fn score_before(&self, reply: &Shingles, before: u64) -> f64 {
+        if reply.norm == 0.0 || self.slots.is_empty() {
+            return 0.0;
         }
-        self.recent.push_back(reply);
+        let mut dots = [0u64; Self::CAPACITY];
+        for (hash, count) in &reply.counts {
+            for p in self.postings.get(hash).into_iter().flatten() {
+                dots[p.slot as usize] += u64::from(*count) * u64::from(p.count);
+            }
+        }
+        let mut best = 0.0f64;
+        for (kept, dot) in self.slots.iter().zip(dots) {
+            if dot > 0 && kept.id < before {
+                let cosine = dot as f64 / (reply.norm * kept.shingles.norm);
+                best = best.max(cosine.clamp(0.0, 1.0));
+            }
+        }
+        best
+    }
+
+    /// The id of the oldest kept reply.
+    pub fn oldest_id(&self) -> Option<u64> {
+        let oldest = if self.slots.len() < Self::CAPACITY {
+            0
+        } else {
+            self.pushed % Self::CAPACITY
+        };
+        self.slots.get(oldest).map(|k| k.id)
+    }
+
+    /// The id after the newest kept reply's (0 for an empty window).
+    pub fn next_id(&self) -> u64 {
+        let newest = (self.pushed + Self::CAPACITY - 1) % Self::CAPACITY;
+        self.slots.get(newest).map_or(0, |k| k.id + 1)
+    }
+
+    /// Keeps `reply` under `id` (ids increase push by push), dropping the oldest when full.
+    pub fn push(&mut self, id: u64, reply: Arc<Shingles>) {
+        let slot = self.pushed % Self::CAPACITY;
+        self.pushed += 1;
+        let kept = Kept {
+            id,
+            shingles: reply,
+        };
+        let slot_id = slot as u32;
+        if slot < self.slots.len() {
+            let evicted = std::mem::replace(&mut self.slots[slot], kept);
+            self.unindex(slot_id, &evicted.shingles);
+        } else {
+            self.slots.push(kept);
+        }
+        for (hash, count) in &self.slots[slot].shingles.counts {
+            let list = self.postings.entry(*hash).or_default();
+            list.push(Posting {
+                slot: slot_id,
+                count: *count,
+            });
+        }
+    }
+
+    /// Removes the postings of the reply that left `slot`.
+    fn unindex(&mut self, slot: u32, evicted: &Shingles) {
+        for (hash, _) in &evicted.counts {
+            if let Some(list) = self.postings.get_mut(hash) {
+                if let Some(i) = list.iter().position(|p| p.slot == slot) {
+                    list.remove(i);
+                }
+                if list.is_empty() {
+                    self.postings.remove(hash);
+                }
+            }
+        }
     }
 }
 
@@ -140,15 +225,62 @@ mod tests {
     fn a_window_keeps_the_latest_replies() {
         let mut w = ReplyWindow::default();
         assert_eq!(w.score(&Shingles::of("hello there my friend")), 0.0);
-        w.push(Shingles::of("hello there my friend"));
+        w.push(0, Arc::new(Shingles::of("hello there my friend")));
         assert!((w.score(&Shingles::of("hello there my friend")) - 1.0).abs() < 1e-12);
         for i in 0..ReplyWindow::CAPACITY {
-            w.push(Shingles::of(&format!("filler reply number {i}")));
+            w.push(
+                1 + i as u64,
+                Arc::new(Shingles::of(&format!("filler reply number {i}"))),
+            );
         }
         assert_eq!(
             w.score(&Shingles::of("hello there my friend")),
             0.0,
             "the first one left"
         );
+        assert_eq!(w.oldest_id(), Some(1));
+        assert_eq!(w.next_id(), 1 + ReplyWindow::CAPACITY as u64);
+    }
+
+    /// Texts with shared, repeated and unique shingles.
+    fn text(i: usize) -> String {
+        let words = [
+            "alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta",
+        ];
+        (0..(5 + i % 13))
+            .map(|k| words[(i * 7 + k * k + k * (i % 3)) % words.len()])
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn the_index_scores_exactly_as_a_cosine_against_every_kept_reply() {
+        let mut w = ReplyWindow::default();
+        let mut kept: Vec<(u64, Shingles)> = Vec::new();
+        for i in 0..100 {
+            let reply = Shingles::of(&text(i));
+            let window = &kept[kept.len().saturating_sub(ReplyWindow::CAPACITY)..];
+            let expected = window
+                .iter()
+                .map(|(_, k)| reply.cosine(k))
+                .fold(0.0, f64::max);
+            assert_eq!(w.score(&reply), expected, "reply {i}");
+            let before = 3 * i as u64 / 2;
+            let expected_before = window
+                .iter()
+                .filter(|(id, _)| *id < before)
+                .map(|(_, k)| reply.cosine(k))
+                .fold(0.0, f64::max);
+            assert_eq!(w.score_before(&reply, before), expected_before, "reply {i}");
+            let id = 2 * i as u64;
+            w.push(id, Arc::new(reply.clone()));
+            kept.push((id, reply));
+        }
+        let live: usize = w.postings.values().map(Vec::len).sum();
+        let expected: usize = kept[kept.len() - ReplyWindow::CAPACITY..]
+            .iter()
+            .map(|(_, k)| k.counts.len())
+            .sum();
+        assert_eq!(live, expected, "evicted replies leave no postings behind");
     }
 }

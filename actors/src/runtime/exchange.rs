@@ -2,6 +2,7 @@
 //! an injected fault in its place) with timeout and cancellation, then apply the error policy
 //! (skip, abort, retry with backoff honouring a bounded `Retry-After`), recording every attempt.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -213,12 +214,18 @@ fn injected_fault(shared: &Shared, ex: &Exchange<'_>, at: &ExchangeRef) -> Optio
 }
 
 /// Repetition score of a reply against the conversation's and the session's earlier replies.
+/// Replies share the session's ids; the conversation's replies still in the session window are
+/// scored there, so only older ones are compared again (none when the session has one lane).
 fn repetition(shared: &Shared, replies: &mut ReplyWindow, text: &str) -> f64 {
-    let shingles = Shingles::of(text);
+    let shingles = Arc::new(Shingles::of(text));
     let mut session = shared.replies.lock().unwrap_or_else(|e| e.into_inner());
-    let score = replies.score(&shingles).max(session.score(&shingles));
-    session.push(shingles.clone());
-    replies.push(shingles);
+    let in_session = session.oldest_id().unwrap_or(u64::MAX);
+    let score = session
+        .score(&shingles)
+        .max(replies.score_before(&shingles, in_session));
+    let id = session.next_id();
+    session.push(id, Arc::clone(&shingles));
+    replies.push(id, shingles);
     score
 }
 
