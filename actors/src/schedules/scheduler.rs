@@ -80,13 +80,10 @@ async fn run(commands: &Commands, states: &States) -> Result<(), StoreError> {
     let follower = {
         let states = states.clone();
         async move {
-            let mut live = std::pin::pin!(store.subscribe_paced(head, 512, READ_INTERVAL));
-            while let Some(chunk) = live.next().await {
-                for e in chunk {
-                    let e = e?;
-                    if TYPES.contains(&e.event_type.as_str()) {
-                        apply(&states, &e);
-                    }
+            let mut live = std::pin::pin!(store.subscribe_types(head, &TYPES, READ_INTERVAL));
+            while let Some(page) = live.next().await {
+                for e in page?.events {
+                    apply(&states, &e);
                 }
             }
             Ok::<(), StoreError>(())

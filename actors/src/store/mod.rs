@@ -25,5 +25,7 @@ pub use error::{AppendError, StoreError};
 pub use sql::{Backend, EventStore};
 pub use text_keys::{TextKey, open_texts, seal_texts};
 pub use timing::{APPEND_BUCKETS, AppendLatency};
-pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
+pub use types::{
+    AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, TypedPage,
+};
 pub use write_tx::ReadModelTx;

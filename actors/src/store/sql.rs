@@ -277,6 +277,21 @@ impl EventStore {
         super::subscribe::paced(self.subscribe(after_position), max, interval)
     }
 
+    /// Events of `types` only, after `after_position`, a page at a time through the
+    /// `event_type` index: the others are neither fetched nor decoded. Every page says how far
+    /// the log was read (`reached`), empty or not, so a follower can checkpoint past events it
+    /// does not handle. While the log keeps growing, pages come no more often than `interval`.
+    /// Never ends; a read error is yielded as `Err` and the stream retries after the poll
+    /// interval.
+    pub fn subscribe_types(
+        &self,
+        after_position: i64,
+        types: &'static [&'static str],
+        interval: Duration,
+    ) -> impl Stream<Item = Result<super::TypedPage, StoreError>> + Send + use<> {
+        super::subscribe::subscribe_types(self.clone(), after_position, types, interval)
+    }
+
     /// Starts a writer task that group-commits appends from many callers, up to
     /// `max_batch` requests per transaction. Must be called inside a Tokio runtime.
     pub fn batching(&self, max_batch: usize) -> BatchedAppender {

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::append::NOTIFY_CHANNEL;
 use super::sql::{Backend, EventStore, bump};
-use super::{RecordedEvent, StoreError};
+use super::{RecordedEvent, StoreError, TypedPage};
 
 /// Events fetched per read while catching up.
 const PAGE: i64 = 500;
@@ -87,7 +87,7 @@ impl Subscription {
     /// Reads the next page, or waits for a wake-up (or the poll interval) when there is none.
     async fn fill(&mut self) -> Result<(), StoreError> {
         if self.head.is_none() {
-            self.head = Some(self.start().await);
+            self.head = Some(start(&self.store).await);
         }
         if self.failed {
             tokio::time::sleep(self.store.poll_interval).await;
@@ -119,43 +119,130 @@ impl Subscription {
         self.buffer.extend(page);
         Ok(())
     }
+}
 
-    /// Subscribes to the head watch and makes sure the store's listener runs: the KurrentDB
-    /// wake-up subscription, or on PostgreSQL the `LISTEN` connection.
-    async fn start(&self) -> watch::Receiver<i64> {
-        let inner = &self.store.inner;
-        let head = inner.head.subscribe();
-        #[cfg(feature = "kurrentdb")]
-        if let Some(log) = &inner.kurrent {
-            if !inner.listener_started.swap(true, Ordering::AcqRel) {
-                tokio::spawn(super::kurrent::listen(
-                    log.clone(),
-                    inner.head.clone(),
-                    inner.listening.clone(),
-                    inner.listener_stop.clone(),
-                ));
-            }
-            self.wait_for_listener().await;
-            return head;
+/// Subscribes to the head watch and makes sure the store's listener runs: the KurrentDB
+/// wake-up subscription, or on PostgreSQL the `LISTEN` connection.
+async fn start(store: &EventStore) -> watch::Receiver<i64> {
+    let inner = &store.inner;
+    let head = inner.head.subscribe();
+    #[cfg(feature = "kurrentdb")]
+    if let Some(log) = &inner.kurrent {
+        if !inner.listener_started.swap(true, Ordering::AcqRel) {
+            tokio::spawn(super::kurrent::listen(
+                log.clone(),
+                inner.head.clone(),
+                inner.listening.clone(),
+                inner.listener_stop.clone(),
+            ));
         }
-        if inner.backend == Backend::Postgres {
-            if !inner.listener_started.swap(true, Ordering::AcqRel) {
-                tokio::spawn(listen(
-                    inner.url.clone(),
-                    inner.head.clone(),
-                    inner.listening.clone(),
-                    inner.listener_stop.clone(),
-                ));
-            }
-            self.wait_for_listener().await;
+        wait_for_listener(store).await;
+        return head;
+    }
+    if inner.backend == Backend::Postgres {
+        if !inner.listener_started.swap(true, Ordering::AcqRel) {
+            tokio::spawn(listen(
+                inner.url.clone(),
+                inner.head.clone(),
+                inner.listening.clone(),
+                inner.listener_stop.clone(),
+            ));
         }
-        head
+        wait_for_listener(store).await;
+    }
+    head
+}
+
+/// Best effort: the periodic re-check covers a listener that is not up yet.
+async fn wait_for_listener(store: &EventStore) {
+    let mut ready = store.inner.listening.subscribe();
+    let _ = tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|up| *up)).await;
+}
+
+/// See [`EventStore::subscribe_types`].
+pub(super) fn subscribe_types(
+    store: EventStore,
+    after_position: i64,
+    types: &'static [&'static str],
+    interval: Duration,
+) -> impl Stream<Item = Result<TypedPage, StoreError>> + Send + 'static {
+    let sub = TypedSubscription {
+        store,
+        last: after_position,
+        types,
+        interval,
+        head: None,
+        next_read: None,
+        failed: false,
+    };
+    futures_util::stream::unfold(sub, |mut sub| async move {
+        let item = sub.next().await;
+        Some((item, sub))
+    })
+}
+
+/// Follows the log through the `event_type` index: only events of `types` are read and decoded.
+struct TypedSubscription {
+    store: EventStore,
+    last: i64,
+    types: &'static [&'static str],
+    interval: Duration,
+    head: Option<watch::Receiver<i64>>,
+    next_read: Option<tokio::time::Instant>,
+    failed: bool,
+}
+
+impl TypedSubscription {
+    async fn next(&mut self) -> Result<TypedPage, StoreError> {
+        if self.head.is_none() {
+            self.head = Some(start(&self.store).await);
+        }
+        if std::mem::take(&mut self.failed) {
+            tokio::time::sleep(self.store.poll_interval).await;
+        }
+        if let Some(at) = self.next_read.take() {
+            tokio::time::sleep_until(at).await;
+        }
+        loop {
+            // Mark the current head as seen *before* reading, so a later commit still wakes us.
+            if let Some(head) = self.head.as_mut() {
+                head.borrow_and_update();
+            }
+            let read = self.read().await;
+            self.failed = read.is_err();
+            if let Some(page) = read? {
+                return Ok(page);
+            }
+            let Some(head) = self.head.as_mut() else {
+                return Ok(TypedPage::default());
+            };
+            tokio::select! {
+                changed = head.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep(self.store.poll_interval).await;
+                    }
+                }
+                () = tokio::time::sleep(self.store.poll_interval) => {}
+            }
+        }
     }
 
-    /// Best effort: the periodic re-check covers a listener that is not up yet.
-    async fn wait_for_listener(&self) {
-        let mut ready = self.store.inner.listening.subscribe();
-        let _ = tokio::time::timeout(LISTENER_READY_TIMEOUT, ready.wait_for(|up| *up)).await;
+    /// The next page when the log grew since the last one; while it keeps growing, the page
+    /// after this one is read no sooner than `interval` from now.
+    async fn read(&mut self) -> Result<Option<TypedPage>, StoreError> {
+        let upto = self.store.head_position().await?;
+        if upto <= self.last {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .read_types_between(self.types, self.last, upto, PAGE)
+            .await?;
+        self.last = page.reached;
+        if page.reached == upto {
+            self.next_read = Some(tokio::time::Instant::now() + self.interval);
+        }
+        Ok(Some(page))
     }
 }
 

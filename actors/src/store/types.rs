@@ -38,6 +38,16 @@ pub struct RecordedEvent {
     pub recorded_at_ms: i64,
 }
 
+/// Events of some types read from a stretch of the log (see `EventStore::subscribe_types`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypedPage {
+    /// The stretch's events of the asked types, in position order.
+    pub events: Vec<RecordedEvent>,
+    /// The log was read through this position: the stretch's end, or the last event's
+    /// position when the page limit cut the read short.
+    pub reached: i64,
+}
+
 /// One stream's append inside a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppendRequest {

@@ -31,7 +31,7 @@ const HOOK_TYPES: [&str; 3] = ["WebhookCreated", "WebhookUpdated", "WebhookDelet
 const DELIVERY_TYPES: [&str; 2] = ["WebhookDeliveryQueued", "WebhookDeliveryAttempted"];
 /// Every event type the worker acts on: webhook changes, queued deliveries and the triggers
 /// (session ends, also for `batch.completed`, and fired schedules). Other events (most of the
-/// log: exchanges) are skipped without being decoded.
+/// log: exchanges) are not even read (`EventStore::subscribe_types`).
 const HANDLED_TYPES: [&str; 8] = [
     "WebhookCreated",
     "WebhookUpdated",
@@ -112,23 +112,21 @@ async fn run(shared: Arc<Shared>) -> Result<(), StoreError> {
     for pending in unfinished(&shared.store).await? {
         spawn_delivery(&shared, pending);
     }
-    let mut stream = std::pin::pin!(shared.store.subscribe_paced(from, 256, READ_INTERVAL));
+    let mut pages = std::pin::pin!(shared.store.subscribe_types(
+        from,
+        &HANDLED_TYPES,
+        READ_INTERVAL
+    ));
     let mut saved_at = std::time::Instant::now();
-    while let Some(chunk) = stream.next().await {
-        let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let mut handled = false;
-        for recorded in &batch {
-            if HANDLED_TYPES.contains(&recorded.event_type.as_str()) {
-                handle(&shared, recorded).await?;
-                handled = true;
-            }
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        for recorded in &page.events {
+            handle(&shared, recorded).await?;
         }
-        if let Some(last) = batch.last()
-            && (handled || saved_at.elapsed() >= CHECKPOINT_EVERY)
-        {
+        if !page.events.is_empty() || saved_at.elapsed() >= CHECKPOINT_EVERY {
             shared
                 .store
-                .save_worker_checkpoint(WORKER_NAME, last.position)
+                .save_worker_checkpoint(WORKER_NAME, page.reached)
                 .await?;
             saved_at = std::time::Instant::now();
         }

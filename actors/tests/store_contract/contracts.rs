@@ -393,3 +393,72 @@ pub async fn cross_instance_contract(reader: EventStore, writer: EventStore) {
         .expect("appends from the other instance arrive well before the poll interval");
     assert_contiguous(&reader, &live, 3).await;
 }
+
+/// `subscribe_types`: only the asked types arrive, in order and once each; every page says how
+/// far the log was read, also past a stretch with none of them; live appends arrive.
+pub async fn typed_subscription_contract(store: EventStore) {
+    const TYPES: &[&str] = &["Wanted", "AlsoWanted"];
+    let typed = |t: &str, n: i64| NewEvent {
+        event_type: t.to_owned(),
+        ..event(n)
+    };
+    let mut expected = Vec::new();
+    for n in 0..40 {
+        let kind = ["Wanted", "TestHappened", "AlsoWanted", "TestHappened"][n as usize % 4];
+        let stored = store
+            .append(request("mixed", ExpectedVersion::Any, vec![typed(kind, n)]))
+            .await
+            .unwrap();
+        if TYPES.contains(&kind) {
+            expected.push(stored.last_position);
+        }
+    }
+    let head = store.head_position().await.unwrap();
+    let pages = store.subscribe_types(0, TYPES, Duration::from_millis(10));
+    let mut pages = Box::pin(pages);
+    let (mut got, mut reached) = (Vec::new(), 0);
+    while reached < head {
+        let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
+        let page = page.unwrap().unwrap();
+        assert!(page.reached > reached, "every page moves forward");
+        assert!(
+            page.events
+                .iter()
+                .all(|e| TYPES.contains(&e.event_type.as_str()))
+        );
+        assert!(page.events.iter().all(|e| e.position <= page.reached));
+        got.extend(page.events.iter().map(|e| e.position));
+        reached = page.reached;
+    }
+    assert_eq!(got, expected, "each wanted event once, in order");
+    assert_eq!(reached, head);
+
+    let other = store
+        .append(request("mixed", ExpectedVersion::Any, vec![event(98)]))
+        .await
+        .unwrap();
+    let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
+    let page = page.unwrap().unwrap();
+    assert!(page.events.is_empty(), "an unwanted event is passed over");
+    assert_eq!(
+        page.reached, other.last_position,
+        "but the page reaches past it"
+    );
+    let wanted = store
+        .append(request(
+            "mixed",
+            ExpectedVersion::Any,
+            vec![typed("Wanted", 99)],
+        ))
+        .await
+        .unwrap();
+    let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
+    let page = page.unwrap().unwrap();
+    let positions: Vec<i64> = page.events.iter().map(|e| e.position).collect();
+    assert_eq!(
+        positions,
+        vec![wanted.last_position],
+        "a live event arrives"
+    );
+    assert_eq!(page.events[0].payload["n"], 99);
+}

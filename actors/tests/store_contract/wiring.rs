@@ -56,6 +56,7 @@ contract!(
     idempotency_contract,
     batch_contract,
     subscription_contract,
+    typed_subscription_contract,
     batched_appender_contract,
 );
 
