@@ -11,6 +11,7 @@ mod messages_batch;
 pub mod metrics;
 mod metrics_bucket;
 mod metrics_figures;
+mod metrics_histogram;
 pub mod pricing;
 pub mod projection;
 pub mod queries;

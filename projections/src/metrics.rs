@@ -17,7 +17,6 @@ use crate::bulk::{Col, run};
 use crate::metrics_bucket::{
     BUCKET_COLUMNS, Bucket, TOTAL_COLUMNS, bucket_column_names, bucket_of, total_column_names,
 };
-use crate::metrics_figures::record;
 use crate::projection::{Decoded, Projection, ProjectionError, bounded};
 
 pub struct MetricsProjection;
@@ -100,9 +99,9 @@ impl Contribution {
             } => {
                 b.replies += 1;
                 let h = &mut bucket.histograms;
-                record(&mut h.latency, *latency);
-                ttft.inspect(|v| record(&mut h.ttft, *v));
-                itl.inspect(|v| record(&mut h.itl, *v));
+                h.latency.record(*latency);
+                ttft.inspect(|v| h.ttft.record(*v));
+                itl.inspect(|v| h.itl.record(*v));
                 b.tokens_in = (b.tokens_in + bounded(tokens.0)).min(crate::projection::COUNTER_CAP);
                 b.tokens_out =
                     (b.tokens_out + bounded(tokens.1)).min(crate::projection::COUNTER_CAP);

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD_NO_PAD;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::{Row, any::AnyRow};
+
+use crate::metrics_histogram::{Recorded, SparseHistogram};
 
 /// Highest value tracked (1 hour, like the session summary); longer values are clamped.
 pub const MAX_TRACKED_MS: u64 = 3_600_000;
@@ -23,63 +23,6 @@ pub fn histogram() -> Histogram<u64> {
 /// Records `value` clamped to the tracked range.
 pub fn record(h: &mut Histogram<u64>, value: u64) {
     h.saturating_record(value.clamp(1, MAX_TRACKED_MS));
-}
-
-/// A histogram as text: for each recorded HDR bucket in increasing order, the gap from the
-/// previous bucket's value and the count, as LEB128 varints, in base64. Values are each
-/// bucket's highest equivalent value, so decoding records into the same buckets: lossless at
-/// the histogram's precision. About 4 characters a bucket (JSON pairs took 10), which keeps a
-/// row's statement small (see `bulk.rs`: PostgreSQL statements over ~12 KiB wait for an ACK).
-pub fn encode(h: &Histogram<u64>) -> String {
-    let mut bytes = Vec::new();
-    let mut previous = 0;
-    for v in h.iter_recorded() {
-        let value = v.value_iterated_to();
-        varint(&mut bytes, value - previous);
-        varint(&mut bytes, v.count_at_value());
-        previous = value;
-    }
-    STANDARD_NO_PAD.encode(bytes)
-}
-
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// The next varint of `bytes` from `at`; `None` at the end or on a malformed one.
-fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// Decodes [`encode`]'s text; anything unreadable is an empty histogram.
-pub fn decode(text: &str) -> Histogram<u64> {
-    let mut h = histogram();
-    let Ok(bytes) = STANDARD_NO_PAD.decode(text) else {
-        return h;
-    };
-    let (mut at, mut value) = (0, 0u64);
-    while at < bytes.len() {
-        let (Some(gap), Some(count)) = (read_varint(&bytes, &mut at), read_varint(&bytes, &mut at))
-        else {
-            return histogram();
-        };
-        value = value.saturating_add(gap);
-        h.saturating_record_n(value.clamp(1, MAX_TRACKED_MS), count);
-    }
-    h
 }
 
 /// Percentiles of one measure (milliseconds); absent when nothing was measured.
@@ -97,14 +40,14 @@ pub struct Distribution {
 }
 
 impl Distribution {
-    pub fn of(h: &Histogram<u64>) -> Option<Self> {
+    pub fn of(h: &impl Recorded) -> Option<Self> {
         Self::from_stored(Self::stored(h)?)
     }
 
     /// The stored form: `[count, min, mean in thousandths, p50, p90, p95, p99, max]`, integers
     /// only, so reading it back gives exactly the figures [`Distribution::of`] computes.
-    fn stored(h: &Histogram<u64>) -> Option<[u64; 8]> {
-        (!h.is_empty()).then(|| {
+    fn stored(h: &impl Recorded) -> Option<[u64; 8]> {
+        (h.len() > 0).then(|| {
             [
                 h.len(),
                 h.min(),
@@ -248,40 +191,32 @@ impl Counters {
 }
 
 /// The HDR histograms of a span.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Histograms {
-    pub latency: Histogram<u64>,
-    pub ttft: Histogram<u64>,
-    pub itl: Histogram<u64>,
+    pub latency: SparseHistogram,
+    pub ttft: SparseHistogram,
+    pub itl: SparseHistogram,
 }
 
 /// Column names of [`Histograms::values`], in order.
 pub const HISTOGRAM_NAMES: &str = "latency, ttft, itl, stats";
 
-impl Default for Histograms {
-    fn default() -> Self {
-        Self {
-            latency: histogram(),
-            ttft: histogram(),
-            itl: histogram(),
-        }
-    }
-}
-
 impl Histograms {
-    /// Adds `other`'s counts (same bounds on both sides, so `add` cannot fail).
+    /// Adds `other`'s counts.
     pub fn merge(&mut self, other: &Histograms) {
-        let _ = self.latency.add(&other.latency);
-        let _ = self.ttft.add(&other.ttft);
-        let _ = self.itl.add(&other.itl);
+        self.latency.merge(&other.latency);
+        self.ttft.merge(&other.ttft);
+        self.itl.merge(&other.itl);
     }
 
     /// Reads the `latency`, `ttft` and `itl` columns of a row.
     pub fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let decode =
+            |name| Ok::<_, sqlx::Error>(SparseHistogram::decode(&row.try_get::<String, _>(name)?));
         Ok(Self {
-            latency: decode(&row.try_get::<String, _>("latency")?),
-            ttft: decode(&row.try_get::<String, _>("ttft")?),
-            itl: decode(&row.try_get::<String, _>("itl")?),
+            latency: decode("latency")?,
+            ttft: decode("ttft")?,
+            itl: decode("itl")?,
         })
     }
 
@@ -298,9 +233,9 @@ impl Histograms {
     pub fn values(&self) -> Vec<Value> {
         let stored = [&self.latency, &self.ttft, &self.itl].map(Distribution::stored);
         vec![
-            json!(encode(&self.latency)),
-            json!(encode(&self.ttft)),
-            json!(encode(&self.itl)),
+            json!(self.latency.encode()),
+            json!(self.ttft.encode()),
+            json!(self.itl.encode()),
             json!(serde_json::to_string(&stored).unwrap_or_else(|_| "[null,null,null]".into())),
         ]
     }
@@ -308,54 +243,15 @@ impl Histograms {
 
 #[cfg(test)]
 mod tests {
-    use super::{Distribution, Histograms, Stats, decode, encode, histogram, record};
-
-    #[test]
-    fn histograms_survive_the_round_trip() {
-        let mut h = histogram();
-        for v in [1, 100, 100, 2047, 5000, 123_456, 3_600_000] {
-            record(&mut h, v);
-        }
-        let back = decode(&encode(&h));
-        assert_eq!(back.len(), h.len());
-        for q in [0.0, 0.5, 0.9, 0.99, 1.0] {
-            assert_eq!(back.value_at_quantile(q), h.value_at_quantile(q));
-        }
-        assert_eq!(encode(&back), encode(&h));
-        assert_eq!(encode(&histogram()), "");
-        assert!(decode("").is_empty());
-    }
-
-    #[test]
-    fn unreadable_text_is_an_empty_histogram() {
-        let mut h = histogram();
-        record(&mut h, 300);
-        let text = encode(&h);
-        assert!(decode(&text[..text.len() - 1]).is_empty(), "cut short");
-        assert!(decode("not base64!").is_empty());
-        assert!(decode("[[1,2]]").is_empty());
-    }
-
-    #[test]
-    fn a_thousand_buckets_take_about_four_characters_each() {
-        let mut h = histogram();
-        for v in 1000..2000 {
-            for _ in 0..300 {
-                record(&mut h, v);
-            }
-        }
-        let text = encode(&h);
-        assert!(text.len() < 4100, "{}", text.len());
-        assert_eq!(decode(&text).len(), 300_000);
-    }
+    use super::{Distribution, Histograms, Stats};
 
     #[test]
     fn stored_percentiles_read_back_exactly() {
         let mut h = Histograms::default();
         for v in [3, 7, 7, 1999, 2000] {
-            record(&mut h.latency, v);
+            h.latency.record(v);
         }
-        record(&mut h.itl, 12);
+        h.itl.record(12);
         let values = h.values();
         let stats = Stats::decode(values[3].as_str().unwrap());
         assert_eq!(stats, h.stats());
