@@ -5,6 +5,8 @@
 //! Unicode whitespace without the empty leading/trailing tokens `split(/\s+/)` produces, and
 //! keywords keep Unicode letters and digits (upstream's `\w` kept ASCII only).
 
+use std::borrow::Cow;
+
 use foldhash::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -101,24 +103,38 @@ fn is_stop_word(word: &str) -> bool {
     STOP.contains(word)
 }
 
-/// Lower-cased `text` with punctuation removed (so "don't" becomes "dont").
-fn clean(lower: &str) -> String {
-    let keep = |c: char| c.is_alphanumeric() || c == '_' || c.is_whitespace();
-    if lower.is_ascii() {
-        // Byte by byte: the same characters, without decoding UTF-8.
-        let bytes: Vec<u8> = lower.bytes().filter(|b| keep(char::from(*b))).collect();
-        return String::from_utf8(bytes).unwrap_or_default();
-    }
-    lower.chars().filter(|c| keep(*c)).collect()
+/// Whether `c` survives cleaning (everything else is punctuation, removed: "don't" → "dont").
+fn kept(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c.is_whitespace()
 }
 
-/// The distinct keywords of a [`clean`]ed text: words of more than two characters that are
-/// not stop words.
-fn keywords(cleaned: &str) -> HashSet<&str> {
-    cleaned
-        .split_whitespace()
-        .filter(|w| w.chars().count() > 2 && !is_stop_word(w))
-        .collect()
+/// One whitespace-separated word of a lower-cased text with punctuation removed.
+fn clean_word(word: &str) -> Cow<'_, str> {
+    if word.is_ascii() {
+        if word.bytes().all(|b| kept(char::from(b))) {
+            return Cow::Borrowed(word);
+        }
+        let bytes: Vec<u8> = word.bytes().filter(|b| kept(char::from(*b))).collect();
+        return Cow::Owned(String::from_utf8(bytes).unwrap_or_default());
+    }
+    if word.chars().all(kept) {
+        return Cow::Borrowed(word);
+    }
+    Cow::Owned(word.chars().filter(|c| kept(*c)).collect())
+}
+
+/// The keywords of a lower-cased text, repeats included: its words with punctuation removed
+/// that have more than two characters and are not stop words. (Removing punctuation never
+/// joins or splits words, so cleaning word by word is cleaning the text, then splitting.)
+fn keywords(lower: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    lower.split_whitespace().map(clean_word).filter(|w| {
+        let long = if w.is_ascii() {
+            w.len() > 2
+        } else {
+            w.chars().count() > 2
+        };
+        long && !is_stop_word(w)
+    })
 }
 
 /// Share of the prompt's keywords found in the reply, divided by 0.3, capped at 1.
@@ -128,17 +144,20 @@ pub fn relevance(prompt: &str, reply: &str) -> f64 {
 }
 
 fn relevance_lowered(prompt: &str, reply: &str) -> f64 {
-    let (prompt, reply) = (clean(prompt), clean(reply));
-    let asked = keywords(&prompt);
+    let mut asked: HashSet<Cow<'_, str>> = keywords(prompt).collect();
     if asked.is_empty() {
         return 0.5;
     }
-    let said = keywords(&reply);
-    if said.is_empty() {
+    let distinct = asked.len() as f64;
+    let (mut said, mut overlap) = (false, 0usize);
+    for word in keywords(reply) {
+        said = true;
+        overlap += usize::from(asked.remove(&word));
+    }
+    if !said {
         return 0.0;
     }
-    let overlap = asked.intersection(&said).count() as f64;
-    (overlap / asked.len() as f64 / 0.3).min(1.0)
+    (overlap as f64 / distinct / 0.3).min(1.0)
 }
 
 /// 1, minus 0.2 when the reply looks truncated, minus up to 0.3 for one word dominating,
@@ -161,14 +180,17 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
     if last_sentence.is_some_and(|s| s.chars().count() > 20) && !ends_with_punct {
         score -= 0.2;
     }
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    if words.len() > 10 {
+    let words = lower.split_whitespace().count();
+    if words > 10 {
         let mut freq: HashMap<&str, usize> = HashMap::default();
-        for w in &words {
-            *freq.entry(w).or_insert(0) += 1;
+        freq.reserve(words);
+        let mut max = 0;
+        for w in lower.split_whitespace() {
+            let n = freq.entry(w).or_insert(0);
+            *n += 1;
+            max = max.max(*n);
         }
-        let max = freq.values().copied().max().unwrap_or(0) as f64;
-        let ratio = max / words.len() as f64;
+        let ratio = max as f64 / words as f64;
         if ratio > 0.15 {
             score -= ((ratio - 0.15) * 2.0).min(0.3);
         }

@@ -120,6 +120,17 @@ impl ReplyWindow {
         if reply.norm == 0.0 || self.slots.is_empty() {
             return 0.0;
         }
+        if self.oldest_id().is_none_or(|oldest| oldest >= before) {
+            return 0.0;
+        }
+        // A bot that loops sends the same text again: no other kept reply can score higher.
+        if let Some(same) = self
+            .slots
+            .iter()
+            .find(|k| k.id < before && *k.shingles == *reply)
+        {
+            return reply.cosine(&same.shingles);
+        }
         let mut dots = [0u64; Self::CAPACITY];
         for (hash, count) in &reply.counts {
             for p in self.postings.get(hash).into_iter().flatten() {
@@ -258,7 +269,8 @@ mod tests {
         let mut w = ReplyWindow::default();
         let mut kept: Vec<(u64, Shingles)> = Vec::new();
         for i in 0..100 {
-            let reply = Shingles::of(&text(i));
+            // From reply 60 on, each repeats the one 20 before (still kept): exact repeats.
+            let reply = Shingles::of(&text(if i >= 60 { i - 20 } else { i }));
             let window = &kept[kept.len().saturating_sub(ReplyWindow::CAPACITY)..];
             let expected = window
                 .iter()
