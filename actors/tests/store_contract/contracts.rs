@@ -394,37 +394,51 @@ pub async fn cross_instance_contract(reader: EventStore, writer: EventStore) {
     assert_contiguous(&reader, &live, 3).await;
 }
 
+const TYPED: &[&str] = &["Wanted", "AlsoWanted"];
+
+fn typed_event(event_type: &str, n: i64) -> NewEvent {
+    NewEvent {
+        event_type: event_type.to_owned(),
+        ..event(n)
+    }
+}
+
+/// Appends 40 events, every other one of a [`TYPED`] type; their positions.
+async fn append_mixed(store: &EventStore) -> Vec<i64> {
+    let mut wanted = Vec::new();
+    for n in 0..40 {
+        let kind = ["Wanted", "TestHappened", "AlsoWanted", "TestHappened"][n as usize % 4];
+        let request = request("mixed", ExpectedVersion::Any, vec![typed_event(kind, n)]);
+        let stored = store.append(request).await.unwrap();
+        if TYPED.contains(&kind) {
+            wanted.push(stored.last_position);
+        }
+    }
+    wanted
+}
+
+async fn next_page<S>(pages: &mut S) -> actors::store::TypedPage
+where
+    S: Stream<Item = Result<actors::store::TypedPage, StoreError>> + Unpin,
+{
+    let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
+    page.unwrap().unwrap()
+}
+
 /// `subscribe_types`: only the asked types arrive, in order and once each; every page says how
 /// far the log was read, also past a stretch with none of them; live appends arrive.
 pub async fn typed_subscription_contract(store: EventStore) {
-    const TYPES: &[&str] = &["Wanted", "AlsoWanted"];
-    let typed = |t: &str, n: i64| NewEvent {
-        event_type: t.to_owned(),
-        ..event(n)
-    };
-    let mut expected = Vec::new();
-    for n in 0..40 {
-        let kind = ["Wanted", "TestHappened", "AlsoWanted", "TestHappened"][n as usize % 4];
-        let stored = store
-            .append(request("mixed", ExpectedVersion::Any, vec![typed(kind, n)]))
-            .await
-            .unwrap();
-        if TYPES.contains(&kind) {
-            expected.push(stored.last_position);
-        }
-    }
+    let expected = append_mixed(&store).await;
     let head = store.head_position().await.unwrap();
-    let pages = store.subscribe_types(0, TYPES, Duration::from_millis(10));
-    let mut pages = Box::pin(pages);
+    let mut pages = Box::pin(store.subscribe_types(0, TYPED, Duration::from_millis(10)));
     let (mut got, mut reached) = (Vec::new(), 0);
     while reached < head {
-        let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
-        let page = page.unwrap().unwrap();
+        let page = next_page(&mut pages).await;
         assert!(page.reached > reached, "every page moves forward");
         assert!(
             page.events
                 .iter()
-                .all(|e| TYPES.contains(&e.event_type.as_str()))
+                .all(|e| TYPED.contains(&e.event_type.as_str()))
         );
         assert!(page.events.iter().all(|e| e.position <= page.reached));
         got.extend(page.events.iter().map(|e| e.position));
@@ -433,27 +447,29 @@ pub async fn typed_subscription_contract(store: EventStore) {
     assert_eq!(got, expected, "each wanted event once, in order");
     assert_eq!(reached, head);
 
-    let other = store
-        .append(request("mixed", ExpectedVersion::Any, vec![event(98)]))
-        .await
-        .unwrap();
-    let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
-    let page = page.unwrap().unwrap();
+    assert_live_pages(&store, &mut pages).await;
+}
+
+/// After catching up: an unwanted append moves `reached` only, a wanted one arrives.
+async fn assert_live_pages<S>(store: &EventStore, pages: &mut S)
+where
+    S: Stream<Item = Result<actors::store::TypedPage, StoreError>> + Unpin,
+{
+    let other = request("mixed", ExpectedVersion::Any, vec![event(98)]);
+    let other = store.append(other).await.unwrap();
+    let page = next_page(pages).await;
     assert!(page.events.is_empty(), "an unwanted event is passed over");
     assert_eq!(
         page.reached, other.last_position,
         "but the page reaches past it"
     );
-    let wanted = store
-        .append(request(
-            "mixed",
-            ExpectedVersion::Any,
-            vec![typed("Wanted", 99)],
-        ))
-        .await
-        .unwrap();
-    let page = tokio::time::timeout(WAIT, pages.next()).await.unwrap();
-    let page = page.unwrap().unwrap();
+    let wanted = request(
+        "mixed",
+        ExpectedVersion::Any,
+        vec![typed_event("Wanted", 99)],
+    );
+    let wanted = store.append(wanted).await.unwrap();
+    let page = next_page(pages).await;
     let positions: Vec<i64> = page.events.iter().map(|e| e.position).collect();
     assert_eq!(
         positions,
