@@ -87,11 +87,7 @@ impl Dispatcher {
         outbound: Outbound,
     ) -> Self {
         let arbiters = (0..settings.arbiters).map(|_| Arbiter::new()).collect();
-        let leases = Leases::new(
-            store.pool().clone(),
-            settings.node_id.clone(),
-            settings.lease_ttl,
-        );
+        let leases = Leases::new(store.clone(), settings.node_id.clone(), settings.lease_ttl);
         Self {
             store,
             appender,

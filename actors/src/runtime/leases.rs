@@ -6,10 +6,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use uuid::Uuid;
 
-use crate::store::StoreError;
+use crate::store::{EventStore, StoreError};
 
 /// What a node does with sessions; shown in the node list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -76,7 +76,8 @@ pub enum CancelRequest {
 /// The lease table of one node.
 #[derive(Debug, Clone)]
 pub struct Leases {
-    pub(super) pool: AnyPool,
+    /// Reads go to its pool; writes first take its write turn (see `EventStore::write_turn`).
+    pub(super) store: EventStore,
     pub(super) node_id: String,
     pub(super) ttl: Duration,
 }
@@ -86,8 +87,12 @@ pub(super) fn now_ms() -> i64 {
 }
 
 impl Leases {
-    pub fn new(pool: AnyPool, node_id: String, ttl: Duration) -> Self {
-        Self { pool, node_id, ttl }
+    pub fn new(store: EventStore, node_id: String, ttl: Duration) -> Self {
+        Self {
+            store,
+            node_id,
+            ttl,
+        }
     }
 
     pub fn node_id(&self) -> &str {
@@ -104,19 +109,21 @@ impl Leases {
 
     /// Offers a queued session to every node (no-op when it is offered already).
     pub async fn offer(&self, session: Uuid) -> Result<(), StoreError> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "INSERT INTO session_leases (session_id, offered_at_ms) VALUES ($1, $2)
              ON CONFLICT (session_id) DO NOTHING",
         )
         .bind(session.to_string())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
 
     /// Takes the lease when it is unclaimed, expired or already this node's. `true` when taken.
     pub async fn claim(&self, session: Uuid) -> Result<bool, StoreError> {
+        let _turn = self.store.write_turn().await;
         let now = now_ms();
         let row = sqlx::query(
             "INSERT INTO session_leases (session_id, node_id, expires_at_ms, offered_at_ms)
@@ -130,7 +137,7 @@ impl Leases {
         .bind(&self.node_id)
         .bind(self.expiry())
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.store.pool())
         .await?;
         Ok(row.is_some())
     }
@@ -143,7 +150,7 @@ impl Leases {
         )
         .bind(now_ms())
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_all(self.store.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -156,13 +163,14 @@ impl Leases {
     /// Extends every lease this node holds; reports which of `running` it no longer holds and
     /// which were asked to cancel.
     pub async fn renew(&self, running: &[Uuid]) -> Result<Renewal, StoreError> {
+        let _turn = self.store.write_turn().await;
         let rows = sqlx::query(
             "UPDATE session_leases SET expires_at_ms = $1 WHERE node_id = $2
              RETURNING session_id, cancel_requested",
         )
         .bind(self.expiry())
         .bind(&self.node_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.store.pool())
         .await?;
         let mut held = HashSet::with_capacity(rows.len());
         let mut renewal = Renewal::default();
@@ -183,26 +191,29 @@ impl Leases {
 
     /// Drops this node's lease on a finished session (the offer goes with it).
     pub async fn release(&self, session: Uuid) -> Result<(), StoreError> {
+        let _turn = self.store.write_turn().await;
         sqlx::query("DELETE FROM session_leases WHERE session_id = $1 AND node_id = $2")
             .bind(session.to_string())
             .bind(&self.node_id)
-            .execute(&self.pool)
+            .execute(self.store.pool())
             .await?;
         Ok(())
     }
 
     /// Drops the offer of a session that ended without being claimed (cancelled while queued).
     pub async fn withdraw(&self, session: Uuid) -> Result<(), StoreError> {
+        let _turn = self.store.write_turn().await;
         sqlx::query("DELETE FROM session_leases WHERE session_id = $1 AND expires_at_ms < $2")
             .bind(session.to_string())
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(self.store.pool())
             .await?;
         Ok(())
     }
 
     /// Flags a session for cancellation on the node that holds it.
     pub async fn request_cancel(&self, session: Uuid) -> Result<CancelRequest, StoreError> {
+        let _turn = self.store.write_turn().await;
         let row = sqlx::query(
             "UPDATE session_leases SET cancel_requested = 1
              WHERE session_id = $1 AND expires_at_ms >= $2 AND node_id <> $3
@@ -211,7 +222,7 @@ impl Leases {
         .bind(session.to_string())
         .bind(now_ms())
         .bind(&self.node_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.store.pool())
         .await?;
         Ok(match row {
             Some(r) => CancelRequest::Forwarded(r.try_get("node_id")?),

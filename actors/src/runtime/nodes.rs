@@ -19,6 +19,7 @@ pub struct NodeLoad {
 impl Leases {
     /// Records this node's heartbeat and load.
     pub async fn heartbeat(&self, load: NodeLoad) -> Result<(), StoreError> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "INSERT INTO nodes (node_id, role, started_at_ms, heartbeat_at_ms, running, max_concurrent)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -33,7 +34,7 @@ impl Leases {
         .bind(now_ms())
         .bind(i64::try_from(load.running).unwrap_or(i64::MAX))
         .bind(i64::try_from(load.max_concurrent).unwrap_or(i64::MAX))
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
@@ -50,7 +51,7 @@ impl Leases {
         )
         .bind(now)
         .bind(now - 3_600_000)
-        .fetch_all(&self.pool)
+        .fetch_all(self.store.pool())
         .await?;
         let mut nodes = Vec::with_capacity(rows.len());
         for r in &rows {

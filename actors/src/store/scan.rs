@@ -108,6 +108,7 @@ impl EventStore {
         name: &str,
         position: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO worker_checkpoints (name, position) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET position = excluded.position

@@ -55,6 +55,7 @@ impl EventStore {
         };
         let hex = random_token("");
         let key = SecretBox::from_key_hex(&hex)?;
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO session_keys (session_id, sealed_key, created_at_ms) VALUES ($1, $2, $3)
              ON CONFLICT (session_id) DO NOTHING",
@@ -96,6 +97,7 @@ impl EventStore {
 
     /// Destroys the session's data key: its sealed texts can never be read again.
     pub async fn destroy_text_key(&self, session: Uuid) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM session_keys WHERE session_id = $1")
             .bind(session.to_string())
             .execute(self.pool())

@@ -5,6 +5,7 @@
 //! lock free: the projections fell minutes behind. A read-model transaction therefore queues
 //! on the same in-process gate as the appends (a fair FIFO lock) and takes the write lock up
 //! front, so projections and appends alternate. On PostgreSQL it is a plain transaction.
+//! Single statements outside a transaction take the same turn (`EventStore::write_turn`).
 
 use std::ops::{Deref, DerefMut};
 
@@ -68,6 +69,19 @@ impl DerefMut for ReadModelTx {
 }
 
 impl EventStore {
+    /// A turn at the in-process write gate for one statement outside a transaction (session
+    /// keys, leases, node heartbeats, worker checkpoints): hold it while the statement runs.
+    /// On SQLite the statement then finds the write lock free; without it, it slept in the busy
+    /// handler behind back-to-back group commits (60–120 ms per statement measured under load).
+    /// `None` on PostgreSQL, where such writers do not exclude each other.
+    pub async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        let inner = &self.inner;
+        if inner.backend == Backend::Postgres {
+            return None;
+        }
+        Some(inner.write_gate.clone().lock_owned().await)
+    }
+
     /// Begins a read-model transaction (see the module docs for SQLite's turn-taking).
     pub async fn begin_read_model_write(&self) -> Result<ReadModelTx, StoreError> {
         let inner = &self.inner;
