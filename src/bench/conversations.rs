@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
+use actors::domain::events::EventType;
 use actors::domain::presets::MOCK_PROTO;
 use actors::domain::scenario_input::parse_scenario;
 use anyhow::Context;
@@ -111,10 +112,12 @@ pub(super) async fn wait_for_sessions(
     let (mut finished, mut completed, mut replies) = (0, 0, 0);
     while finished < conversations {
         let e = events.next().await.context("subscription ended")??;
-        match e.event_type.as_str() {
-            "ResponseReceived" => replies += 1,
-            "SessionCompleted" => (finished, completed) = (finished + 1, completed + 1),
-            "SessionFailed" | "SessionCancelled" => finished += 1,
+        match EventType::parse(&e.event_type) {
+            Some(EventType::ResponseReceived) => replies += 1,
+            Some(EventType::SessionCompleted) => {
+                (finished, completed) = (finished + 1, completed + 1);
+            }
+            Some(EventType::SessionFailed | EventType::SessionCancelled) => finished += 1,
             _ => {}
         }
     }

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
+use actors::domain::events::EventType;
 use anyhow::Context;
 
 use super::conversations::{Outcome, Protocol, command_error, create_fixtures, target_body};
@@ -86,18 +87,26 @@ pub(super) fn spawn_mock_pinned(
 
 /// Counts stored replies and ended sessions in `(after, upto]` of the log.
 async fn count_events(core: &Core, after: i64, upto: i64) -> anyhow::Result<(u64, u32)> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
+    use EventType::{ResponseReceived, SessionCancelled, SessionCompleted, SessionFailed};
+    let counted = [
+        ResponseReceived,
+        SessionCompleted,
+        SessionFailed,
+        SessionCancelled,
+    ];
+    let list = counted.map(|t| format!("'{}'", t.as_str())).join(", ");
+    let sql = format!(
         "SELECT event_type, CAST(COUNT(*) AS BIGINT) FROM events WHERE position > $1 AND position <= $2 \
-         AND event_type IN ('ResponseReceived', 'SessionCompleted', 'SessionFailed', 'SessionCancelled') \
-         GROUP BY event_type",
-    )
-    .bind(after)
-    .bind(upto)
-    .fetch_all(core.store.pool())
-    .await?;
-    let count = |t: &str| rows.iter().find(|r| r.0 == t).map_or(0, |r| r.1);
-    let ended = count("SessionCompleted") + count("SessionFailed") + count("SessionCancelled");
-    Ok((count("ResponseReceived") as u64, ended as u32))
+         AND event_type IN ({list}) GROUP BY event_type"
+    );
+    let rows: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(upto)
+        .fetch_all(core.store.pool())
+        .await?;
+    let count = |t: EventType| rows.iter().find(|r| r.0 == t.as_str()).map_or(0, |r| r.1);
+    let ended = count(SessionCompleted) + count(SessionFailed) + count(SessionCancelled);
+    Ok((count(ResponseReceived) as u64, ended as u32))
 }
 
 /// Polls the log (cheaply, so the bench's own CPU stays small) every 100 ms until
@@ -122,9 +131,10 @@ async fn wait_sampling_lag(
 
 async fn count_events_completed(core: &Core, from: i64) -> anyhow::Result<u32> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM events WHERE position > $1 AND event_type = 'SessionCompleted'",
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM events WHERE position > $1 AND event_type = $2",
     )
     .bind(from)
+    .bind(EventType::SessionCompleted.as_str())
     .fetch_one(core.store.pool())
     .await?;
     Ok(n as u32)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use actors::commands::{ExecuteRequest, ExecutionOverrides};
 use actors::domain::events::{
-    DomainEvent, ExchangeRef, ResponseReceived, TokenCounts, session_stream,
+    DomainEvent, EventType, ExchangeRef, ResponseReceived, TokenCounts, session_stream,
 };
 use actors::domain::scenario_input::parse_scenario;
 use actors::store::{AppendRequest, ExpectedVersion, NewEvent};
@@ -91,7 +91,10 @@ async fn idle_session(core: &Core) -> anyhow::Result<Uuid> {
     let stream = session_stream(session);
     for _ in 0..200 {
         let events = core.store.read_stream(&stream).await?;
-        if events.iter().any(|e| e.event_type == "SessionStarted") {
+        if events
+            .iter()
+            .any(|e| e.event_type == EventType::SessionStarted.as_str())
+        {
             return Ok(session);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;

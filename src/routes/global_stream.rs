@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actors::domain::events::EventType;
 use actors::store::{EventStore, RecordedEvent};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
@@ -61,7 +62,7 @@ fn compact(event_type: &str, payload: &Value) -> Value {
         ] {
             map.remove(key);
         }
-        if event_type == "SessionQueued" {
+        if event_type == EventType::SessionQueued.as_str() {
             let name = |key: &str| {
                 payload
                     .get(key)

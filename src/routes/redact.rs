@@ -1,7 +1,7 @@
 //! What the event APIs show of a session whose texts were shredded for retention: its events
 //! with every message text blanked (`domain::retention::redact_texts`), metrics untouched.
 
-use actors::domain::events::DomainEvent;
+use actors::domain::events::{DomainEvent, EventType};
 use actors::domain::retention::redact_texts;
 use actors::store::RecordedEvent;
 use serde_json::Value;
@@ -10,7 +10,7 @@ use serde_json::Value;
 pub fn redact_shredded(events: &mut [RecordedEvent]) {
     if !events
         .iter()
-        .any(|e| e.event_type == "SessionTextsShredded")
+        .any(|e| e.event_type == EventType::SessionTextsShredded.as_str())
     {
         return;
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use actors::domain::events::session_stream;
+use actors::domain::event_type::names;
+use actors::domain::events::{EventType, session_stream};
 use actors::store::{EventStore, RecordedEvent};
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
@@ -19,12 +20,12 @@ use super::state::AppState;
 
 /// Comment line sent when nothing happened for this long, so proxies keep the stream open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
-const TERMINAL: &[&str] = &[
-    "SessionCompleted",
-    "SessionFailed",
-    "SessionCancelled",
-    "SessionDeleted",
-];
+const TERMINAL: &[&str] = &names([
+    EventType::SessionCompleted,
+    EventType::SessionFailed,
+    EventType::SessionCancelled,
+    EventType::SessionDeleted,
+]);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

@@ -10,7 +10,8 @@ use crate::domain::account::{
     ApiTokenCreated, ApiTokenRevoked, AuditRecorded, Role, UserCreated, UserUpdated, audit_stream,
     token_stream, user_stream, validate_token_name, validate_user,
 };
-use crate::domain::events::DomainEvent;
+use crate::domain::event_type::names;
+use crate::domain::events::{DomainEvent, EventType};
 use crate::store::EventStore;
 
 use super::CommandError;
@@ -151,7 +152,7 @@ impl Accounts {
     async fn enabled_admins(&self) -> Result<usize, CommandError> {
         let recorded = self
             .store
-            .read_types(&["UserCreated", "UserUpdated"])
+            .read_types(&names([EventType::UserCreated, EventType::UserUpdated]))
             .await?;
         let mut users = std::collections::HashMap::new();
         for r in recorded {
@@ -168,7 +169,8 @@ impl Accounts {
 
     /// Whether any user exists (a fresh node offers the setup page until one does).
     pub async fn has_users(&self) -> Result<bool, CommandError> {
-        Ok(!self.store.read_types(&["UserCreated"]).await?.is_empty())
+        let created = names([EventType::UserCreated]);
+        Ok(!self.store.read_types(&created).await?.is_empty())
     }
 
     /// Issues a token; the plaintext is in the result only, the event holds its SHA-256.
@@ -243,7 +245,10 @@ impl Accounts {
     pub async fn tokens(&self) -> Result<Vec<(ApiTokenCreated, bool)>, CommandError> {
         let recorded = self
             .store
-            .read_types(&["ApiTokenCreated", "ApiTokenRevoked"])
+            .read_types(&names([
+                EventType::ApiTokenCreated,
+                EventType::ApiTokenRevoked,
+            ]))
             .await?;
         let mut tokens: Vec<(ApiTokenCreated, bool)> = Vec::new();
         for r in recorded {

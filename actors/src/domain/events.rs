@@ -9,6 +9,7 @@ pub use super::account::{
 };
 pub use super::batch::BatchCreated;
 pub use super::compare::{ComparisonCreated, comparison_stream};
+pub use super::event_type::EventType;
 use super::faults::InjectedFault;
 pub use super::idempotency::IdempotencyKeyRecorded;
 use super::pricing::ModelPrice;
@@ -24,7 +25,7 @@ pub use super::webhook::{WebhookDeliveryAttempted, WebhookDeliveryQueued, Webhoo
 /// variant missing here does not compile).
 macro_rules! with_variants {
     ($m:ident) => {
-        $m!(
+        $m! {
             TargetCreated,
             TargetUpdated,
             TargetDeleted,
@@ -64,9 +65,10 @@ macro_rules! with_variants {
             SettingsUpdated,
             SessionTextsShredded,
             ComparisonCreated,
-        )
+        }
     };
 }
+pub(crate) use with_variants;
 
 /// A domain event. The variant name is the stored `event_type`; the fields are the payload.
 /// Names are stable: renaming or removing a field needs an upcaster (docs/events.md).
@@ -398,49 +400,9 @@ pub struct SessionCancelled {
 }
 
 impl DomainEvent {
-    /// The stored `event_type`: the variant name.
+    /// The stored `event_type`: the variant name (see [`EventType`]).
     pub fn event_type(&self) -> &'static str {
-        match self {
-            Self::TargetCreated(_) => "TargetCreated",
-            Self::TargetUpdated(_) => "TargetUpdated",
-            Self::TargetDeleted(_) => "TargetDeleted",
-            Self::TargetTested(_) => "TargetTested",
-            Self::ScenarioCreated(_) => "ScenarioCreated",
-            Self::ScenarioUpdated(_) => "ScenarioUpdated",
-            Self::ScenarioDeleted(_) => "ScenarioDeleted",
-            Self::SessionQueued(_) => "SessionQueued",
-            Self::SessionStarted(_) => "SessionStarted",
-            Self::MessageSent(_) => "MessageSent",
-            Self::ResponseReceived(_) => "ResponseReceived",
-            Self::MessageFailed(_) => "MessageFailed",
-            Self::ErrorInjected(_) => "ErrorInjected",
-            Self::SessionCompleted(_) => "SessionCompleted",
-            Self::SessionFailed(_) => "SessionFailed",
-            Self::SessionCancelled(_) => "SessionCancelled",
-            Self::SessionDeleted(_) => "SessionDeleted",
-            Self::PricingUpdated(_) => "PricingUpdated",
-            Self::BatchCreated(_) => "BatchCreated",
-            Self::WebhookCreated(_) => "WebhookCreated",
-            Self::WebhookUpdated(_) => "WebhookUpdated",
-            Self::WebhookDeleted(_) => "WebhookDeleted",
-            Self::WebhookDeliveryQueued(_) => "WebhookDeliveryQueued",
-            Self::WebhookDeliveryAttempted(_) => "WebhookDeliveryAttempted",
-            Self::ScheduleCreated(_) => "ScheduleCreated",
-            Self::ScheduleUpdated(_) => "ScheduleUpdated",
-            Self::ScheduleEnabled(_) => "ScheduleEnabled",
-            Self::ScheduleDisabled(_) => "ScheduleDisabled",
-            Self::ScheduleFired(_) => "ScheduleFired",
-            Self::ScheduleDeleted(_) => "ScheduleDeleted",
-            Self::UserCreated(_) => "UserCreated",
-            Self::UserUpdated(_) => "UserUpdated",
-            Self::ApiTokenCreated(_) => "ApiTokenCreated",
-            Self::ApiTokenRevoked(_) => "ApiTokenRevoked",
-            Self::AuditRecorded(_) => "AuditRecorded",
-            Self::IdempotencyKeyRecorded(_) => "IdempotencyKeyRecorded",
-            Self::SettingsUpdated(_) => "SettingsUpdated",
-            Self::SessionTextsShredded(_) => "SessionTextsShredded",
-            Self::ComparisonCreated(_) => "ComparisonCreated",
-        }
+        self.kind().as_str()
     }
 
     /// Splits into the stored `(event_type, payload)` pair (the variant's fields, serialised

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod compare;
 pub mod condition;
 pub mod conversation;
+pub mod event_type;
 pub mod events;
 pub mod faults;
 pub mod idempotency;

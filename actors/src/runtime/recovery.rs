@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::domain::events::FailureReason;
+use crate::domain::events::{EventType, FailureReason};
 use crate::domain::session::SessionCommand;
 use crate::store::{EventStore, RecordedEvent, StoreError};
 
@@ -31,13 +31,18 @@ pub async fn unfinished_sessions(store: &EventStore) -> Result<Vec<Unfinished>, 
     let rows = sqlx::query(
         "SELECT q.stream_id AS stream_id,
                 CAST(CASE WHEN EXISTS (SELECT 1 FROM events s WHERE s.stream_id = q.stream_id
-                                        AND s.event_type = 'SessionStarted') THEN 1 ELSE 0 END AS BIGINT) AS started
+                                        AND s.event_type = $1) THEN 1 ELSE 0 END AS BIGINT) AS started
          FROM events q
-         WHERE q.event_type = 'SessionQueued'
+         WHERE q.event_type = $2
            AND NOT EXISTS (SELECT 1 FROM events t WHERE t.stream_id = q.stream_id
-                           AND t.event_type IN ('SessionCompleted', 'SessionFailed', 'SessionCancelled'))
+                           AND t.event_type IN ($3, $4, $5))
          ORDER BY q.position",
     )
+    .bind(STARTED)
+    .bind(QUEUED)
+    .bind(ENDED[0])
+    .bind(ENDED[1])
+    .bind(ENDED[2])
     .fetch_all(store.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -57,9 +62,13 @@ pub async fn unfinished_sessions(store: &EventStore) -> Result<Vec<Unfinished>, 
     Ok(out)
 }
 
-const QUEUED: &str = "SessionQueued";
-const STARTED: &str = "SessionStarted";
-const ENDED: [&str; 3] = ["SessionCompleted", "SessionFailed", "SessionCancelled"];
+const QUEUED: &str = EventType::SessionQueued.as_str();
+const STARTED: &str = EventType::SessionStarted.as_str();
+const ENDED: [&str; 3] = crate::domain::event_type::names([
+    EventType::SessionCompleted,
+    EventType::SessionFailed,
+    EventType::SessionCancelled,
+]);
 
 /// [`unfinished_sessions`] from the lifecycle events themselves (in log order), for an event
 /// log without SQL (KurrentDB).

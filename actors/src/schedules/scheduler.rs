@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::commands::Commands;
 use crate::domain::batch::batch_stream;
-use crate::domain::events::DomainEvent;
+use crate::domain::event_type::names;
+use crate::domain::events::{DomainEvent, EventType};
 use crate::domain::schedule::{Due, ScheduleState, due, parse_cron, parse_timezone};
 use crate::store::{RecordedEvent, StoreError};
 
@@ -20,14 +21,14 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// Shortest interval between two reads of the log while events keep arriving.
 const READ_INTERVAL: Duration = TICK;
 
-const TYPES: [&str; 6] = [
-    "ScheduleCreated",
-    "ScheduleUpdated",
-    "ScheduleEnabled",
-    "ScheduleDisabled",
-    "ScheduleFired",
-    "ScheduleDeleted",
-];
+const TYPES: [&str; 6] = names([
+    EventType::ScheduleCreated,
+    EventType::ScheduleUpdated,
+    EventType::ScheduleEnabled,
+    EventType::ScheduleDisabled,
+    EventType::ScheduleFired,
+    EventType::ScheduleDeleted,
+]);
 
 type States = Arc<Mutex<HashMap<Uuid, ScheduleState>>>;
 

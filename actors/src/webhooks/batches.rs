@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::batch::{BatchCounts, batch_stream};
-use crate::domain::events::{DomainEvent, session_stream};
+use crate::domain::events::{DomainEvent, EventType, session_stream};
 use crate::domain::webhook::WebhookEvent;
 use crate::store::{EventStore, StoreError};
 
@@ -44,11 +44,11 @@ pub async fn batch_completion(
         let last = store
             .stream_end(&session_stream(member.session_id), true)
             .await?;
-        match last.as_ref().map(|e| e.event_type.as_str()) {
-            Some("SessionCompleted") => counts.completed += 1,
-            Some("SessionFailed") => counts.failed += 1,
-            Some("SessionCancelled") => counts.cancelled += 1,
-            Some("SessionDeleted") => {}
+        match last.as_ref().and_then(|e| EventType::parse(&e.event_type)) {
+            Some(EventType::SessionCompleted) => counts.completed += 1,
+            Some(EventType::SessionFailed) => counts.failed += 1,
+            Some(EventType::SessionCancelled) => counts.cancelled += 1,
+            Some(EventType::SessionDeleted) => {}
             _ => return Ok(None),
         }
     }

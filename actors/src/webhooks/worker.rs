@@ -16,7 +16,8 @@ use super::registry::Registry;
 use super::sender::{body, send};
 use crate::codec::append_request;
 use crate::connectors::egress::EgressPolicy;
-use crate::domain::events::DomainEvent;
+use crate::domain::event_type::names;
+use crate::domain::events::{DomainEvent, EventType};
 use crate::domain::webhook::{
     AttemptOutcome, WebhookDeliveryAttempted, WebhookDeliveryQueued, WebhookEvent, delivery_id,
     delivery_stream, triggered,
@@ -27,21 +28,28 @@ use crate::store::{AppendError, EventStore, RecordedEvent, StoreError};
 /// The worker's checkpoint name in `worker_checkpoints`.
 pub const WORKER_NAME: &str = "webhook_deliveries";
 
-const HOOK_TYPES: [&str; 3] = ["WebhookCreated", "WebhookUpdated", "WebhookDeleted"];
-const DELIVERY_TYPES: [&str; 2] = ["WebhookDeliveryQueued", "WebhookDeliveryAttempted"];
+const HOOK_TYPES: [&str; 3] = names([
+    EventType::WebhookCreated,
+    EventType::WebhookUpdated,
+    EventType::WebhookDeleted,
+]);
+const DELIVERY_TYPES: [&str; 2] = names([
+    EventType::WebhookDeliveryQueued,
+    EventType::WebhookDeliveryAttempted,
+]);
 /// Every event type the worker acts on: webhook changes, queued deliveries and the triggers
 /// (session ends, also for `batch.completed`, and fired schedules). Other events (most of the
 /// log: exchanges) are not even read (`EventStore::subscribe_types`).
-const HANDLED_TYPES: [&str; 8] = [
-    "WebhookCreated",
-    "WebhookUpdated",
-    "WebhookDeleted",
-    "WebhookDeliveryQueued",
-    "SessionCompleted",
-    "SessionCancelled",
-    "SessionFailed",
-    "ScheduleFired",
-];
+const HANDLED_TYPES: [&str; 8] = names([
+    EventType::WebhookCreated,
+    EventType::WebhookUpdated,
+    EventType::WebhookDeleted,
+    EventType::WebhookDeliveryQueued,
+    EventType::SessionCompleted,
+    EventType::SessionCancelled,
+    EventType::SessionFailed,
+    EventType::ScheduleFired,
+]);
 /// How often the resume position is saved while only skipped events pass. Handling an event
 /// again after a restart is harmless: a delivery's id is derived from its trigger, and a
 /// delivery's progress is read from its stream before each send.
