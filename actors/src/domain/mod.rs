@@ -31,3 +31,4 @@ pub mod templates;
 pub mod thresholds;
 pub mod validation;
 pub mod webhook;
+pub mod word_hash;

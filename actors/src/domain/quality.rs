@@ -5,13 +5,12 @@
 //! Unicode whitespace without the empty leading/trailing tokens `split(/\s+/)` produces, and
 //! keywords keep Unicode letters and digits (upstream's `\w` kept ASCII only).
 
-use std::borrow::Cow;
-
 use foldhash::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::lowercase::lower;
+use super::word_hash::{hash_kept, hash_word};
 
 /// Weights of the five dimensions (sum 1).
 pub const WEIGHTS: Weights = Weights {
@@ -36,7 +35,7 @@ pub const BLOCKLIST: [&str; 7] = [
     "null",
 ];
 
-/// The stop words (looked up in a hash set).
+/// The stop words (looked up by hash, see `word_hash.rs`).
 pub const STOP_WORDS: [&str; 81] = [
     "a", "about", "above", "after", "an", "and", "are", "as", "at", "be", "been", "before",
     "being", "below", "between", "but", "by", "can", "could", "did", "do", "does", "during",
@@ -97,44 +96,30 @@ pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
     }
 }
 
+#[cfg(test)]
 fn is_stop_word(word: &str) -> bool {
-    static STOP: std::sync::LazyLock<HashSet<&str>> =
-        std::sync::LazyLock::new(|| STOP_WORDS.into_iter().collect());
-    STOP.contains(word)
+    STOP_HASHES.contains(&hash_word(word))
 }
+
+/// The stop words' hashes (see `word_hash.rs`).
+static STOP_HASHES: std::sync::LazyLock<HashSet<u64>> =
+    std::sync::LazyLock::new(|| STOP_WORDS.iter().map(|w| hash_word(w)).collect());
 
 /// Whether `c` survives cleaning (everything else is punctuation, removed: "don't" → "dont").
 fn kept(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c.is_whitespace()
 }
 
-/// One whitespace-separated word of a lower-cased text with punctuation removed.
-fn clean_word(word: &str) -> Cow<'_, str> {
-    if word.is_ascii() {
-        if word.bytes().all(|b| kept(char::from(b))) {
-            return Cow::Borrowed(word);
-        }
-        let bytes: Vec<u8> = word.bytes().filter(|b| kept(char::from(*b))).collect();
-        return Cow::Owned(String::from_utf8(bytes).unwrap_or_default());
-    }
-    if word.chars().all(kept) {
-        return Cow::Borrowed(word);
-    }
-    Cow::Owned(word.chars().filter(|c| kept(*c)).collect())
-}
-
-/// The keywords of a lower-cased text, repeats included: its words with punctuation removed
-/// that have more than two characters and are not stop words. (Removing punctuation never
-/// joins or splits words, so cleaning word by word is cleaning the text, then splitting.)
-fn keywords(lower: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    lower.split_whitespace().map(clean_word).filter(|w| {
-        let long = if w.is_ascii() {
-            w.len() > 2
-        } else {
-            w.chars().count() > 2
-        };
-        long && !is_stop_word(w)
-    })
+/// The keywords of a lower-cased text, repeats included, as word hashes: its words with
+/// punctuation removed that have more than two characters and are not stop words. (Removing
+/// punctuation never joins or splits words, so cleaning word by word is cleaning the text, then
+/// splitting; each word is hashed as it is cleaned, without a copy.)
+fn keywords(lower: &str) -> impl Iterator<Item = u64> + '_ {
+    lower
+        .split_whitespace()
+        .map(|w| hash_kept(w, kept))
+        .filter(|(hash, chars)| *chars > 2 && !STOP_HASHES.contains(hash))
+        .map(|(hash, _)| hash)
 }
 
 /// Share of the prompt's keywords found in the reply, divided by 0.3, capped at 1.
@@ -144,7 +129,7 @@ pub fn relevance(prompt: &str, reply: &str) -> f64 {
 }
 
 fn relevance_lowered(prompt: &str, reply: &str) -> f64 {
-    let mut asked: HashSet<Cow<'_, str>> = keywords(prompt).collect();
+    let mut asked: HashSet<u64> = keywords(prompt).collect();
     if asked.is_empty() {
         return 0.5;
     }
@@ -182,11 +167,11 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
     }
     let words = lower.split_whitespace().count();
     if words > 10 {
-        let mut freq: HashMap<&str, usize> = HashMap::default();
+        let mut freq: HashMap<u64, usize> = HashMap::default();
         freq.reserve(words);
         let mut max = 0;
         for w in lower.split_whitespace() {
-            let n = freq.entry(w).or_insert(0);
+            let n = freq.entry(hash_word(w)).or_insert(0);
             *n += 1;
             max = max.max(*n);
         }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use foldhash::HashMap;
 
 use super::lowercase::lower;
+use super::word_hash::{hash_sequence, hash_word};
 
 /// Shingle counts of one text (sorted by shingle hash, so a cosine is one merge pass) with
 /// their Euclidean norm.
@@ -19,32 +20,21 @@ pub struct Shingles {
     norm: f64,
 }
 
-fn hash(words: &[&str]) -> u64 {
-    // FNV-1a: stable across runs, so scores are reproducible.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for w in words {
-        for b in w.bytes().chain(std::iter::once(b' ')) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
-
 impl Shingles {
     pub fn of(text: &str) -> Self {
         let lower = lower(text);
-        let words: Vec<&str> = lower
+        let words: Vec<u64> = lower
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
+            .map(hash_word)
             .collect();
         let mut hashes: Vec<u64> = if words.len() < 3 {
             (!words.is_empty())
-                .then(|| hash(&words))
+                .then(|| hash_sequence(&words))
                 .into_iter()
                 .collect()
         } else {
-            words.windows(3).map(hash).collect()
+            words.windows(3).map(hash_sequence).collect()
         };
         hashes.sort_unstable();
         let mut counts: Vec<(u64, u32)> = Vec::with_capacity(hashes.len());
