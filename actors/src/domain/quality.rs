@@ -105,6 +105,22 @@ fn is_stop_word(word: &str) -> bool {
 static STOP_HASHES: std::sync::LazyLock<HashSet<u64>> =
     std::sync::LazyLock::new(|| STOP_WORDS.iter().map(|w| hash_word(w)).collect());
 
+/// The whitespace-separated words of `text`, as `str::split_whitespace` gives them: byte by
+/// byte for ASCII text (which has no other whitespace than `split_ascii_whitespace` knows,
+/// save the vertical tab), char by char otherwise.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let ascii = text.is_ascii() && !text.contains('\u{b}');
+    let (bytewise, charwise) = if ascii {
+        (Some(text.split_ascii_whitespace()), None)
+    } else {
+        (None, Some(text.split_whitespace()))
+    };
+    bytewise
+        .into_iter()
+        .flatten()
+        .chain(charwise.into_iter().flatten())
+}
+
 /// Whether `c` survives cleaning (everything else is punctuation, removed: "don't" → "dont").
 fn kept(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c.is_whitespace()
@@ -115,8 +131,7 @@ fn kept(c: char) -> bool {
 /// punctuation never joins or splits words, so cleaning word by word is cleaning the text, then
 /// splitting; each word is hashed as it is cleaned, without a copy.)
 fn keywords(lower: &str) -> impl Iterator<Item = u64> + '_ {
-    lower
-        .split_whitespace()
+    words(lower)
         .map(|w| hash_kept(w, kept))
         .filter(|(hash, chars)| *chars > 2 && !STOP_HASHES.contains(hash))
         .map(|(hash, _)| hash)
@@ -162,15 +177,15 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
         .map(str::trim)
         .rfind(|s| !s.is_empty());
     let ends_with_punct = trimmed.ends_with(['.', '!', '?', ':', ';']);
-    if last_sentence.is_some_and(|s| s.chars().count() > 20) && !ends_with_punct {
+    if last_sentence.is_some_and(|s| s.chars().nth(20).is_some()) && !ends_with_punct {
         score -= 0.2;
     }
-    let words = lower.split_whitespace().count();
+    let words = words(lower).count();
     if words > 10 {
         let mut freq: HashMap<u64, usize> = HashMap::default();
         freq.reserve(words);
         let mut max = 0;
-        for w in lower.split_whitespace() {
+        for w in self::words(lower) {
             let n = freq.entry(hash_word(w)).or_insert(0);
             *n += 1;
             max = max.max(*n);
@@ -180,7 +195,7 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
             score -= ((ratio - 0.15) * 2.0).min(0.3);
         }
     }
-    if trimmed.chars().count() < 10 {
+    if trimmed.chars().nth(9).is_none() {
         score -= 0.3;
     }
     f64::max(score, 0.0)
@@ -188,7 +203,7 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
 
 /// Prompt complexity: 1, +1 over 20 words, +1 over 50, +1 for a `?`, +1 for and/also/additionally.
 fn complexity(prompt: &str, lower: &str) -> u32 {
-    let words = prompt.split_whitespace().count();
+    let words = words(prompt).count();
     let parts = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| matches!(w, "and" | "also" | "additionally"));
@@ -208,7 +223,7 @@ fn completeness_lowered(prompt: &str, prompt_lower: &str, reply: &str) -> f64 {
         return 0.0;
     }
     let expected = f64::from(complexity(prompt, prompt_lower) * 10);
-    (reply.split_whitespace().count() as f64 / expected).min(1.0)
+    (words(reply).count() as f64 / expected).min(1.0)
 }
 
 /// 1 minus 0.2 per blocklisted phrase the reply contains, never below 0.

@@ -122,6 +122,23 @@ mod reference {
         (overlap / asked.len() as f64 / 0.3).min(1.0)
     }
 
+    pub fn completeness(prompt: &str, reply: &str) -> f64 {
+        if reply.trim().is_empty() {
+            return 0.0;
+        }
+        let words = prompt.split_whitespace().count();
+        let lower = prompt.to_lowercase();
+        let parts = lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| matches!(w, "and" | "also" | "additionally"));
+        let complexity = 1
+            + u32::from(words > 20)
+            + u32::from(words > 50)
+            + u32::from(prompt.contains('?'))
+            + u32::from(parts);
+        (reply.split_whitespace().count() as f64 / f64::from(complexity * 10)).min(1.0)
+    }
+
     pub fn coherence(reply: &str) -> f64 {
         let trimmed = reply.trim();
         if trimmed.is_empty() {
@@ -168,6 +185,8 @@ fn the_shared_lower_casing_scores_like_the_reference() {
         "snake_case and CamelCase words_with_UNDERSCORES; numbers 123 4567 and İstanbul",
         "",
         "   ",
+        "vertical\u{b}tab and\u{c}form feed\r\nline breaks\tand tabs, words words words words words words",
+        "nbsp\u{a0}joins no\u{2003}em-space splits; Ünïcödé wörds wörds wörds wörds wörds wörds wörds",
     ];
     for prompt in texts {
         for reply in texts {
@@ -175,6 +194,11 @@ fn the_shared_lower_casing_scores_like_the_reference() {
                 relevance(prompt, reply),
                 reference::relevance(prompt, reply),
                 "relevance of {reply:?} to {prompt:?}"
+            );
+            assert_eq!(
+                completeness(prompt, reply),
+                reference::completeness(prompt, reply),
+                "completeness of {reply:?} to {prompt:?}"
             );
         }
         assert_eq!(

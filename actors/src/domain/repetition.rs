@@ -10,7 +10,7 @@ use std::sync::Arc;
 use foldhash::HashMap;
 
 use super::lowercase::lower;
-use super::word_hash::{hash_sequence, hash_word};
+use super::word_hash::{hash_bytes, hash_sequence, hash_word};
 
 /// Shingle counts of one text (sorted by shingle hash, so a cosine is one merge pass) with
 /// their Euclidean norm.
@@ -23,11 +23,21 @@ pub struct Shingles {
 impl Shingles {
     pub fn of(text: &str) -> Self {
         let lower = lower(text);
-        let words: Vec<u64> = lower
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(hash_word)
-            .collect();
+        // For ASCII text the byte test is the char test, without decoding.
+        let words: Vec<u64> = if lower.is_ascii() {
+            lower
+                .as_bytes()
+                .split(|b| !b.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(hash_bytes)
+                .collect()
+        } else {
+            lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(hash_word)
+                .collect()
+        };
         let mut hashes: Vec<u64> = if words.len() < 3 {
             (!words.is_empty())
                 .then(|| hash_sequence(&words))
@@ -220,6 +230,15 @@ mod tests {
         let a = Shingles::of("a b c d e f");
         let b = Shingles::of("a b c d x y");
         assert!((a.cosine(&b) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ascii_and_unicode_texts_shingle_words_alike() {
+        // The first text takes the byte path, the second the char path.
+        let ascii = Shingles::of("Alpha, beta: gamma delta");
+        let unicode = Shingles::of("alpha beta GAMMA delta émile");
+        let expected = 2.0 / 6f64.sqrt();
+        assert!((ascii.cosine(&unicode) - expected).abs() < 1e-12);
     }
 
     #[test]

@@ -8,8 +8,13 @@ const PRIME: u64 = 0x0100_0000_01b3;
 
 /// A hash of the bytes of `word`.
 pub fn hash_word(word: &str) -> u64 {
-    word.bytes()
-        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+    hash_bytes(word.as_bytes())
+}
+
+/// [`hash_word`] of a word given as bytes.
+pub fn hash_bytes(word: &[u8]) -> u64 {
+    word.iter()
+        .fold(OFFSET, |h, b| (h ^ u64::from(*b)).wrapping_mul(PRIME))
 }
 
 /// A hash of the characters of `word` that `keep` accepts, and how many it accepted (the hash
