@@ -74,12 +74,16 @@ fn round3(x: f64) -> f64 {
 
 /// Scores `reply` to `prompt`, received after `latency_ms`.
 pub fn score(prompt: &str, reply: &str, latency_ms: u64) -> QualityScore {
-    // Each text is lower-cased once and shared by the dimensions (this runs on every reply).
+    // Each text is lower-cased once and the reply's words are read once for three of the
+    // dimensions (this runs on every reply).
     let (prompt_lower, reply_lower) = (lower(prompt), lower(reply));
+    let mut asked: HashSet<u64> = keywords(&prompt_lower).collect();
+    let distinct = asked.len();
+    let read = ReplyWords::read(&reply_lower, &mut asked);
     let (r, c, m, s, l) = (
-        relevance_lowered(&prompt_lower, &reply_lower),
-        coherence_lowered(reply, &reply_lower),
-        completeness_lowered(prompt, &prompt_lower, reply),
+        relevance_of(distinct, &read),
+        coherence_of(reply, &read),
+        completeness_of(prompt, &prompt_lower, reply, read.words),
         safety_lowered(&reply_lower),
         latency(latency_ms),
     );
@@ -126,47 +130,80 @@ fn kept(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c.is_whitespace()
 }
 
-/// The keywords of a lower-cased text, repeats included, as word hashes: its words with
-/// punctuation removed that have more than two characters and are not stop words. (Removing
-/// punctuation never joins or splits words, so cleaning word by word is cleaning the text, then
-/// splitting; each word is hashed as it is cleaned, without a copy.)
+/// A word's keyword hash: the word with punctuation removed, when it has more than two
+/// characters and is not a stop word. (Removing punctuation never joins or splits words, so
+/// cleaning word by word is cleaning the text, then splitting; the word is hashed as it is
+/// cleaned, without a copy.)
+fn keyword(word: &str) -> Option<u64> {
+    let (hash, chars) = hash_kept(word, kept);
+    (chars > 2 && !STOP_HASHES.contains(&hash)).then_some(hash)
+}
+
+/// The keywords of a lower-cased text, repeats included.
 fn keywords(lower: &str) -> impl Iterator<Item = u64> + '_ {
-    words(lower)
-        .map(|w| hash_kept(w, kept))
-        .filter(|(hash, chars)| *chars > 2 && !STOP_HASHES.contains(hash))
-        .map(|(hash, _)| hash)
+    words(lower).filter_map(keyword)
+}
+
+/// What one pass over a lower-cased reply's words finds, for coherence, completeness and
+/// relevance.
+#[derive(Debug, Default)]
+struct ReplyWords {
+    words: usize,
+    /// How often the most frequent word occurs.
+    most_repeated: usize,
+    /// The reply has a keyword.
+    said: bool,
+    /// Distinct keywords of the prompt found in the reply.
+    found: usize,
+}
+
+impl ReplyWords {
+    /// Reads `lower`; each of the prompt's keywords (`asked`) found is taken out of `asked`.
+    fn read(lower: &str, asked: &mut HashSet<u64>) -> Self {
+        let mut out = Self::default();
+        let mut freq: HashMap<u64, usize> = HashMap::default();
+        for word in words(lower) {
+            out.words += 1;
+            let n = freq.entry(hash_word(word)).or_insert(0);
+            *n += 1;
+            out.most_repeated = out.most_repeated.max(*n);
+            if let Some(k) = keyword(word) {
+                out.said = true;
+                out.found += usize::from(asked.remove(&k));
+            }
+        }
+        out
+    }
 }
 
 /// Share of the prompt's keywords found in the reply, divided by 0.3, capped at 1.
 /// An empty prompt scores 0.5, an empty reply 0.
 pub fn relevance(prompt: &str, reply: &str) -> f64 {
-    relevance_lowered(&lower(prompt), &lower(reply))
+    let mut asked: HashSet<u64> = keywords(&lower(prompt)).collect();
+    let distinct = asked.len();
+    relevance_of(distinct, &ReplyWords::read(&lower(reply), &mut asked))
 }
 
-fn relevance_lowered(prompt: &str, reply: &str) -> f64 {
-    let mut asked: HashSet<u64> = keywords(prompt).collect();
-    if asked.is_empty() {
+fn relevance_of(distinct_asked: usize, reply: &ReplyWords) -> f64 {
+    if distinct_asked == 0 {
         return 0.5;
     }
-    let distinct = asked.len() as f64;
-    let (mut said, mut overlap) = (false, 0usize);
-    for word in keywords(reply) {
-        said = true;
-        overlap += usize::from(asked.remove(&word));
-    }
-    if !said {
+    if !reply.said {
         return 0.0;
     }
-    (overlap as f64 / distinct / 0.3).min(1.0)
+    (reply.found as f64 / distinct_asked as f64 / 0.3).min(1.0)
 }
 
 /// 1, minus 0.2 when the reply looks truncated, minus up to 0.3 for one word dominating,
 /// minus 0.3 when it is shorter than 10 characters; never below 0.
 pub fn coherence(reply: &str) -> f64 {
-    coherence_lowered(reply, &lower(reply))
+    coherence_of(
+        reply,
+        &ReplyWords::read(&lower(reply), &mut HashSet::default()),
+    )
 }
 
-fn coherence_lowered(reply: &str, lower: &str) -> f64 {
+fn coherence_of(reply: &str, read: &ReplyWords) -> f64 {
     let trimmed = reply.trim();
     if trimmed.is_empty() {
         return 0.0;
@@ -180,17 +217,8 @@ fn coherence_lowered(reply: &str, lower: &str) -> f64 {
     if last_sentence.is_some_and(|s| s.chars().nth(20).is_some()) && !ends_with_punct {
         score -= 0.2;
     }
-    let words = words(lower).count();
-    if words > 10 {
-        let mut freq: HashMap<u64, usize> = HashMap::default();
-        freq.reserve(words);
-        let mut max = 0;
-        for w in self::words(lower) {
-            let n = freq.entry(hash_word(w)).or_insert(0);
-            *n += 1;
-            max = max.max(*n);
-        }
-        let ratio = max as f64 / words as f64;
+    if read.words > 10 {
+        let ratio = read.most_repeated as f64 / read.words as f64;
         if ratio > 0.15 {
             score -= ((ratio - 0.15) * 2.0).min(0.3);
         }
@@ -215,15 +243,16 @@ fn complexity(prompt: &str, lower: &str) -> u32 {
 
 /// Reply words over 10 × the prompt's complexity, capped at 1; an empty reply scores 0.
 pub fn completeness(prompt: &str, reply: &str) -> f64 {
-    completeness_lowered(prompt, &lower(prompt), reply)
+    completeness_of(prompt, &lower(prompt), reply, words(reply).count())
 }
 
-fn completeness_lowered(prompt: &str, prompt_lower: &str, reply: &str) -> f64 {
+/// [`completeness`] of a reply of `reply_words` words.
+fn completeness_of(prompt: &str, prompt_lower: &str, reply: &str, reply_words: usize) -> f64 {
     if reply.trim().is_empty() {
         return 0.0;
     }
     let expected = f64::from(complexity(prompt, prompt_lower) * 10);
-    (words(reply).count() as f64 / expected).min(1.0)
+    (reply_words as f64 / expected).min(1.0)
 }
 
 /// 1 minus 0.2 per blocklisted phrase the reply contains, never below 0.
