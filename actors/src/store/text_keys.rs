@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{EventStore, RecordedEvent, StoreError};
@@ -148,25 +149,62 @@ fn sealed_session(payload: &Value) -> Option<Uuid> {
     payload.get("sessionId")?.as_str()?.parse().ok()
 }
 
+/// The texts of an exchange event as they are sealed: `{"content"}`, or `{"error",
+/// "partialContent"}` for a failure (keys in this order, `partialContent` `null` when absent:
+/// the bytes a `json!` object gave before, so older and newer seals read alike).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SealedTexts<'a> {
+    Content {
+        content: &'a str,
+    },
+    Failure {
+        error: &'a str,
+        #[serde(rename = "partialContent")]
+        partial_content: Option<&'a str>,
+    },
+}
+
+/// The texts an opened seal holds (each absent one blank).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct OpenedTexts {
+    content: Option<String>,
+    error: Option<String>,
+    partial_content: Option<String>,
+}
+
 /// Seals an exchange event's texts with the session's key (one AES-GCM seal per event).
 pub fn seal_texts(key: &SecretBox, event: &mut DomainEvent) -> Result<(), SecretError> {
-    let (texts, sealed) = match event {
+    let (bytes, sealed) = match event {
         DomainEvent::MessageSent(s) => (
-            json!({"content": std::mem::take(&mut s.content)}),
+            texts_json(&SealedTexts::Content {
+                content: &std::mem::take(&mut s.content),
+            })?,
             &mut s.sealed,
         ),
         DomainEvent::ResponseReceived(r) => (
-            json!({"content": std::mem::take(&mut r.content)}),
+            texts_json(&SealedTexts::Content {
+                content: &std::mem::take(&mut r.content),
+            })?,
             &mut r.sealed,
         ),
-        DomainEvent::MessageFailed(f) => (
-            json!({"error": std::mem::take(&mut f.error), "partialContent": f.partial_content.take()}),
-            &mut f.sealed,
-        ),
+        DomainEvent::MessageFailed(f) => {
+            let partial = f.partial_content.take();
+            let texts = SealedTexts::Failure {
+                error: &std::mem::take(&mut f.error),
+                partial_content: partial.as_deref(),
+            };
+            (texts_json(&texts)?, &mut f.sealed)
+        }
         _ => return Ok(()),
     };
-    *sealed = Some(key.seal_json(&texts)?);
+    *sealed = Some(key.seal(&bytes)?);
     Ok(())
+}
+
+fn texts_json(texts: &SealedTexts<'_>) -> Result<Vec<u8>, SecretError> {
+    serde_json::to_vec(texts).map_err(|_| SecretError::Json)
 }
 
 /// Opens an exchange event's sealed texts with the keys given; blank when its key is missing.
@@ -181,16 +219,16 @@ pub fn open_texts(keys: &HashMap<Uuid, TextKey>, event: &mut DomainEvent) {
         return;
     };
     let key = keys.get(&session).cloned().flatten();
-    let texts = key
-        .and_then(|k| k.open_json(&sealed).ok())
-        .unwrap_or(Value::Null);
-    let text = |name: &str| texts.get(name).and_then(Value::as_str).map(str::to_owned);
+    let texts: OpenedTexts = key
+        .and_then(|k| k.open(&sealed).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
     match event {
-        DomainEvent::MessageSent(s) => s.content = text("content").unwrap_or_default(),
-        DomainEvent::ResponseReceived(r) => r.content = text("content").unwrap_or_default(),
+        DomainEvent::MessageSent(s) => s.content = texts.content.unwrap_or_default(),
+        DomainEvent::ResponseReceived(r) => r.content = texts.content.unwrap_or_default(),
         DomainEvent::MessageFailed(f) => {
-            f.error = text("error").unwrap_or_default();
-            f.partial_content = text("partialContent");
+            f.error = texts.error.unwrap_or_default();
+            f.partial_content = texts.partial_content;
         }
         _ => {}
     }
@@ -243,6 +281,38 @@ mod tests {
             panic!("not a MessageSent")
         };
         assert_eq!((s.content.as_str(), s.sealed), ("", None));
+    }
+
+    #[test]
+    fn sealed_bytes_are_the_former_json_objects() {
+        let k = key();
+        let open = |event: &DomainEvent| {
+            let sealed = match event {
+                DomainEvent::MessageSent(s) => s.sealed.clone(),
+                DomainEvent::MessageFailed(f) => f.sealed.clone(),
+                _ => None,
+            };
+            k.open(&sealed.unwrap()).unwrap()
+        };
+        let mut event = sent(Uuid::now_v7());
+        seal_texts(&k, &mut event).unwrap();
+        let former = serde_json::json!({"content": "secret prompt"});
+        assert_eq!(open(&event), serde_json::to_vec(&former).unwrap());
+        for partial in [None, Some("half \"quoted\" ✓")] {
+            let mut failed = DomainEvent::MessageFailed(MessageFailed {
+                exchange: exchange(Uuid::now_v7()),
+                kind: crate::domain::events::ErrorKind::Timeout,
+                error: "no reply".into(),
+                status: None,
+                latency_ms: 1,
+                action: crate::domain::scenario::ErrorAction::Skip,
+                partial_content: partial.map(str::to_owned),
+                sealed: None,
+            });
+            seal_texts(&k, &mut failed).unwrap();
+            let former = serde_json::json!({"error": "no reply", "partialContent": partial});
+            assert_eq!(open(&failed), serde_json::to_vec(&former).unwrap());
+        }
     }
 
     #[test]
