@@ -107,17 +107,22 @@ impl Subscription {
             }
         };
         if page.is_empty() {
-            tokio::select! {
-                changed = head.changed() => {
-                    if changed.is_err() {
-                        tokio::time::sleep(self.store.poll_interval).await;
-                    }
-                }
-                () = tokio::time::sleep(self.store.poll_interval) => {}
-            }
+            wait_for_commit(head, self.store.poll_interval).await;
         }
         self.buffer.extend(page);
         Ok(())
+    }
+}
+
+/// Waits until the head moves (a commit) or `poll` passes; with the watch gone, sleeps `poll`.
+async fn wait_for_commit(head: &mut watch::Receiver<i64>, poll: Duration) {
+    tokio::select! {
+        changed = head.changed() => {
+            if changed.is_err() {
+                tokio::time::sleep(poll).await;
+            }
+        }
+        () = tokio::time::sleep(poll) => {}
     }
 }
 
@@ -216,14 +221,7 @@ impl TypedSubscription {
             let Some(head) = self.head.as_mut() else {
                 return Ok(TypedPage::default());
             };
-            tokio::select! {
-                changed = head.changed() => {
-                    if changed.is_err() {
-                        tokio::time::sleep(self.store.poll_interval).await;
-                    }
-                }
-                () = tokio::time::sleep(self.store.poll_interval) => {}
-            }
+            wait_for_commit(head, self.store.poll_interval).await;
         }
     }
 
