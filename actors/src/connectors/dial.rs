@@ -49,16 +49,7 @@ pub async fn allowed_addrs(
             host: host.to_string(),
             source,
         })?;
-    let mut refused = None;
-    let allowed: Vec<SocketAddr> = found
-        .filter(|addr| match policy.check(addr.ip()) {
-            Ok(()) => true,
-            Err(e) => {
-                refused.get_or_insert(e);
-                false
-            }
-        })
-        .collect();
+    let (allowed, refused) = policy.allowed(found);
     match (allowed.is_empty(), refused) {
         (true, Some(refused)) => Err(refused.into()),
         (true, None) => Err(DialError::NoAddress(host.to_string())),

@@ -45,6 +45,25 @@ pub struct EgressRefused {
 const EC2_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 
 impl EgressPolicy {
+    /// The addresses the policy allows, and the first refusal (when one was refused).
+    pub fn allowed(
+        &self,
+        addrs: impl IntoIterator<Item = SocketAddr>,
+    ) -> (Vec<SocketAddr>, Option<EgressRefused>) {
+        let mut refused = None;
+        let allowed = addrs
+            .into_iter()
+            .filter(|a| match self.check(a.ip()) {
+                Ok(()) => true,
+                Err(e) => {
+                    refused.get_or_insert(e);
+                    false
+                }
+            })
+            .collect();
+        (allowed, refused)
+    }
+
     /// Whether a connection to `ip` may proceed.
     pub fn check(&self, ip: IpAddr) -> Result<(), EgressRefused> {
         let ip = match ip {
@@ -106,17 +125,7 @@ impl Resolve for EgressResolver {
             let host = name.as_str().to_owned();
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
-            let allowed: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|a| match policy.check(a.ip()) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        refused.get_or_insert(e);
-                        false
-                    }
-                })
-                .collect();
+            let (allowed, refused) = policy.allowed(found);
             match (allowed.is_empty(), refused) {
                 (true, Some(e)) => Err(Box::new(e) as BoxError),
                 _ => Ok(Box::new(allowed.into_iter()) as Addrs),
