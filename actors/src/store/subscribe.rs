@@ -251,16 +251,29 @@ async fn listen(
     listening: watch::Sender<bool>,
     stop: CancellationToken,
 ) {
+    keep_listening(&stop, &listening, || async {
+        if let Err(e) = listen_until_error(&url, &head, &listening).await {
+            tracing::warn!(error = %e, "event notification listener failed; reconnecting");
+        }
+    })
+    .await;
+}
+
+/// Runs `attempt` (a listener that returns when it fails) again and again, [`RECONNECT_DELAY`]
+/// apart, marking the store not listening between attempts, until `stop`.
+pub(in crate::store) async fn keep_listening<F, Fut>(
+    stop: &CancellationToken,
+    listening: &watch::Sender<bool>,
+    mut attempt: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            result = listen_until_error(&url, &head, &listening) => {
-                listening.send_replace(false);
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "event notification listener failed; reconnecting");
-                }
-            }
-        }
+            () = attempt() => listening.send_replace(false),
+        };
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(RECONNECT_DELAY) => {}

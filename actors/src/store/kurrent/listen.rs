@@ -4,7 +4,6 @@
 //! stay `read_all` pages from the last delivered position (`subscribe.rs`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kurrentdb::{StreamPosition, SubscribeToAllOptions, SubscriptionEvent};
 use tokio::sync::watch;
@@ -12,9 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::log::{KurrentLog, position};
 use crate::store::sql::bump;
-
-/// Pause before the subscription is opened again after an error.
-const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+use crate::store::subscribe::keep_listening;
 
 /// Keeps the wake-up subscription open until `stop` (the store was dropped).
 pub(in crate::store) async fn listen(
@@ -23,21 +20,13 @@ pub(in crate::store) async fn listen(
     listening: watch::Sender<bool>,
     stop: CancellationToken,
 ) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            error = follow(&log, &head, &listening) => {
-                listening.send_replace(false);
-                tracing::warn!(%error, "KurrentDB wake-up subscription failed; resubscribing");
-                // Events may have been missed meanwhile: wake everyone to re-check.
-                head.send_modify(|_| {});
-            }
-        }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(RECONNECT_DELAY) => {}
-        }
-    }
+    keep_listening(&stop, &listening, || async {
+        let error = follow(&log, &head, &listening).await;
+        tracing::warn!(%error, "KurrentDB wake-up subscription failed; resubscribing");
+        // Events may have been missed meanwhile: wake everyone to re-check.
+        head.send_modify(|_| {});
+    })
+    .await;
 }
 
 async fn follow(
